@@ -1,0 +1,190 @@
+//! `config.json`: the repository's parameters, readable without any key.
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunker::ChunkingParams;
+use crate::codec::Compression;
+use crate::error::{Error, Result};
+
+/// The format version this engine writes and the newest it reads.
+pub const FORMAT_VERSION: u64 = 1;
+/// The value of the `format` field, which marks the file as Cairn's.
+pub const FORMAT_NAME: &str = "cairn";
+
+/// Reed-Solomon parity layout: parity packs per group of data packs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParityParams {
+    /// Data packs per group (k).
+    pub data_packs: u32,
+    /// Parity packs per group (m).
+    pub parity_packs: u32,
+}
+
+impl Default for ParityParams {
+    /// RS(20,1): any one lost pack of twenty can be rebuilt, for 5 % more storage.
+    fn default() -> Self {
+        ParityParams {
+            data_packs: 20,
+            parity_packs: 1,
+        }
+    }
+}
+
+/// Encryption parameters; present only in encrypted repositories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EncryptionParams {
+    /// Always `aes-256-gcm`.
+    pub cipher: String,
+    /// Always `argon2id`.
+    pub kdf: String,
+    /// Always `hmac-sha256`.
+    pub chunk_ids: String,
+}
+
+impl Default for EncryptionParams {
+    fn default() -> Self {
+        EncryptionParams {
+            cipher: "aes-256-gcm".into(),
+            kdf: "argon2id".into(),
+            chunk_ids: "hmac-sha256".into(),
+        }
+    }
+}
+
+/// The contents of `config.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// Always `cairn`.
+    pub format: String,
+    /// Format version ([`FORMAT_VERSION`]).
+    pub version: u64,
+    /// Random repository id (64 hex digits).
+    pub id: String,
+    /// When the repository was created.
+    pub created_at: String,
+    /// Chunk size bounds.
+    pub chunking: ChunkingParams,
+    /// Chunk compression.
+    pub compression: Compression,
+    /// Target pack size in bytes.
+    pub pack_size: u32,
+    /// Parity layout.
+    pub parity: ParityParams,
+    /// Encryption, or `null` for a plain repository.
+    pub encryption: Option<EncryptionParams>,
+}
+
+/// Smallest accepted pack size.
+pub const MIN_PACK_SIZE: u32 = 4 * 1024;
+/// Largest accepted pack size (offsets in pack indexes are 32-bit).
+pub const MAX_PACK_SIZE: u32 = 1024 * 1024 * 1024;
+
+impl Config {
+    /// Checks every parameter; the error names the bad one.
+    pub fn validate(&self) -> Result<()> {
+        self.chunking.validate()?;
+        self.compression.validate()?;
+        if !(MIN_PACK_SIZE..=MAX_PACK_SIZE).contains(&self.pack_size) {
+            return Err(Error::InvalidArgument(format!(
+                "pack size {} is outside {MIN_PACK_SIZE}..{MAX_PACK_SIZE} bytes",
+                self.pack_size
+            )));
+        }
+        let p = self.parity;
+        if p.data_packs == 0 || p.data_packs + p.parity_packs > 256 {
+            return Err(Error::InvalidArgument(format!(
+                "parity {},{} is not possible: need 1 or more data packs and at most 256 packs per group",
+                p.data_packs, p.parity_packs
+            )));
+        }
+        if let Some(e) = &self.encryption {
+            if *e != EncryptionParams::default() {
+                return Err(Error::InvalidArgument(format!("unknown encryption scheme {e:?}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses `config.json`: checks that it is Cairn's, refuses an unknown version clearly,
+    /// and validates the parameters.
+    pub fn parse(bytes: &[u8]) -> Result<Config> {
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| Error::CorruptConfig(format!("not JSON: {e}")))?;
+        if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+            return Err(Error::CorruptConfig(
+                "it is not a Cairn configuration (no \"format\": \"cairn\")".into(),
+            ));
+        }
+        match v.get("version").and_then(|f| f.as_u64()) {
+            Some(FORMAT_VERSION) => {}
+            Some(found) => {
+                return Err(Error::UnsupportedVersion {
+                    what: "the repository".into(),
+                    found,
+                    supported: FORMAT_VERSION,
+                })
+            }
+            None => return Err(Error::CorruptConfig("no format version".into())),
+        }
+        let c: Config = serde_json::from_value(v).map_err(|e| Error::CorruptConfig(e.to_string()))?;
+        c.validate().map_err(|e| Error::CorruptConfig(e.to_string()))?;
+        Ok(c)
+    }
+
+    /// The file's bytes: pretty JSON, since people read it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("config serialises");
+        out.push(b'\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Config {
+        Config {
+            format: FORMAT_NAME.into(),
+            version: FORMAT_VERSION,
+            id: "ab".repeat(32),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            chunking: ChunkingParams::default(),
+            compression: Compression::default(),
+            pack_size: 8 << 20,
+            parity: ParityParams::default(),
+            encryption: None,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let c = sample();
+        assert_eq!(Config::parse(&c.to_bytes()).unwrap(), c);
+        let text = String::from_utf8(c.to_bytes()).unwrap();
+        assert!(
+            text.contains("\"packSize\": 8388608") && text.contains("\"dataPacks\": 20"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_files_get_clear_errors() {
+        assert!(matches!(Config::parse(b"garbage"), Err(Error::CorruptConfig(_))));
+        assert!(matches!(Config::parse(b"{}"), Err(Error::CorruptConfig(_))));
+        let mut v = serde_json::to_value(sample()).unwrap();
+        v["version"] = 2.into();
+        let e = Config::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+        assert_eq!(e.code(), crate::error::ErrorCode::UnsupportedVersion);
+        assert!(e.to_string().contains("version 2"), "{e}");
+        let mut v = serde_json::to_value(sample()).unwrap();
+        v["packSize"] = 10.into();
+        assert!(matches!(
+            Config::parse(&serde_json::to_vec(&v).unwrap()),
+            Err(Error::CorruptConfig(_))
+        ));
+    }
+}

@@ -1,0 +1,115 @@
+//! The storage conformance suite: the one set of checks every [`Storage`] implementation
+//! must pass (the memory store here, the file-system stores of the CLI and the JS package).
+//!
+//! It encodes the contract of DESIGN.md §2 so that a new backend is proven against the
+//! same behaviour the engine relies on, not against its author's reading of it.
+
+use crate::host::{Storage, StorageError};
+use crate::layout;
+
+/// Runs every check against an empty storage; panics with a description on the first failure.
+pub fn run_storage_suite<S: Storage + ?Sized>(s: &S) {
+    let id = |b: u8| [b; 32];
+    let snap = layout::snapshot_file(&id(1));
+    let pack = layout::pack_file(&id(0xab));
+    let pack_idx = layout::pack_index_file(&id(0xab));
+    let lock = layout::lock_file(&id(7));
+
+    // Missing objects.
+    assert_eq!(s.get(&snap), Err(StorageError::NotFound), "get of a missing key");
+    assert_eq!(
+        s.get_range(&snap, 0, 1),
+        Err(StorageError::NotFound),
+        "get_range of a missing key"
+    );
+    assert_eq!(
+        s.list(layout::SNAPSHOTS).unwrap(),
+        Vec::<String>::new(),
+        "list of an empty directory"
+    );
+    s.delete(&snap).expect("delete of a missing key is not an error");
+
+    // put / get / replace.
+    s.put(&snap, b"first").unwrap();
+    assert_eq!(s.get(&snap).unwrap(), b"first");
+    s.put(&snap, b"second, longer").unwrap();
+    assert_eq!(s.get(&snap).unwrap(), b"second, longer", "put replaces");
+    s.put(&snap, b"").unwrap();
+    assert_eq!(s.get(&snap).unwrap(), b"", "empty objects are objects");
+
+    // Ranges, including past the end.
+    let data: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    s.put(&pack, &data).unwrap();
+    assert_eq!(s.get_range(&pack, 0, 10).unwrap(), &data[..10]);
+    assert_eq!(s.get_range(&pack, 65_530, 20).unwrap(), &data[65_530..65_550]);
+    assert_eq!(
+        s.get_range(&pack, 99_990, 100).unwrap(),
+        &data[99_990..],
+        "range clipped at the end"
+    );
+    assert_eq!(
+        s.get_range(&pack, 200_000, 10).unwrap(),
+        b"",
+        "range past the end is empty"
+    );
+
+    // put_new is exclusive and leaves the first object intact.
+    s.put_new(&lock, b"mine").unwrap();
+    assert_eq!(s.put_new(&lock, b"theirs"), Err(StorageError::AlreadyExists));
+    assert_eq!(s.get(&lock).unwrap(), b"mine");
+
+    // Listing is recursive under the prefix and exact.
+    s.put(&pack_idx, b"idx").unwrap();
+    let mut all = s.list("").unwrap();
+    all.sort();
+    let mut want = vec![snap.clone(), pack.clone(), pack_idx.clone(), lock.clone()];
+    want.sort();
+    assert_eq!(all, want, "list(\"\") returns every object");
+    let mut packs = s.list(layout::PACKS).unwrap();
+    packs.sort();
+    assert_eq!(
+        packs,
+        vec![pack_idx.clone(), pack.clone()],
+        "list(packs/data/) recurses"
+    );
+    assert_eq!(s.list("packs/data/ab/").unwrap().len(), 2);
+    assert_eq!(s.list("packs/data/cd/").unwrap(), Vec::<String>::new());
+    assert_eq!(s.list(layout::LOCKS).unwrap(), vec![lock.clone()]);
+
+    // Deletion.
+    s.delete(&lock).unwrap();
+    assert_eq!(s.get(&lock), Err(StorageError::NotFound));
+    s.put_new(&lock, b"again").expect("put_new after delete");
+
+    // Keys outside the grammar are refused before any I/O.
+    for bad in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "keys/../config.json",
+        "tmp",
+        "snapshots/x",
+    ] {
+        assert_eq!(s.get(bad), Err(StorageError::InvalidKey), "get {bad}");
+        assert_eq!(s.put(bad, b"x"), Err(StorageError::InvalidKey), "put {bad}");
+        assert_eq!(
+            s.put_new(bad, b"x"),
+            Err(StorageError::InvalidKey),
+            "put_new {bad}"
+        );
+        assert_eq!(s.delete(bad), Err(StorageError::InvalidKey), "delete {bad}");
+        assert_eq!(
+            s.get_range(bad, 0, 1),
+            Err(StorageError::InvalidKey),
+            "get_range {bad}"
+        );
+    }
+    for bad in ["../", "/", "snapshots"] {
+        assert_eq!(s.list(bad), Err(StorageError::InvalidKey), "list {bad}");
+    }
+
+    // Clean up so the caller may reuse the storage.
+    for k in s.list("").unwrap() {
+        s.delete(&k).unwrap();
+    }
+    assert_eq!(s.list("").unwrap(), Vec::<String>::new());
+}

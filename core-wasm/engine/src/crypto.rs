@@ -1,0 +1,426 @@
+//! Cryptographic primitives: SHA-256, HMAC-SHA-256, AES-256-GCM and Argon2id.
+//!
+//! The engine carries pure-Rust implementations (the browser has no synchronous
+//! alternative) and uses a host's accelerated ones when offered, after checking each on a
+//! known test vector (DESIGN.md §4): a host whose answer differs is refused, not trusted.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::host::Host;
+
+/// Bytes of an AES-256-GCM nonce.
+pub const NONCE_LEN: usize = 12;
+/// Bytes of an AES-256-GCM tag.
+pub const TAG_LEN: usize = 16;
+
+/// SHA-256 in pure Rust.
+pub fn soft_sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// HMAC-SHA-256 in pure Rust.
+pub fn soft_hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// AES-256-GCM encryption in pure Rust: ciphertext followed by the tag.
+pub fn soft_seal(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let cipher = Aes256Gcm::new(key.into());
+    cipher
+        .encrypt(&Nonce::from(*nonce), Payload { msg: plaintext, aad })
+        .expect("AES-GCM encryption cannot fail for in-memory buffers")
+}
+
+/// AES-256-GCM decryption in pure Rust; `None` when the tag does not verify.
+pub fn soft_open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+    let cipher = Aes256Gcm::new(key.into());
+    cipher
+        .decrypt(&Nonce::from(*nonce), Payload { msg: ciphertext, aad })
+        .ok()
+}
+
+/// Argon2id parameters, as stored in key files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub memory_ki_b: u32,
+    /// Passes over memory.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for KdfParams {
+    /// 64 MiB, 3 passes, 1 lane: RFC 9106's second recommended option with one lane
+    /// (the engine is single-threaded), above OWASP's minimum of 19 MiB and 2 passes.
+    fn default() -> Self {
+        KdfParams {
+            memory_ki_b: 64 * 1024,
+            iterations: 3,
+            parallelism: 1,
+        }
+    }
+}
+
+impl KdfParams {
+    /// Rejects parameters Argon2 refuses or that would make a key file a denial of service.
+    pub fn validate(&self) -> Result<()> {
+        let ok = (8 * self.parallelism..=4 * 1024 * 1024).contains(&self.memory_ki_b)
+            && (1..=64).contains(&self.iterations)
+            && (1..=16).contains(&self.parallelism);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(format!(
+                "Argon2id parameters out of range: {self:?} (memory 8*parallelism KiB..4 GiB, iterations 1..64, parallelism 1..16)"
+            )))
+        }
+    }
+}
+
+/// Argon2id (version 0x13) of a passphrase into a 32-byte key.
+pub fn argon2id(passphrase: &[u8], salt: &[u8], params: &KdfParams) -> Result<[u8; 32]> {
+    params.validate()?;
+    let p = argon2::Params::new(
+        params.memory_ki_b,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )
+    .map_err(|e| Error::InvalidArgument(format!("Argon2id parameters: {e}")))?;
+    let ctx = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
+    let mut out = [0u8; 32];
+    ctx.hash_password_into(passphrase, salt, &mut out)
+        .map_err(|e| Error::InvalidArgument(format!("Argon2id: {e}")))?;
+    Ok(out)
+}
+
+/// Which primitives come from the host; the rest run in pure Rust.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Crypto {
+    host_sha256: bool,
+    host_hmac: bool,
+    host_aes: bool,
+}
+
+// FIPS 180-2, appendix B.2: SHA-256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").
+const SHA_MSG: &[u8] = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+const SHA_DIGEST: &str = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+// RFC 4231, test case 2.
+const HMAC_KEY: &[u8] = b"Jefe";
+const HMAC_MSG: &[u8] = b"what do ya want for nothing?";
+const HMAC_TAG: &str = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+// NIST CAVP gcmEncryptExtIV256.rsp (96-bit IV, 128-bit tag, with AAD).
+const GCM_KEY: &str = "37ccdba1d929d6436c16bba5b5ff34deec88ed7df3d15d0f4ddf80c0c731ee1f";
+const GCM_NONCE: &str = "5c1b21c8998ed6299006d3f9";
+const GCM_PT: &str = "ad4260e3cdc76bcc10c7b2c06b80b3be948258e5ef20c508a81f51e96a518388";
+const GCM_AAD: &str = "22ed235946235a85a45bc5fad7140bfa";
+const GCM_CT_TAG: &str =
+    "3b335f8b08d33ccdcad228a74700f1007542a4d1e7fc1ebe3f447fe71af298161fbf49cc46f458bf6e88f6370975e6d4";
+
+fn unhex<const N: usize>(s: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s, &mut out).expect("constant test vector");
+    out
+}
+
+impl Crypto {
+    /// Pure Rust for everything.
+    pub fn software() -> Self {
+        Crypto::default()
+    }
+
+    /// Probes the host's intrinsics and keeps each one that passes its test vector.
+    ///
+    /// An intrinsic that answers wrongly is an error, never silently replaced: a host
+    /// that miscomputes hashes would write a repository nobody else can read.
+    pub fn new<H: Host + ?Sized>(host: &H) -> Result<Self> {
+        let mut c = Crypto::default();
+        if let Some(d) = host.sha256(SHA_MSG) {
+            if hex::encode(d) != SHA_DIGEST {
+                return Err(Error::IntrinsicMismatch("SHA-256".into()));
+            }
+            c.host_sha256 = true;
+        }
+        if let Some(t) = host.hmac_sha256(HMAC_KEY, HMAC_MSG) {
+            if hex::encode(t) != HMAC_TAG {
+                return Err(Error::IntrinsicMismatch("HMAC-SHA-256".into()));
+            }
+            c.host_hmac = true;
+        }
+        let key: [u8; 32] = unhex(GCM_KEY);
+        let nonce: [u8; 12] = unhex(GCM_NONCE);
+        let pt: [u8; 32] = unhex(GCM_PT);
+        let aad: [u8; 16] = unhex(GCM_AAD);
+        let ct: [u8; 48] = unhex(GCM_CT_TAG);
+        let sealed = host.aes256gcm_seal(&key, &nonce, &aad, &pt);
+        let opened = host.aes256gcm_open(&key, &nonce, &aad, &ct);
+        let mut bad_ct = ct;
+        bad_ct[0] ^= 1;
+        let forged = host.aes256gcm_open(&key, &nonce, &aad, &bad_ct);
+        match (sealed, opened, forged) {
+            (None, None, None) => {}
+            (Some(s), Some(Some(o)), Some(None)) if s[..] == ct[..] && o[..] == pt[..] => c.host_aes = true,
+            _ => return Err(Error::IntrinsicMismatch("AES-256-GCM".into())),
+        }
+        Ok(c)
+    }
+
+    /// SHA-256 of `data`.
+    pub fn sha256<H: Host + ?Sized>(&self, host: &H, data: &[u8]) -> [u8; 32] {
+        if self.host_sha256 {
+            if let Some(d) = host.sha256(data) {
+                return d;
+            }
+        }
+        soft_sha256(data)
+    }
+
+    /// HMAC-SHA-256 of `data` under `key`.
+    pub fn hmac_sha256<H: Host + ?Sized>(&self, host: &H, key: &[u8], data: &[u8]) -> [u8; 32] {
+        if self.host_hmac {
+            if let Some(t) = host.hmac_sha256(key, data) {
+                return t;
+            }
+        }
+        soft_hmac_sha256(key, data)
+    }
+
+    /// AES-256-GCM: ciphertext followed by the 16-byte tag.
+    pub fn seal<H: Host + ?Sized>(
+        &self,
+        host: &H,
+        key: &[u8; 32],
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Vec<u8> {
+        if self.host_aes {
+            if let Some(c) = host.aes256gcm_seal(key, nonce, aad, plaintext) {
+                return c;
+            }
+        }
+        soft_seal(key, nonce, aad, plaintext)
+    }
+
+    /// AES-256-GCM decryption; `None` when the data or tag was altered or the key is wrong.
+    pub fn open<H: Host + ?Sized>(
+        &self,
+        host: &H,
+        key: &[u8; 32],
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Option<Vec<u8>> {
+        if ciphertext.len() < TAG_LEN {
+            return None;
+        }
+        if self.host_aes {
+            if let Some(r) = host.aes256gcm_open(key, nonce, aad, ciphertext) {
+                return r;
+            }
+        }
+        soft_open(key, nonce, aad, ciphertext)
+    }
+
+    /// True when the host supplies every intrinsic (for diagnostics).
+    pub fn accelerated(&self) -> bool {
+        self.host_sha256 && self.host_hmac && self.host_aes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryHost;
+
+    #[test]
+    fn sha256_fips_180_vectors() {
+        assert_eq!(
+            hex::encode(soft_sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(hex::encode(soft_sha256(SHA_MSG)), SHA_DIGEST);
+        assert_eq!(
+            hex::encode(soft_sha256(&vec![b'a'; 1_000_000])),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        );
+    }
+
+    #[test]
+    fn hmac_sha256_rfc_4231_vectors() {
+        assert_eq!(
+            hex::encode(soft_hmac_sha256(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(hex::encode(soft_hmac_sha256(HMAC_KEY, HMAC_MSG)), HMAC_TAG);
+        // Test case 6: a key longer than the block size.
+        assert_eq!(
+            hex::encode(soft_hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn aes256gcm_nist_cavp_vectors() {
+        let key: [u8; 32] = unhex(GCM_KEY);
+        let nonce: [u8; 12] = unhex(GCM_NONCE);
+        let ct = soft_seal(&key, &nonce, &unhex::<16>(GCM_AAD), &unhex::<32>(GCM_PT));
+        assert_eq!(hex::encode(&ct), GCM_CT_TAG);
+        assert_eq!(
+            soft_open(&key, &nonce, &unhex::<16>(GCM_AAD), &ct).unwrap(),
+            unhex::<32>(GCM_PT)
+        );
+        // gcmEncryptExtIV256.rsp, Count 0 of the empty-plaintext, empty-AAD section.
+        let key: [u8; 32] = unhex("b52c505a37d78eda5dd34f20c22540ea1b58963cf8e5bf8ffa85f9f2492505b4");
+        let nonce: [u8; 12] = unhex("516c33929df5a3284ff463d7");
+        assert_eq!(
+            hex::encode(soft_seal(&key, &nonce, b"", b"")),
+            "bdc1ac884d332457a1d2664f168c76f0"
+        );
+    }
+
+    #[test]
+    fn aes256gcm_rejects_any_altered_byte() {
+        let key = [7u8; 32];
+        let nonce = [9u8; 12];
+        let ct = soft_seal(&key, &nonce, b"aad", b"secret data");
+        for i in 0..ct.len() {
+            let mut bad = ct.clone();
+            bad[i] ^= 0x80;
+            assert!(soft_open(&key, &nonce, b"aad", &bad).is_none(), "byte {i}");
+        }
+        assert!(soft_open(&key, &nonce, b"other", &ct).is_none());
+        assert!(soft_open(&[8u8; 32], &nonce, b"aad", &ct).is_none());
+    }
+
+    #[test]
+    fn argon2id_rfc_9106_vector() {
+        // RFC 9106 §5.3 uses a secret and associated data, which Cairn does not: check the
+        // primitive through the crate with exactly the RFC's inputs.
+        let params = argon2::ParamsBuilder::new()
+            .m_cost(32)
+            .t_cost(3)
+            .p_cost(4)
+            .data(argon2::AssociatedData::new(&[0x04; 12]).unwrap())
+            .output_len(32)
+            .build()
+            .unwrap();
+        let ctx = argon2::Argon2::new_with_secret(
+            &[0x03; 8],
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params,
+        )
+        .unwrap();
+        let mut out = [0u8; 32];
+        ctx.hash_password_into(&[0x01; 32], &[0x02; 16], &mut out)
+            .unwrap();
+        assert_eq!(
+            hex::encode(out),
+            "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
+        );
+    }
+
+    #[test]
+    fn argon2id_as_cairn_calls_it_is_deterministic_and_salted() {
+        let p = KdfParams {
+            memory_ki_b: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let a = argon2id(b"pw", b"salt-salt-salt-1", &p).unwrap();
+        assert_eq!(a, argon2id(b"pw", b"salt-salt-salt-1", &p).unwrap());
+        assert_ne!(a, argon2id(b"pw", b"salt-salt-salt-2", &p).unwrap());
+        assert_ne!(a, argon2id(b"pW", b"salt-salt-salt-1", &p).unwrap());
+        assert!(argon2id(b"pw", b"salt-salt-salt-1", &KdfParams { memory_ki_b: 1, ..p }).is_err());
+    }
+
+    /// A host whose intrinsics can be made to lie.
+    #[derive(Clone)]
+    struct LyingHost {
+        inner: MemoryHost,
+        lie_sha: bool,
+        lie_aes: bool,
+    }
+    impl crate::host::Storage for LyingHost {
+        fn get(&self, k: &str) -> Result<Vec<u8>, crate::host::StorageError> {
+            self.inner.get(k)
+        }
+        fn get_range(&self, k: &str, o: u64, l: u64) -> Result<Vec<u8>, crate::host::StorageError> {
+            self.inner.get_range(k, o, l)
+        }
+        fn put(&self, k: &str, d: &[u8]) -> Result<(), crate::host::StorageError> {
+            self.inner.put(k, d)
+        }
+        fn put_new(&self, k: &str, d: &[u8]) -> Result<(), crate::host::StorageError> {
+            self.inner.put_new(k, d)
+        }
+        fn list(&self, p: &str) -> Result<Vec<String>, crate::host::StorageError> {
+            self.inner.list(p)
+        }
+        fn delete(&self, k: &str) -> Result<(), crate::host::StorageError> {
+            self.inner.delete(k)
+        }
+    }
+    impl Host for LyingHost {
+        fn random(&self, b: &mut [u8]) {
+            self.inner.random(b)
+        }
+        fn now_ms(&self) -> i64 {
+            0
+        }
+        fn event(&self, _: &str, _: &str) {}
+        fn sha256(&self, d: &[u8]) -> Option<[u8; 32]> {
+            let mut h = soft_sha256(d);
+            if self.lie_sha {
+                h[31] ^= 1;
+            }
+            Some(h)
+        }
+        fn aes256gcm_seal(&self, k: &[u8; 32], n: &[u8; 12], a: &[u8], p: &[u8]) -> Option<Vec<u8>> {
+            let mut c = soft_seal(k, n, a, p);
+            if self.lie_aes {
+                c[0] ^= 1;
+            }
+            Some(c)
+        }
+        fn aes256gcm_open(&self, k: &[u8; 32], n: &[u8; 12], a: &[u8], c: &[u8]) -> Option<Option<Vec<u8>>> {
+            Some(soft_open(k, n, a, c))
+        }
+    }
+
+    #[test]
+    fn honest_intrinsics_are_used_and_lying_ones_refused() {
+        let honest = LyingHost {
+            inner: MemoryHost::new(1),
+            lie_sha: false,
+            lie_aes: false,
+        };
+        let c = Crypto::new(&honest).unwrap();
+        assert!(c.host_sha256 && c.host_aes && !c.host_hmac);
+        let e = Crypto::new(&LyingHost {
+            lie_sha: true,
+            ..honest.clone()
+        })
+        .unwrap_err();
+        assert_eq!(e, Error::IntrinsicMismatch("SHA-256".into()));
+        let e = Crypto::new(&LyingHost {
+            lie_aes: true,
+            ..honest
+        })
+        .unwrap_err();
+        assert_eq!(e, Error::IntrinsicMismatch("AES-256-GCM".into()));
+        assert_eq!(Crypto::new(&MemoryHost::new(1)).unwrap(), Crypto::software());
+    }
+}

@@ -1,0 +1,287 @@
+//! Errors of the engine: one typed enum, each variant with a stable code.
+//!
+//! Rules (after rustic_core's `error.rs`):
+//! - every failure a user can meet is its own variant, never a string built at a boundary;
+//! - a variant's message is a sentence that says what happened and what to do next;
+//! - [`ErrorCode`] is the stable identifier that crosses the wasm boundary and becomes the
+//!   JS `Error.code` and the CLI's exit code; renaming one is a breaking change;
+//! - the engine never panics on bad input: corrupt or truncated files become `Corrupt*`.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, machine-readable identifier of an [`Error`]; the same names in Rust, JSON and JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// An argument or option is malformed or out of range.
+    InvalidArgument,
+    /// The storage holds no repository (no `config.json`).
+    RepositoryNotFound,
+    /// `init` was asked to create a repository where one exists.
+    RepositoryExists,
+    /// The repository's format version is newer than this engine understands.
+    UnsupportedVersion,
+    /// The repository is encrypted and no passphrase was given.
+    PassphraseRequired,
+    /// No key file opens with the given passphrase.
+    WrongPassphrase,
+    /// No snapshot matches the given id, prefix or `latest`.
+    SnapshotNotFound,
+    /// A prefix matches several snapshots.
+    AmbiguousSnapshot,
+    /// The snapshot has no item of that name.
+    ItemNotFound,
+    /// Another process holds a conflicting lock.
+    RepositoryLocked,
+    /// A pack file is missing, truncated or fails its checks.
+    CorruptPack,
+    /// A pack `.idx` or a global index segment cannot be read.
+    CorruptIndex,
+    /// A snapshot manifest or chunk list cannot be read.
+    CorruptSnapshot,
+    /// `config.json` cannot be read.
+    CorruptConfig,
+    /// A key file in `keys/` cannot be read.
+    CorruptKey,
+    /// A chunk a snapshot needs is in no index.
+    ChunkNotFound,
+    /// No key file with that id.
+    KeyNotFound,
+    /// Removing this key would leave the repository without any.
+    LastKey,
+    /// The host refused a storage key outside the repository layout.
+    InvalidStorageKey,
+    /// The host's storage failed (disk full, permission denied, I/O error).
+    StorageError,
+    /// A host-supplied crypto intrinsic failed its self-test.
+    IntrinsicMismatch,
+    /// A session handle does not name an open ingest or restore.
+    SessionNotFound,
+    /// A bug: an invariant of the engine does not hold.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code's name as it appears in JSON and in JS `Error.code`.
+    pub fn as_str(self) -> &'static str {
+        // Must equal serde's unit-variant names; a unit test checks that.
+        match self {
+            ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::RepositoryNotFound => "RepositoryNotFound",
+            ErrorCode::RepositoryExists => "RepositoryExists",
+            ErrorCode::UnsupportedVersion => "UnsupportedVersion",
+            ErrorCode::PassphraseRequired => "PassphraseRequired",
+            ErrorCode::WrongPassphrase => "WrongPassphrase",
+            ErrorCode::SnapshotNotFound => "SnapshotNotFound",
+            ErrorCode::AmbiguousSnapshot => "AmbiguousSnapshot",
+            ErrorCode::ItemNotFound => "ItemNotFound",
+            ErrorCode::RepositoryLocked => "RepositoryLocked",
+            ErrorCode::CorruptPack => "CorruptPack",
+            ErrorCode::CorruptIndex => "CorruptIndex",
+            ErrorCode::CorruptSnapshot => "CorruptSnapshot",
+            ErrorCode::CorruptConfig => "CorruptConfig",
+            ErrorCode::CorruptKey => "CorruptKey",
+            ErrorCode::ChunkNotFound => "ChunkNotFound",
+            ErrorCode::KeyNotFound => "KeyNotFound",
+            ErrorCode::LastKey => "LastKey",
+            ErrorCode::InvalidStorageKey => "InvalidStorageKey",
+            ErrorCode::StorageError => "StorageError",
+            ErrorCode::IntrinsicMismatch => "IntrinsicMismatch",
+            ErrorCode::SessionNotFound => "SessionNotFound",
+            ErrorCode::Internal => "Internal",
+        }
+    }
+}
+
+/// Every way an engine operation can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// See [`ErrorCode::InvalidArgument`].
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// See [`ErrorCode::RepositoryNotFound`].
+    #[error("there is no Cairn repository here (config.json is missing): check the path, or create one with `init`")]
+    RepositoryNotFound,
+    /// See [`ErrorCode::RepositoryExists`].
+    #[error("a repository already exists here: open it instead of initialising it again")]
+    RepositoryExists,
+    /// See [`ErrorCode::UnsupportedVersion`].
+    #[error(
+        "{what} has format version {found}, but this Cairn reads only version {supported}: use a newer Cairn"
+    )]
+    UnsupportedVersion {
+        /// The file whose version is unknown.
+        what: String,
+        /// The version found.
+        found: u64,
+        /// The newest version this engine reads.
+        supported: u64,
+    },
+    /// See [`ErrorCode::PassphraseRequired`].
+    #[error("this repository is encrypted: give its passphrase (CAIRN_PASSPHRASE, --passphrase-file, or the prompt)")]
+    PassphraseRequired,
+    /// See [`ErrorCode::WrongPassphrase`].
+    #[error("wrong passphrase: none of the repository's keys opens with it")]
+    WrongPassphrase,
+    /// See [`ErrorCode::SnapshotNotFound`].
+    #[error("no snapshot matches `{0}`: list the snapshots to find its id")]
+    SnapshotNotFound(String),
+    /// See [`ErrorCode::AmbiguousSnapshot`].
+    #[error("`{prefix}` matches {count} snapshots: give more characters of the id")]
+    AmbiguousSnapshot {
+        /// The prefix given.
+        prefix: String,
+        /// How many snapshot ids start with it.
+        count: usize,
+    },
+    /// See [`ErrorCode::ItemNotFound`].
+    #[error("snapshot {snapshot} has no item `{item}`; its items are: {available}")]
+    ItemNotFound {
+        /// The snapshot id.
+        snapshot: String,
+        /// The item asked for.
+        item: String,
+        /// The snapshot's item names, comma-separated.
+        available: String,
+    },
+    /// See [`ErrorCode::RepositoryLocked`].
+    #[error("the repository is locked by {holder}: wait for that operation to finish, or remove the lock with `unlock` if its process is gone")]
+    RepositoryLocked {
+        /// Who holds the conflicting lock (operation, host, pid).
+        holder: String,
+    },
+    /// See [`ErrorCode::CorruptPack`].
+    #[error(
+        "pack {pack} is damaged ({detail}): run `verify` to see what is affected and `repair` to rebuild it"
+    )]
+    CorruptPack {
+        /// The pack's storage key.
+        pack: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// See [`ErrorCode::CorruptIndex`].
+    #[error("index file {file} is damaged ({detail}): run `reindex` to rebuild the index from the packs")]
+    CorruptIndex {
+        /// The storage key of the index file.
+        file: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// See [`ErrorCode::CorruptSnapshot`].
+    #[error("snapshot data {file} is damaged ({detail}): other snapshots are unaffected; run `verify` for details")]
+    CorruptSnapshot {
+        /// The storage key or chunk id that failed.
+        file: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// See [`ErrorCode::CorruptConfig`].
+    #[error("config.json is damaged ({0}): restore it from a copy; the packs are not affected")]
+    CorruptConfig(String),
+    /// See [`ErrorCode::CorruptKey`].
+    #[error(
+        "key file {file} is damaged ({detail}): use another passphrase, or restore the file from a copy"
+    )]
+    CorruptKey {
+        /// The key file's storage key.
+        file: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// See [`ErrorCode::ChunkNotFound`].
+    #[error("chunk {0} is in no index: run `reindex`, then `verify`")]
+    ChunkNotFound(String),
+    /// See [`ErrorCode::KeyNotFound`].
+    #[error("no key has id `{0}`: list them with `key list`")]
+    KeyNotFound(String),
+    /// See [`ErrorCode::LastKey`].
+    #[error("this is the repository's last key; removing it would make the repository unreadable: add another key first")]
+    LastKey,
+    /// See [`ErrorCode::InvalidStorageKey`].
+    #[error("storage key `{0}` is outside the repository layout")]
+    InvalidStorageKey(String),
+    /// See [`ErrorCode::StorageError`].
+    #[error("storage failed on `{key}`: {message}; nothing already stored was changed, so fix the cause and run the command again")]
+    Storage {
+        /// The storage key of the failed operation.
+        key: String,
+        /// The host's description (for example "No space left on device").
+        message: String,
+    },
+    /// See [`ErrorCode::IntrinsicMismatch`].
+    #[error(
+        "the host's accelerated {0} gave a wrong answer on a known test vector; refusing to run with it"
+    )]
+    IntrinsicMismatch(String),
+    /// See [`ErrorCode::SessionNotFound`].
+    #[error("no open ingest or restore has handle {0}")]
+    SessionNotFound(u32),
+    /// See [`ErrorCode::Internal`].
+    #[error("internal error (a bug in Cairn, please report it): {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            Error::RepositoryNotFound => ErrorCode::RepositoryNotFound,
+            Error::RepositoryExists => ErrorCode::RepositoryExists,
+            Error::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
+            Error::PassphraseRequired => ErrorCode::PassphraseRequired,
+            Error::WrongPassphrase => ErrorCode::WrongPassphrase,
+            Error::SnapshotNotFound(_) => ErrorCode::SnapshotNotFound,
+            Error::AmbiguousSnapshot { .. } => ErrorCode::AmbiguousSnapshot,
+            Error::ItemNotFound { .. } => ErrorCode::ItemNotFound,
+            Error::RepositoryLocked { .. } => ErrorCode::RepositoryLocked,
+            Error::CorruptPack { .. } => ErrorCode::CorruptPack,
+            Error::CorruptIndex { .. } => ErrorCode::CorruptIndex,
+            Error::CorruptSnapshot { .. } => ErrorCode::CorruptSnapshot,
+            Error::CorruptConfig(_) => ErrorCode::CorruptConfig,
+            Error::CorruptKey { .. } => ErrorCode::CorruptKey,
+            Error::ChunkNotFound(_) => ErrorCode::ChunkNotFound,
+            Error::KeyNotFound(_) => ErrorCode::KeyNotFound,
+            Error::LastKey => ErrorCode::LastKey,
+            Error::InvalidStorageKey(_) => ErrorCode::InvalidStorageKey,
+            Error::Storage { .. } => ErrorCode::StorageError,
+            Error::IntrinsicMismatch(_) => ErrorCode::IntrinsicMismatch,
+            Error::SessionNotFound(_) => ErrorCode::SessionNotFound,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The error as the JSON object that crosses the wasm boundary: `{"code": ..., "message": ...}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "code": self.code().as_str(), "message": self.to_string() })
+    }
+}
+
+/// Result type of the engine.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_names_match_serde_names() {
+        for code in [
+            ErrorCode::WrongPassphrase,
+            ErrorCode::RepositoryLocked,
+            ErrorCode::CorruptPack,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json.as_str().unwrap(), code.as_str());
+        }
+    }
+
+    #[test]
+    fn json_form_carries_code_and_sentence() {
+        let e = Error::WrongPassphrase;
+        let j = e.to_json();
+        assert_eq!(j["code"], "WrongPassphrase");
+        assert!(j["message"].as_str().unwrap().contains("passphrase"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The one narrow interface between the engine and the outside world (DESIGN.md §1).
+//!
+//! A host gives the engine storage with object-store semantics, randomness, a clock, an
+//! event sink, and optionally accelerated crypto. The native CLI implements it with wasm
+//! imports served by wasmtime, the JS package with a host object, and unit tests with
+//! [`crate::memory::MemoryHost`].
+
+/// Why a storage operation failed, as the host reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    /// No object has that key.
+    NotFound,
+    /// `put_new` found the key already present.
+    AlreadyExists,
+    /// The host refused the key: it is outside the repository grammar ([`crate::layout`]).
+    InvalidKey,
+    /// Any other failure (disk full, permissions, I/O), described by the host.
+    Io(String),
+}
+
+/// Storage with object-store semantics, keyed by repository-relative paths ([`crate::layout`]).
+///
+/// Every write is atomic and durable: a reader sees the whole object or none of it.
+pub trait Storage {
+    /// The whole object.
+    fn get(&self, key: &str) -> Result<Vec<u8>, StorageError>;
+    /// `len` bytes from `offset`; fewer only if the object ends first.
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError>;
+    /// Creates or replaces the object.
+    fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError>;
+    /// Creates the object; fails with [`StorageError::AlreadyExists`] if it exists. Locks rely on it.
+    fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError>;
+    /// Every key that starts with `prefix` (a directory prefix such as `index/`), in any order.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
+    /// Removes the object; removing a missing object is not an error.
+    fn delete(&self, key: &str) -> Result<(), StorageError>;
+}
+
+/// Everything the engine needs from its host.
+///
+/// The crypto intrinsics are optional: a host that returns `None` gets the engine's
+/// pure-Rust implementations. A host that supplies them is checked against known test
+/// vectors when a repository is opened ([`crate::crypto::Crypto::new`]).
+pub trait Host: Storage {
+    /// Fills `buf` with cryptographically secure random bytes.
+    fn random(&self, buf: &mut [u8]);
+    /// Milliseconds since the Unix epoch (UTC).
+    fn now_ms(&self) -> i64;
+    /// Receives an event: `name` such as `ingest:progress`, `payload` a JSON object.
+    fn event(&self, name: &str, payload: &str);
+    /// Accelerated SHA-256, if the host has one.
+    fn sha256(&self, _data: &[u8]) -> Option<[u8; 32]> {
+        None
+    }
+    /// Accelerated HMAC-SHA-256, if the host has one.
+    fn hmac_sha256(&self, _key: &[u8], _data: &[u8]) -> Option<[u8; 32]> {
+        None
+    }
+    /// Accelerated AES-256-GCM encryption: ciphertext followed by the 16-byte tag.
+    fn aes256gcm_seal(
+        &self,
+        _key: &[u8; 32],
+        _nonce: &[u8; 12],
+        _aad: &[u8],
+        _plaintext: &[u8],
+    ) -> Option<Vec<u8>> {
+        None
+    }
+    /// Accelerated AES-256-GCM decryption: `Some(None)` when the tag does not verify.
+    fn aes256gcm_open(
+        &self,
+        _key: &[u8; 32],
+        _nonce: &[u8; 12],
+        _aad: &[u8],
+        _ciphertext: &[u8],
+    ) -> Option<Option<Vec<u8>>> {
+        None
+    }
+}

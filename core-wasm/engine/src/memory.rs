@@ -1,0 +1,168 @@
+//! An in-memory [`Host`] for tests and for embedding without a file system.
+//!
+//! Clones share the same store, so a test can open a second engine on the same
+//! repository, inspect or damage stored objects, and move the clock.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::host::{Host, Storage, StorageError};
+use crate::layout;
+
+#[derive(Default)]
+struct Inner {
+    objects: BTreeMap<String, Vec<u8>>,
+    now_ms: i64,
+    rng: u64,
+    events: Vec<(String, String)>,
+}
+
+/// Storage, clock, randomness and an event log held in memory.
+///
+/// Randomness is a deterministic generator (splitmix64) seeded at creation: good for
+/// reproducible tests, never for real keys.
+#[derive(Clone, Default)]
+pub struct MemoryHost {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl MemoryHost {
+    /// An empty store whose clock reads 2026-01-01T00:00:00Z.
+    pub fn new(seed: u64) -> Self {
+        let host = MemoryHost::default();
+        {
+            let mut i = host.inner.borrow_mut();
+            i.now_ms = 1_767_225_600_000;
+            i.rng = seed;
+        }
+        host
+    }
+
+    /// Sets the clock.
+    pub fn set_now_ms(&self, ms: i64) {
+        self.inner.borrow_mut().now_ms = ms;
+    }
+
+    /// Every stored key, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        self.inner.borrow().objects.keys().cloned().collect()
+    }
+
+    /// A stored object, if present.
+    pub fn object(&self, key: &str) -> Option<Vec<u8>> {
+        self.inner.borrow().objects.get(key).cloned()
+    }
+
+    /// Replaces or inserts an object directly, bypassing the grammar (to inject damage).
+    pub fn set_object(&self, key: &str, data: Vec<u8>) {
+        self.inner.borrow_mut().objects.insert(key.to_string(), data);
+    }
+
+    /// Removes and returns the events received so far.
+    pub fn take_events(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.inner.borrow_mut().events)
+    }
+
+    fn check(key: &str) -> Result<(), StorageError> {
+        if layout::validate_key(key) {
+            Ok(())
+        } else {
+            Err(StorageError::InvalidKey)
+        }
+    }
+}
+
+impl Storage for MemoryHost {
+    fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        Self::check(key)?;
+        self.inner
+            .borrow()
+            .objects
+            .get(key)
+            .cloned()
+            .ok_or(StorageError::NotFound)
+    }
+
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+        Self::check(key)?;
+        let inner = self.inner.borrow();
+        let data = inner.objects.get(key).ok_or(StorageError::NotFound)?;
+        let start = (offset as usize).min(data.len());
+        let end = start.saturating_add(len as usize).min(data.len());
+        Ok(data[start..end].to_vec())
+    }
+
+    fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
+        Self::check(key)?;
+        self.inner
+            .borrow_mut()
+            .objects
+            .insert(key.to_string(), data.to_vec());
+        Ok(())
+    }
+
+    fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
+        Self::check(key)?;
+        let mut inner = self.inner.borrow_mut();
+        if inner.objects.contains_key(key) {
+            return Err(StorageError::AlreadyExists);
+        }
+        inner.objects.insert(key.to_string(), data.to_vec());
+        Ok(())
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        if !layout::validate_prefix(prefix) {
+            return Err(StorageError::InvalidKey);
+        }
+        let inner = self.inner.borrow();
+        Ok(inner
+            .objects
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        Self::check(key)?;
+        self.inner.borrow_mut().objects.remove(key);
+        Ok(())
+    }
+}
+
+impl Host for MemoryHost {
+    fn random(&self, buf: &mut [u8]) {
+        let mut inner = self.inner.borrow_mut();
+        for b in buf.chunks_mut(8) {
+            inner.rng = inner.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = inner.rng;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            b.copy_from_slice(&z.to_le_bytes()[..b.len()]);
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.inner.borrow().now_ms
+    }
+
+    fn event(&self, name: &str, payload: &str) {
+        self.inner
+            .borrow_mut()
+            .events
+            .push((name.to_string(), payload.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_storage_passes_the_conformance_suite() {
+        crate::conformance::run_storage_suite(&MemoryHost::new(1));
+    }
+}

@@ -1,0 +1,681 @@
+//! End-to-end scenarios of the engine through [`Api`], the surface both bindings use,
+//! on the in-memory host. They also run compiled to wasm32 (see tests/run).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use cairn_core::api::Api;
+use cairn_core::host::{Host, Storage, StorageError};
+use cairn_core::memory::MemoryHost;
+use cairn_core::{layout, ErrorCode};
+use serde_json::{json, Value};
+
+const FAST_KDF: &str = r#"{"memoryKiB": 64, "iterations": 1, "parallelism": 1}"#;
+
+fn init_args(passphrase: Option<&str>) -> String {
+    let mut v: Value = serde_json::from_str(&format!(
+        r#"{{"chunking": {{"min": 256, "avg": 1024, "max": 4096}}, "packSize": 16384, "kdf": {FAST_KDF},
+            "client": {{"hostname": "h", "pid": 1, "user": "u"}}}}"#
+    ))
+    .unwrap();
+    if let Some(p) = passphrase {
+        v["passphrase"] = json!(p);
+    }
+    v.to_string()
+}
+
+/// Pseudo-random text with repetition: compressible, and chunks differently everywhere.
+fn sample(len: usize, seed: u64) -> Vec<u8> {
+    let words = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    ];
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 16);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(words[(x % 10) as usize].as_bytes());
+        out.extend_from_slice(format!(" {} ", x % 1000).as_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+struct Engine {
+    api: Api<MemoryHost>,
+}
+
+impl Engine {
+    fn init(host: &MemoryHost, passphrase: Option<&str>) -> Engine {
+        let mut api = Api::new(host.clone());
+        api.call("init", &init_args(passphrase)).unwrap();
+        Engine { api }
+    }
+
+    fn open(host: &MemoryHost, passphrase: Option<&str>) -> Engine {
+        let mut api = Api::new(host.clone());
+        let args = match passphrase {
+            Some(p) => json!({ "passphrase": p }).to_string(),
+            None => "{}".into(),
+        };
+        api.call("open", &args).unwrap();
+        Engine { api }
+    }
+
+    fn call(&mut self, op: &str, args: Value) -> Value {
+        serde_json::from_str(&self.api.call(op, &args.to_string()).unwrap()).unwrap()
+    }
+
+    fn err(&mut self, op: &str, args: Value) -> ErrorCode {
+        self.api.call(op, &args.to_string()).unwrap_err().code()
+    }
+
+    fn begin(&mut self, tags: Value) -> u32 {
+        self.call("ingest_begin", json!({ "tags": tags }))["session"]
+            .as_u64()
+            .unwrap() as u32
+    }
+
+    /// Ingests named items, each written in pieces of `piece` bytes.
+    fn ingest(&mut self, items: &[(&str, &[u8])], tags: Value, piece: usize) -> Value {
+        let s = self.begin(tags);
+        for (name, data) in items {
+            self.call("ingest_item", json!({ "session": s, "name": name }));
+            for p in data.chunks(piece.max(1)) {
+                self.api.write(s, p).unwrap();
+            }
+        }
+        self.call("ingest_finish", json!({ "session": s }))
+    }
+
+    fn restore(&mut self, snapshot: &str, item: Option<&str>) -> Vec<u8> {
+        let mut args = json!({ "snapshot": snapshot });
+        if let Some(i) = item {
+            args["item"] = json!(i);
+        }
+        let r = self.call("restore_begin", args);
+        let s = r["session"].as_u64().unwrap() as u32;
+        let mut out = Vec::new();
+        loop {
+            let block = self.api.read(s).unwrap();
+            if block.is_empty() {
+                break;
+            }
+            out.extend_from_slice(&block);
+        }
+        assert_eq!(out.len() as u64, r["size"].as_u64().unwrap());
+        self.call("restore_end", json!({ "session": s }));
+        out
+    }
+}
+
+fn id_of(snap: &Value) -> String {
+    snap["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn round_trip_plain_and_encrypted() {
+    for pw in [None, Some("hunter2")] {
+        let host = MemoryHost::new(11);
+        let mut e = Engine::init(&host, pw);
+        let data = sample(300_000, 1);
+        let snap = e.ingest(&[("db.sql", &data)], json!({ "db": "main" }), 7_777);
+        assert_eq!(snap["originalSize"], 300_000);
+        assert_eq!(snap["items"][0]["name"], "db.sql");
+        assert_eq!(snap["newChunks"], snap["chunkCount"]);
+        assert!(
+            snap["storedSize"].as_u64().unwrap() < 200_000,
+            "text compresses: {snap}"
+        );
+        assert_eq!(e.restore(&id_of(&snap), None), data);
+        // A second engine on the same storage reads it too.
+        assert_eq!(Engine::open(&host, pw).restore(&id_of(&snap), None), data);
+        assert!(host.list(layout::LOCKS).unwrap().is_empty(), "locks released");
+    }
+}
+
+#[test]
+fn empty_streams_and_tiny_streams() {
+    let host = MemoryHost::new(12);
+    let mut e = Engine::init(&host, None);
+    let snap = e.ingest(&[("empty", b"")], json!({}), 10);
+    assert_eq!(
+        (snap["chunkCount"].as_u64(), snap["originalSize"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(e.restore(&id_of(&snap), None), b"");
+    let snap = e.ingest(&[("one", b"x")], json!({}), 10);
+    assert_eq!(e.restore(&id_of(&snap), None), b"x");
+    // No item named: the bytes go to an item called "data".
+    let s = e.begin(json!({}));
+    e.api.write(s, b"unnamed").unwrap();
+    let snap = e.call("ingest_finish", json!({ "session": s }));
+    assert_eq!(snap["items"][0]["name"], "data");
+}
+
+#[test]
+fn an_edited_second_version_reuses_most_chunks() {
+    let host = MemoryHost::new(13);
+    let mut e = Engine::init(&host, None);
+    let v1 = sample(400_000, 2);
+    let mut v2 = v1.clone();
+    v2.splice(100_000..100_000, b"INSERTED ROW".iter().copied());
+    v2[300_000..300_100].fill(b'#');
+    let s1 = e.ingest(&[("db", &v1)], json!({}), 65_536);
+    let s2 = e.ingest(&[("db", &v2)], json!({}), 10_000);
+    let (chunks, new, reused) = (
+        s2["chunkCount"].as_u64().unwrap(),
+        s2["newChunks"].as_u64().unwrap(),
+        s2["reusedChunks"].as_u64().unwrap(),
+    );
+    assert_eq!(chunks, new + reused);
+    assert!(new * 10 < chunks, "{new} new of {chunks}");
+    assert!(s2["storedSize"].as_u64().unwrap() * 5 < s1["storedSize"].as_u64().unwrap());
+    assert_eq!(e.restore(&id_of(&s1), None), v1);
+    assert_eq!(e.restore(&id_of(&s2), None), v2);
+    // Ingesting the same data again stores nothing new.
+    let s3 = e.ingest(&[("db", &v2)], json!({}), 1 << 20);
+    assert_eq!(
+        (s3["newChunks"].as_u64(), s3["storedSize"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn several_items_restore_together_or_alone() {
+    let host = MemoryHost::new(14);
+    let mut e = Engine::init(&host, Some("pw"));
+    let (a, b, c) = (sample(50_000, 3), sample(70_000, 4), sample(10, 5));
+    let s = e.ingest(&[("a.sql", &a), ("b.tar", &b), ("c", &c)], json!({}), 4096);
+    let id = id_of(&s);
+    assert_eq!(s["items"].as_array().unwrap().len(), 3);
+    assert_eq!(s["items"][1]["size"], 70_000);
+    assert_eq!(e.restore(&id, None), [a.clone(), b.clone(), c.clone()].concat());
+    assert_eq!(e.restore(&id, Some("b.tar")), b);
+    assert_eq!(e.restore(&id, Some("c")), c);
+    let err = e
+        .api
+        .call(
+            "restore_begin",
+            &json!({ "snapshot": id, "item": "nope" }).to_string(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ItemNotFound);
+    assert!(err.to_string().contains("a.sql, b.tar, c"), "{err}");
+    // Names are unique within a snapshot.
+    let s = e.begin(json!({}));
+    e.call("ingest_item", json!({ "session": s, "name": "x" }));
+    assert_eq!(
+        e.err("ingest_item", json!({ "session": s, "name": "x" })),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn long_items_span_several_chunk_list_pieces() {
+    let host = MemoryHost::new(15);
+    let mut api = Api::new(host.clone());
+    api.call(
+        "init",
+        r#"{"chunking": {"min": 64, "avg": 256, "max": 1024}, "packSize": 65536}"#,
+    )
+    .unwrap();
+    let mut e = Engine { api };
+    let data = sample(6_000_000, 6);
+    let s = e.ingest(&[("big", &data)], json!({}), 1 << 20);
+    assert!(
+        s["chunkCount"].as_u64().unwrap() > 2 * 8192,
+        "{}",
+        s["chunkCount"]
+    );
+    assert_eq!(e.restore(&id_of(&s), None), data);
+}
+
+#[test]
+fn filters_by_tag_and_date_and_lookup_by_prefix_or_latest() {
+    let host = MemoryHost::new(16);
+    let mut e = Engine::init(&host, None);
+    let day = 86_400_000i64;
+    let t0 = host.now_ms();
+    let mut ids = Vec::new();
+    for i in 0..17 {
+        host.set_now_ms(t0 + i * day);
+        let env = if i % 2 == 0 { "prod" } else { "dev" };
+        let s = e.ingest(
+            &[("x", &sample(1000, i as u64))],
+            json!({ "env": env, "n": i.to_string() }),
+            500,
+        );
+        ids.push(id_of(&s));
+    }
+    let all = e.call("list_snapshots", json!({}));
+    assert_eq!(all.as_array().unwrap().len(), 17);
+    assert_eq!(all[0]["id"], ids[0].as_str(), "oldest first");
+    let prod = e.call("list_snapshots", json!({ "tags": { "env": "prod" } }));
+    assert_eq!(prod.as_array().unwrap().len(), 9);
+    let one = e.call("list_snapshots", json!({ "tags": { "env": "prod", "n": "4" } }));
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    // 2026-01-01 + 3 days .. + 6 days: days 3, 4, 5.
+    let window = e.call(
+        "list_snapshots",
+        json!({ "after": "2026-01-04", "before": "2026-01-07T00:00:00Z" }),
+    );
+    let ns: Vec<&str> = window
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tags"]["n"].as_str().unwrap())
+        .collect();
+    assert_eq!(ns, ["3", "4", "5"]);
+    assert_eq!(
+        e.err("list_snapshots", json!({ "after": "last tuesday" })),
+        ErrorCode::InvalidArgument
+    );
+
+    assert_eq!(
+        e.call("get_snapshot", json!({ "id": "latest" }))["id"],
+        ids[16].as_str()
+    );
+    assert_eq!(
+        e.call("get_snapshot", json!({ "id": &ids[5][..12] }))["id"],
+        ids[5].as_str()
+    );
+    // 17 ids over 16 hex digits: some first digit is shared.
+    let shared = (0..17)
+        .find(|&i| ids.iter().filter(|id| id[..1] == ids[i][..1]).count() > 1)
+        .unwrap();
+    assert_eq!(
+        e.err("get_snapshot", json!({ "id": &ids[shared][..1] })),
+        ErrorCode::AmbiguousSnapshot
+    );
+    assert_eq!(
+        e.err("get_snapshot", json!({ "id": "0123456789abcdef0" })),
+        ErrorCode::SnapshotNotFound
+    );
+    assert_eq!(
+        e.err("get_snapshot", json!({ "id": "../etc" })),
+        ErrorCode::SnapshotNotFound
+    );
+    assert_eq!(
+        e.err("restore_begin", json!({ "snapshot": "ffffffffffff" })),
+        ErrorCode::SnapshotNotFound
+    );
+}
+
+#[test]
+fn latest_in_an_empty_repository_is_not_found() {
+    let mut e = Engine::init(&MemoryHost::new(17), None);
+    assert_eq!(
+        e.err("get_snapshot", json!({ "id": "latest" })),
+        ErrorCode::SnapshotNotFound
+    );
+}
+
+#[test]
+fn two_concurrent_ingests_both_succeed_and_lose_nothing() {
+    let host = MemoryHost::new(18);
+    let mut a = Engine::init(&host, Some("pw"));
+    let mut b = Engine::open(&host, Some("pw"));
+    let (da, db) = (sample(200_000, 7), sample(150_000, 8));
+    let sa = a.begin(json!({ "who": "a" }));
+    let sb = b.begin(json!({ "who": "b" }));
+    a.call("ingest_item", json!({ "session": sa, "name": "a" }));
+    b.call("ingest_item", json!({ "session": sb, "name": "b" }));
+    for i in 0..20 {
+        a.api.write(sa, &da[i * 10_000..(i + 1) * 10_000]).unwrap();
+        if i < 15 {
+            b.api.write(sb, &db[i * 10_000..(i + 1) * 10_000]).unwrap();
+        }
+    }
+    let snap_b = b.call("ingest_finish", json!({ "session": sb }));
+    let snap_a = a.call("ingest_finish", json!({ "session": sa }));
+    let mut c = Engine::open(&host, Some("pw"));
+    assert_eq!(c.call("list_snapshots", json!({})).as_array().unwrap().len(), 2);
+    assert_eq!(c.restore(&id_of(&snap_a), None), da);
+    assert_eq!(c.restore(&id_of(&snap_b), None), db);
+}
+
+#[test]
+fn progress_and_completion_events() {
+    let host = MemoryHost::new(19);
+    let mut e = Engine::init(&host, None);
+    let data = sample(20 << 20, 9);
+    let s = e.call("ingest_begin", json!({ "totalBytes": data.len() }))["session"]
+        .as_u64()
+        .unwrap() as u32;
+    for p in data.chunks(1 << 20) {
+        e.api.write(s, p).unwrap();
+    }
+    let snap = e.call("ingest_finish", json!({ "session": s }));
+    let events = host.take_events();
+    let progress: Vec<Value> = events
+        .iter()
+        .filter(|(n, _)| n == "ingest:progress")
+        .map(|(_, p)| serde_json::from_str(p).unwrap())
+        .collect();
+    assert!(progress.len() >= 3, "{} progress events", progress.len());
+    assert!(progress
+        .windows(2)
+        .all(|w| w[0]["bytesProcessed"].as_u64() <= w[1]["bytesProcessed"].as_u64()));
+    let last = progress.last().unwrap();
+    assert_eq!(last["bytesProcessed"], data.len());
+    assert_eq!(last["percentage"], 100.0);
+    assert_eq!(last["operation"], "ingest");
+    let (_, done) = events.iter().find(|(n, _)| n == "ingest:complete").unwrap();
+    let done: Value = serde_json::from_str(done).unwrap();
+    assert_eq!(done["snapshotId"], snap["id"]);
+    for f in ["newChunks", "reusedChunks", "originalSize", "storedSize"] {
+        assert_eq!(done[f], snap[f], "{f}");
+    }
+}
+
+#[test]
+fn encrypted_repositories_reveal_no_content() {
+    let host = MemoryHost::new(20);
+    let mut e = Engine::init(&host, Some("pw"));
+    let secret = b"TOP-SECRET-MARKER-0123456789 ".repeat(5000);
+    let s = e.ingest(
+        &[("secret-item-name", &secret)],
+        json!({ "secret-tag": "v" }),
+        4096,
+    );
+    let plain_id = cairn_core::crypto::soft_sha256(&secret[..]);
+    for key in host.keys() {
+        let obj = host.object(&key).unwrap();
+        for needle in [
+            &b"TOP-SECRET"[..],
+            b"secret-item-name",
+            b"secret-tag",
+            b"originalSize",
+        ] {
+            assert!(
+                !obj.windows(needle.len()).any(|w| w == needle),
+                "{key} shows {:?}",
+                String::from_utf8_lossy(needle)
+            );
+        }
+        assert!(!key.contains(&hex::encode(plain_id)));
+    }
+    assert_eq!(e.restore(&id_of(&s), None), secret);
+}
+
+#[test]
+fn keys_can_be_added_listed_and_removed_but_not_the_last() {
+    let host = MemoryHost::new(21);
+    let mut e = Engine::init(&host, Some("first"));
+    let added = e.call("key_add", json!({ "passphrase": "second" }))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keys = e.call("key_list", json!({}));
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    let current: Vec<&Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["current"] == true)
+        .collect();
+    assert_eq!(current.len(), 1);
+    assert_ne!(current[0]["id"], added.as_str());
+    let first_id = current[0]["id"].as_str().unwrap().to_string();
+    // The key in use cannot be removed; from the other one it can.
+    assert_eq!(
+        e.err("key_remove", json!({ "id": first_id })),
+        ErrorCode::InvalidArgument
+    );
+    let mut e2 = Engine::open(&host, Some("second"));
+    e2.call("key_remove", json!({ "id": &first_id[..10] }));
+    assert_eq!(
+        Api::new(host.clone())
+            .call("open", r#"{"passphrase": "first"}"#)
+            .unwrap_err()
+            .code(),
+        ErrorCode::WrongPassphrase
+    );
+    assert_eq!(e2.err("key_remove", json!({ "id": added })), ErrorCode::LastKey);
+    assert_eq!(
+        e2.err("key_remove", json!({ "id": "abcdef" })),
+        ErrorCode::KeyNotFound
+    );
+    let mut plain = Engine::init(&MemoryHost::new(22), None);
+    assert_eq!(plain.err("key_list", json!({})), ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn damage_is_reported_with_the_file_it_is_in() {
+    let host = MemoryHost::new(23);
+    let mut e = Engine::init(&host, None);
+    let data = sample(100_000, 10);
+    let id = id_of(&e.ingest(&[("x", &data)], json!({}), 8192));
+    let packs: Vec<String> = host.keys().into_iter().filter(|k| k.ends_with(".pack")).collect();
+
+    // A flipped bit in a pack.
+    let mut bytes = host.object(&packs[0]).unwrap();
+    bytes[20] ^= 1;
+    host.set_object(&packs[0], bytes.clone());
+    let mut r = Engine::open(&host, None);
+    let s = r.call("restore_begin", json!({ "snapshot": id }))["session"]
+        .as_u64()
+        .unwrap() as u32;
+    let err = (0..1000)
+        .find_map(|_| r.api.read(s).err())
+        .expect("damage is detected");
+    assert_eq!(err.code(), ErrorCode::CorruptPack);
+    assert!(err.to_string().contains(&packs[0]), "{err}");
+    bytes[20] ^= 1;
+    host.set_object(&packs[0], bytes);
+
+    // A missing pack.
+    let saved = host.object(&packs[1]).unwrap();
+    host.delete(&packs[1]).unwrap();
+    let mut r = Engine::open(&host, None);
+    let s = r.call("restore_begin", json!({ "snapshot": id }))["session"]
+        .as_u64()
+        .unwrap() as u32;
+    let err = (0..1000).find_map(|_| r.api.read(s).err()).unwrap();
+    assert!(
+        err.code() == ErrorCode::CorruptPack && err.to_string().contains("missing"),
+        "{err}"
+    );
+    host.set_object(&packs[1], saved);
+
+    // A damaged index segment.
+    let seg = host.keys().into_iter().find(|k| k.starts_with("index/")).unwrap();
+    let saved = host.object(&seg).unwrap();
+    host.set_object(&seg, b"garbage".to_vec());
+    let mut r = Engine::open(&host, None);
+    let err = r
+        .api
+        .call("restore_begin", &json!({ "snapshot": id }).to_string())
+        .unwrap_err();
+    assert!(
+        err.code() == ErrorCode::CorruptIndex && err.to_string().contains(&seg),
+        "{err}"
+    );
+    // A missing index: chunks cannot be found.
+    host.delete(&seg).unwrap();
+    let mut r = Engine::open(&host, None);
+    let s = r.call("restore_begin", json!({ "snapshot": id }))["session"]
+        .as_u64()
+        .unwrap() as u32;
+    assert_eq!(r.api.read(s).unwrap_err().code(), ErrorCode::ChunkNotFound);
+    host.set_object(&seg, saved);
+
+    // A damaged manifest.
+    let man = layout::snapshot_file(&layout::parse_id(&id).unwrap());
+    let mut bytes = host.object(&man).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    host.set_object(&man, bytes);
+    let mut r = Engine::open(&host, None);
+    let err = r
+        .api
+        .call("get_snapshot", &json!({ "id": id }).to_string())
+        .unwrap_err();
+    assert!(
+        err.code() == ErrorCode::CorruptSnapshot && err.to_string().contains(&man),
+        "{err}"
+    );
+    assert_eq!(r.err("list_snapshots", json!({})), ErrorCode::CorruptSnapshot);
+}
+
+#[test]
+fn an_unknown_format_version_is_refused_clearly() {
+    let host = MemoryHost::new(24);
+    Engine::init(&host, None);
+    let mut cfg: Value = serde_json::from_slice(&host.object("config.json").unwrap()).unwrap();
+    cfg["version"] = json!(7);
+    host.set_object("config.json", cfg.to_string().into_bytes());
+    let err = Api::new(host).call("open", "{}").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnsupportedVersion);
+    assert!(err.to_string().contains("version 7"), "{err}");
+}
+
+/// A host whose storage fails every write after a budget of bytes, like a full disk.
+#[derive(Clone)]
+struct FullDisk {
+    inner: MemoryHost,
+    budget: Rc<Cell<i64>>,
+}
+
+impl Storage for FullDisk {
+    fn get(&self, k: &str) -> Result<Vec<u8>, StorageError> {
+        self.inner.get(k)
+    }
+    fn get_range(&self, k: &str, o: u64, l: u64) -> Result<Vec<u8>, StorageError> {
+        self.inner.get_range(k, o, l)
+    }
+    fn put(&self, k: &str, d: &[u8]) -> Result<(), StorageError> {
+        self.spend(d.len())?;
+        self.inner.put(k, d)
+    }
+    fn put_new(&self, k: &str, d: &[u8]) -> Result<(), StorageError> {
+        self.spend(d.len())?;
+        self.inner.put_new(k, d)
+    }
+    fn list(&self, p: &str) -> Result<Vec<String>, StorageError> {
+        self.inner.list(p)
+    }
+    fn delete(&self, k: &str) -> Result<(), StorageError> {
+        self.inner.delete(k)
+    }
+}
+
+impl FullDisk {
+    fn spend(&self, n: usize) -> Result<(), StorageError> {
+        let left = self.budget.get() - n as i64;
+        if left < 0 {
+            return Err(StorageError::Io("No space left on device (os error 28)".into()));
+        }
+        self.budget.set(left);
+        Ok(())
+    }
+}
+
+impl Host for FullDisk {
+    fn random(&self, b: &mut [u8]) {
+        self.inner.random(b)
+    }
+    fn now_ms(&self) -> i64 {
+        self.inner.now_ms()
+    }
+    fn event(&self, n: &str, p: &str) {
+        self.inner.event(n, p)
+    }
+}
+
+#[test]
+fn a_full_disk_fails_the_ingest_cleanly_and_loses_nothing() {
+    let mem = MemoryHost::new(25);
+    let disk = FullDisk {
+        inner: mem.clone(),
+        budget: Rc::new(Cell::new(i64::MAX)),
+    };
+    let mut api = Api::new(disk.clone());
+    api.call("init", &init_args(None)).unwrap();
+    let v1 = sample(100_000, 11);
+    let s = 1;
+    api.call("ingest_begin", "{}").unwrap();
+    api.write(s, &v1).unwrap();
+    let first: Value =
+        serde_json::from_str(&api.call("ingest_finish", r#"{"session": 1}"#).unwrap()).unwrap();
+
+    disk.budget.set(30_000);
+    api.call("ingest_begin", "{}").unwrap();
+    let err = (0..100)
+        .find_map(|i| api.write(2, &sample(10_000, 100 + i)).err())
+        .expect("the disk fills up");
+    assert_eq!(err.code(), ErrorCode::StorageError);
+    assert!(err.to_string().contains("No space left"), "{err}");
+    assert_eq!(
+        api.write(2, b"more").unwrap_err().code(),
+        ErrorCode::InvalidArgument,
+        "a failed session stays failed"
+    );
+    api.call("ingest_abort", r#"{"session": 2}"#).unwrap();
+    disk.budget.set(i64::MAX);
+
+    let mut e = Engine::open(&mem, None);
+    assert_eq!(e.call("list_snapshots", json!({})).as_array().unwrap().len(), 1);
+    assert_eq!(e.restore(&id_of(&first), None), v1);
+    assert!(mem.list(layout::LOCKS).unwrap().is_empty());
+}
+
+#[test]
+fn an_aborted_ingest_leaves_earlier_snapshots_whole() {
+    let host = MemoryHost::new(26);
+    let mut e = Engine::init(&host, None);
+    let v1 = sample(80_000, 12);
+    let first = e.ingest(&[("x", &v1)], json!({}), 4096);
+    let s = e.begin(json!({}));
+    e.api.write(s, &sample(200_000, 13)).unwrap();
+    e.call("ingest_abort", json!({ "session": s }));
+    assert_eq!(e.call("list_snapshots", json!({})).as_array().unwrap().len(), 1);
+    assert_eq!(e.restore(&id_of(&first), None), v1);
+    assert_eq!(
+        e.err("ingest_finish", json!({ "session": s })),
+        ErrorCode::SessionNotFound
+    );
+}
+
+#[test]
+fn requests_are_validated() {
+    let mut api = Api::new(MemoryHost::new(27));
+    assert_eq!(
+        api.call("list_snapshots", "{}").unwrap_err().code(),
+        ErrorCode::InvalidArgument,
+        "not open"
+    );
+    assert_eq!(
+        api.call("open", "{}").unwrap_err().code(),
+        ErrorCode::RepositoryNotFound
+    );
+    assert_eq!(
+        api.call("frobnicate", "{}").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        api.call("init", "not json").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    api.call("init", "").unwrap();
+    assert_eq!(
+        api.call("init", "").unwrap_err().code(),
+        ErrorCode::InvalidArgument,
+        "already open"
+    );
+    assert_eq!(
+        api.write(99, b"x").unwrap_err().code(),
+        ErrorCode::SessionNotFound
+    );
+    assert_eq!(api.read(99).unwrap_err().code(), ErrorCode::SessionNotFound);
+    let info: Value = serde_json::from_str(&api.call("info", "").unwrap()).unwrap();
+    assert_eq!(info["compression"]["codec"], "gzip");
+    assert_eq!(info["packSize"], 8 << 20);
+    assert_eq!(info["chunking"]["avg"], 256 << 10);
+    api.call("close", "").unwrap();
+    assert_eq!(
+        api.call("info", "").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+}

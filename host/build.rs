@@ -1,0 +1,123 @@
+//! Builds the ABI module (`core-wasm/abi`, for `wasm32-unknown-unknown`) with a nested
+//! cargo and leaves it in `OUT_DIR/cairn_abi.wasm` for `include_bytes!`.
+//!
+//! The nested build has its own target directory (`<target>/abi-wasm`): sharing the outer
+//! build's directory would deadlock on its lock. Variables the outer cargo sets for build
+//! scripts, or that configure the outer build (flags, wrappers, the target), are removed so
+//! that they do not leak into a build for another target. A fresh clone needs only
+//! `rustup target add wasm32-unknown-unknown`, which `rust-toolchain.toml` lists.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Variables of the outer build that must not reach the nested one.
+const SCRUBBED: &[&str] = &[
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "RUSTC",
+    "RUSTDOC",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "RUSTC_LINKER",
+    "TARGET",
+    "HOST",
+    "OUT_DIR",
+    "OPT_LEVEL",
+    "PROFILE",
+    "DEBUG",
+    "NUM_JOBS",
+];
+
+/// `CARGO_*` variables that are the user's configuration of cargo itself, kept.
+const KEPT_CARGO_PREFIXES: &[&str] = &[
+    "CARGO_HOME",
+    "CARGO_NET_",
+    "CARGO_HTTP_",
+    "CARGO_REGISTRIES_",
+    "CARGO_REGISTRY_",
+    "CARGO_TERM_",
+];
+
+fn scrubbed(name: &str) -> bool {
+    if SCRUBBED.contains(&name) || name.starts_with("DEP_") {
+        return true;
+    }
+    // CARGO_ENCODED_RUSTFLAGS, CARGO_TARGET_DIR, CARGO_BUILD_TARGET, CARGO_MAKEFLAGS,
+    // CARGO_CFG_*, CARGO_FEATURE_*, CARGO_PKG_*, CARGO_MANIFEST_*, CARGO_PROFILE_*, ...
+    name.starts_with("CARGO_") && !KEPT_CARGO_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace")
+        .to_path_buf();
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+
+    for path in [
+        "core-wasm/engine/src",
+        "core-wasm/engine/Cargo.toml",
+        "core-wasm/abi/src",
+        "core-wasm/abi/Cargo.toml",
+    ] {
+        println!("cargo:rerun-if-changed={}", workspace.join(path).display());
+    }
+    for path in ["Cargo.lock", "Cargo.toml", "rust-toolchain.toml"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(path).display());
+    }
+    println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
+
+    // Beside the outer build's output, but never in its lock.
+    let target_root = env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
+    let target_dir = target_root.join("abi-wasm");
+
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&workspace)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "cairn-abi",
+            "--target",
+            WASM_TARGET,
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        // A build script's stdout is read by cargo as directives: keep the nested output off it.
+        .stdout(std::io::stderr());
+    for (name, _) in env::vars_os() {
+        if name.to_str().is_some_and(scrubbed) {
+            cmd.env_remove(&name);
+        }
+    }
+    // Whole-program optimisation makes the module smaller, and so faster for wasmtime to
+    // compile at every CLI start.
+    cmd.env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("could not run cargo to build the ABI module: {e}"));
+    if !status.success() {
+        panic!(
+            "building the ABI module (cargo build -p cairn-abi --release --target {WASM_TARGET}) failed; \
+             see the errors above. If the target is missing, run `rustup target add {WASM_TARGET}`."
+        );
+    }
+
+    let built = target_dir
+        .join(WASM_TARGET)
+        .join("release")
+        .join("cairn_abi.wasm");
+    copy(&built, &out_dir.join("cairn_abi.wasm"));
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
+}

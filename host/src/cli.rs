@@ -1,0 +1,313 @@
+//! The command line (API.md "CLI"), parsed with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Content-addressed, deduplicating, optionally encrypted backups.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, propagate_version = true)]
+pub struct Cli {
+    /// Print exactly one JSON document on standard output (errors as {"error": {code, message}}).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the repository's passphrase from the first line of FILE (otherwise CAIRN_PASSPHRASE,
+    /// otherwise a prompt on the terminal).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a repository.
+    Init(InitArgs),
+    /// Store files or standard input as one new snapshot.
+    Ingest(IngestArgs),
+    /// Write a snapshot (or one of its items) to standard output or a file.
+    Restore(RestoreArgs),
+    /// List snapshots.
+    Snapshots(SnapshotsArgs),
+    /// Show one snapshot.
+    Show(ShowArgs),
+    /// Manage the passphrases that open an encrypted repository.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// Compression codec of a new repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    /// deflate in a gzip member (level 1 unless `--compression-level`).
+    Gzip,
+    /// zstd (its fastest level).
+    Zstd,
+    /// Stored as is.
+    None,
+}
+
+impl Compression {
+    /// The name the engine's `init` expects.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+            Compression::None => "none",
+        }
+    }
+}
+
+/// Content-defined chunk sizes in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunking {
+    /// Smallest chunk.
+    pub min: u64,
+    /// Average chunk.
+    pub avg: u64,
+    /// Largest chunk.
+    pub max: u64,
+}
+
+/// Parity: `parity` parity packs for every `data` data packs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parity {
+    /// Data packs per group (K).
+    pub data: u64,
+    /// Parity packs per group (M).
+    pub parity: u64,
+}
+
+/// `cairn init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository directory (created if absent; must be empty if present).
+    pub repo: PathBuf,
+    /// Encrypt the repository under a passphrase (asked twice on a terminal).
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Compression codec.
+    #[arg(long, value_enum)]
+    pub compression: Option<Compression>,
+    /// Compression level of the codec (gzip: 1-9; zstd: 1 only).
+    #[arg(long, value_name = "N")]
+    pub compression_level: Option<u32>,
+    /// Chunk sizes in bytes: smallest, average, largest (suffixes K, M, KiB, MiB allowed).
+    #[arg(long, value_name = "MIN,AVG,MAX", value_parser = parse_chunking)]
+    pub chunking: Option<Chunking>,
+    /// Target size of a pack file in bytes (suffixes K, M, KiB, MiB allowed).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub pack_size: Option<u64>,
+    /// Parity: M parity packs for every K data packs.
+    #[arg(long, value_name = "K,M", value_parser = parse_parity)]
+    pub parity: Option<Parity>,
+}
+
+/// One named input of `cairn ingest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSpec {
+    /// The item's name in the snapshot.
+    pub name: String,
+    /// Its optional type (free text, such as a MIME type).
+    pub kind: Option<String>,
+    /// The file to read, or `-` for standard input.
+    pub path: PathBuf,
+}
+
+/// `cairn ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// A tag of the snapshot (repeatable).
+    #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// A named item (repeatable, stored in order); PATH `-` is standard input.
+    #[arg(long = "item", value_name = "NAME[:TYPE]=PATH", value_parser = parse_item)]
+    pub items: Vec<ItemSpec>,
+    /// One file to store, named after its file name; `-` or nothing for standard input.
+    pub path: Option<PathBuf>,
+}
+
+/// `cairn restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// A snapshot id, a unique prefix of one, or `latest`.
+    pub snapshot: String,
+    /// Restore only this item.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `cairn snapshots`.
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// Only snapshots with this tag (repeatable: all must match).
+    #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// Only snapshots created at or after DATE (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub after: Option<String>,
+    /// Only snapshots created before DATE (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub before: Option<String>,
+}
+
+/// `cairn show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// A snapshot id, a unique prefix of one, or `latest`.
+    pub snapshot: String,
+}
+
+/// `cairn key ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add a passphrase (CAIRN_NEW_PASSPHRASE, --new-passphrase-file, or a prompt).
+    Add {
+        /// The repository directory.
+        repo: PathBuf,
+        /// Read the new passphrase from the first line of FILE.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// List the keys.
+    List {
+        /// The repository directory.
+        repo: PathBuf,
+    },
+    /// Remove a key (never the last one).
+    Remove {
+        /// The repository directory.
+        repo: PathBuf,
+        /// The key's id, as `key list` shows it.
+        id: String,
+    },
+}
+
+/// Parses `K=V`.
+pub fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+/// Parses `NAME[:TYPE]=PATH`.
+pub fn parse_item(s: &str) -> Result<ItemSpec, String> {
+    let (head, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME[:TYPE]=PATH"))?;
+    let (name, kind) = match head.split_once(':') {
+        Some((name, kind)) => (name, Some(kind.to_string()).filter(|k| !k.is_empty())),
+        None => (head, None),
+    };
+    if name.is_empty() || path.is_empty() {
+        return Err(format!("`{s}` is not NAME[:TYPE]=PATH"));
+    }
+    Ok(ItemSpec {
+        name: name.to_string(),
+        kind,
+        path: PathBuf::from(path),
+    })
+}
+
+/// Parses a byte count: digits with an optional binary suffix (K, KiB, M, MiB, G, GiB).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a byte count"))?;
+    let mult: u64 = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1 << 10,
+        "m" | "mib" | "mb" => 1 << 20,
+        "g" | "gib" | "gb" => 1 << 30,
+        _ => return Err(format!("`{s}` has an unknown unit (use K, M or G)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+}
+
+fn parse_list<const N: usize>(
+    s: &str,
+    what: &str,
+    item: fn(&str) -> Result<u64, String>,
+) -> Result<[u64; N], String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    if parts.len() != N {
+        return Err(format!("`{s}` is not {what}"));
+    }
+    let mut out = [0u64; N];
+    for (o, p) in out.iter_mut().zip(parts) {
+        *o = item(p)?;
+    }
+    Ok(out)
+}
+
+/// Parses `MIN,AVG,MAX`.
+pub fn parse_chunking(s: &str) -> Result<Chunking, String> {
+    let [min, avg, max] = parse_list(s, "MIN,AVG,MAX", parse_size)?;
+    Ok(Chunking { min, avg, max })
+}
+
+/// Parses `K,M`.
+pub fn parse_parity(s: &str) -> Result<Parity, String> {
+    let count = |p: &str| {
+        p.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{p}` is not a number"))
+    };
+    let [data, parity] = parse_list(s, "K,M", count)?;
+    Ok(Parity { data, parity })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_values() {
+        assert_eq!(parse_tag("host=a=b"), Ok(("host".into(), "a=b".into())));
+        assert!(parse_tag("=x").is_err());
+        assert_eq!(
+            parse_item("db:application/sql=/tmp/x=y"),
+            Ok(ItemSpec {
+                name: "db".into(),
+                kind: Some("application/sql".into()),
+                path: "/tmp/x=y".into()
+            })
+        );
+        assert_eq!(parse_item("log=-").unwrap().kind, None);
+        assert!(parse_item("=x").is_err());
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert!(parse_size("3 parsecs").is_err());
+        assert_eq!(
+            parse_chunking("16K,64K,256K"),
+            Ok(Chunking {
+                min: 16 << 10,
+                avg: 64 << 10,
+                max: 256 << 10
+            })
+        );
+        assert!(parse_chunking("1,2").is_err());
+        assert_eq!(parse_parity("20,1"), Ok(Parity { data: 20, parity: 1 }));
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,156 @@
+//! The commands: each turns its arguments into engine operations (the op table of
+//! `cairn_core::api`) and prints the answer.
+
+mod ingest;
+mod init;
+mod key;
+mod restore;
+mod snapshots;
+
+use std::path::{Path, PathBuf};
+
+use cairn_core::error::ErrorCode;
+use serde_json::{json, Value};
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, Result};
+use crate::fs_storage::FsStorage;
+use crate::imports::EventSink;
+use crate::output;
+use crate::passphrase::{self, PASSPHRASE_ENV};
+use crate::runtime::Runtime;
+
+/// Options every command takes.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    /// Print one JSON document instead of text.
+    pub json: bool,
+    /// Where the repository's passphrase is, if given as a file.
+    pub passphrase_file: Option<PathBuf>,
+}
+
+impl Globals {
+    /// Prints a result: `value` itself with `--json`, else the text `human` makes of it.
+    pub fn print(&self, value: &Value, human: impl FnOnce(&Value) -> String) -> Result<()> {
+        if self.json {
+            output::print_json(value)
+        } else {
+            output::print_text(&human(value))
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let g = Globals {
+        json: cli.json,
+        passphrase_file: cli.passphrase_file,
+    };
+    match cli.command {
+        Command::Init(a) => init::run(&g, a),
+        Command::Ingest(a) => ingest::run(&g, a),
+        Command::Restore(a) => restore::run(&g, a),
+        Command::Snapshots(a) => snapshots::list(&g, a),
+        Command::Show(a) => snapshots::show(&g, a),
+        Command::Key(k) => key::run(&g, k),
+    }
+}
+
+/// Who runs the engine, recorded in locks: `{hostname, pid, user}`.
+pub fn client() -> Value {
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok());
+    json!({
+        "hostname": gethostname::gethostname().to_string_lossy(),
+        "pid": std::process::id(),
+        "user": user.unwrap_or_else(|| "unknown".into()),
+    })
+}
+
+/// An engine with a repository open.
+pub struct OpenRepo {
+    rt: Runtime,
+}
+
+impl OpenRepo {
+    /// Starts the engine on `path` and opens the repository there, asking for the passphrase
+    /// on a terminal if the repository is encrypted and none was given.
+    pub fn open(g: &Globals, path: &Path, on_event: EventSink) -> Result<OpenRepo> {
+        let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
+        let mut rt = Runtime::start(FsStorage::new(path), on_event)?;
+        let mut args = json!({ "client": client() });
+        if let Some(p) = &given {
+            args["passphrase"] = json!(p);
+        }
+        let mut answer = rt.call("open", &args);
+        if given.is_none() && passphrase::can_prompt() {
+            if let Err(CliError::Engine {
+                code: ErrorCode::PassphraseRequired,
+                ..
+            }) = answer
+            {
+                args["passphrase"] = json!(passphrase::prompt(&format!(
+                    "Passphrase for {}: ",
+                    path.display()
+                ))?);
+                answer = rt.call("open", &args);
+            }
+        }
+        answer.map_err(|e| name_the_path(e, path))?;
+        Ok(OpenRepo { rt })
+    }
+
+    /// Runs one operation.
+    pub fn call(&mut self, op: &str, args: Value) -> Result<Value> {
+        self.rt.call(op, &args)
+    }
+
+    /// The engine, for bulk data (`write`, `read`).
+    pub fn runtime(&mut self) -> &mut Runtime {
+        &mut self.rt
+    }
+
+    /// Closes the repository (releasing its locks) and returns `result`, or the close's
+    /// error if `result` was a success.
+    pub fn finish<T>(mut self, result: Result<T>) -> Result<T> {
+        if self.rt.is_dead() {
+            return result;
+        }
+        let closed = self.rt.call("close", &json!({}));
+        let value = result?;
+        closed?;
+        Ok(value)
+    }
+}
+
+/// Opens the repository at `path`, runs `body`, and closes it whatever happened.
+pub fn with_repo<T>(
+    g: &Globals,
+    path: &Path,
+    on_event: EventSink,
+    body: impl FnOnce(&mut OpenRepo) -> Result<T>,
+) -> Result<T> {
+    let mut repo = OpenRepo::open(g, path, on_event)?;
+    let result = body(&mut repo);
+    repo.finish(result)
+}
+
+/// An event sink that ignores every event.
+pub fn no_events() -> EventSink {
+    Box::new(|_, _| {})
+}
+
+/// Puts the repository's path in front of a "no repository here" message.
+fn name_the_path(e: CliError, path: &Path) -> CliError {
+    match e {
+        CliError::Engine {
+            code: code @ ErrorCode::RepositoryNotFound,
+            message,
+        } => CliError::Engine {
+            code,
+            message: format!("{}: {message}", path.display()),
+        },
+        other => other,
+    }
+}

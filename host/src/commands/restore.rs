@@ -1,0 +1,148 @@
+//! `cairn restore`: writes a snapshot, or one item of it, to standard output or a file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::{no_events, with_repo, Globals, OpenRepo};
+use crate::cli::RestoreArgs;
+use crate::error::{CliError, Result};
+use crate::output;
+use crate::progress::Progress;
+
+/// Runs `cairn restore`.
+pub fn run(g: &Globals, a: RestoreArgs) -> Result<()> {
+    if a.output.is_none() {
+        if g.json {
+            return Err(CliError::JsonNeedsOutput);
+        }
+        if std::io::stdout().is_terminal() {
+            return Err(CliError::OutputIsTerminal);
+        }
+    }
+    let mut args = json!({ "snapshot": a.snapshot });
+    if let Some(item) = &a.item {
+        args["item"] = json!(item);
+    }
+    let (snapshot, size) = with_repo(g, &a.repo, no_events(), |repo| {
+        let begin = repo.call("restore_begin", args)?;
+        let (Some(session), Some(snapshot), Some(size)) = (
+            begin["session"].as_u64(),
+            begin["snapshot"].as_str(),
+            begin["size"].as_u64(),
+        ) else {
+            return Err(CliError::Protocol(format!("restore_begin answered {begin}")));
+        };
+        match &a.output {
+            Some(path) => {
+                let mut out = AtomicFile::create(path)?;
+                copy(repo, session, size, &mut out.file, path)?;
+                out.commit()?;
+            }
+            None => copy(repo, session, size, &mut std::io::stdout().lock(), Path::new("-"))?,
+        }
+        repo.call("restore_end", json!({ "session": session }))?;
+        Ok((snapshot.to_string(), size))
+    })?;
+    let Some(path) = &a.output else {
+        return Ok(());
+    };
+    let done = json!({ "snapshot": snapshot, "item": a.item, "size": size, "output": path });
+    g.print(&done, |_| {
+        format!(
+            "restored {} from snapshot {} to {}",
+            output::human_bytes(size),
+            output::short_id(&snapshot),
+            path.display()
+        )
+    })
+}
+
+/// Reads the session to its end into `out`, with a progress bar against `size`.
+fn copy(repo: &mut OpenRepo, session: u64, size: u64, out: &mut dyn Write, path: &Path) -> Result<()> {
+    let progress = Progress::new(Some(size), "restoring");
+    progress.show();
+    let write_error = |source| CliError::WriteOutput {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut done = 0u64;
+    let result = loop {
+        let block = match repo.runtime().read(session as u32) {
+            Ok(block) => block,
+            Err(e) => break Err(e),
+        };
+        if block.is_empty() {
+            break out.flush().map_err(write_error);
+        }
+        if let Err(e) = out.write_all(&block) {
+            // The reader of standard output has gone (`cairn restore ... | head`): it took
+            // what it wanted, so stop quietly, as other command-line tools do.
+            if path == Path::new("-") && e.kind() == std::io::ErrorKind::BrokenPipe {
+                break Ok(());
+            }
+            break Err(write_error(e));
+        }
+        done += block.len() as u64;
+        progress.set_position(done);
+    };
+    progress.finish();
+    result
+}
+
+/// A file written under a temp name beside its target and renamed into place only when
+/// complete, so that a failed restore leaves no half-written file.
+struct AtomicFile {
+    file: File,
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    fn create(target: &Path) -> Result<AtomicFile> {
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map_or_else(|| "restore".into(), |n| n.to_string_lossy().into_owned());
+        let temp = dir.join(format!(".{name}.cairn-{}.tmp", std::process::id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|source| CliError::WriteOutput {
+                path: target.to_path_buf(),
+                source,
+            })?;
+        Ok(AtomicFile {
+            file,
+            temp,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    fn commit(mut self) -> Result<()> {
+        let write_error = |source| CliError::WriteOutput {
+            path: self.target.clone(),
+            source,
+        };
+        self.file.sync_all().map_err(write_error)?;
+        std::fs::rename(&self.temp, &self.target).map_err(write_error)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}

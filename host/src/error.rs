@@ -1,0 +1,165 @@
+//! The CLI's errors: the engine's, carried with their code, and the host's own, each
+//! mapped to an engine [`ErrorCode`] so that `--json` output and exit codes are uniform.
+
+use std::io;
+use std::path::PathBuf;
+
+use cairn_core::error::ErrorCode;
+
+/// Every way a `cairn` command can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The engine refused or failed an operation; `message` is its sentence.
+    #[error("{message}")]
+    Engine {
+        /// The engine's stable code.
+        code: ErrorCode,
+        /// The engine's message.
+        message: String,
+    },
+    /// The module trapped (a panic in the engine); the instance is dead.
+    #[error("internal error (a bug in Cairn, please report it): the engine stopped: {message}")]
+    Trap {
+        /// The panic message the module sent, or the trap's description.
+        message: String,
+    },
+    /// The module answered something that breaks the ABI.
+    #[error("internal error (a bug in Cairn, please report it): the engine's answer is malformed: {0}")]
+    Protocol(String),
+    /// wasmtime could not compile or instantiate the embedded module.
+    #[error("internal error: could not start the engine: {0}")]
+    Runtime(wasmtime::Error),
+    /// `init` was pointed at a directory that holds other files.
+    #[error("{} is not empty and holds no Cairn repository: choose a new or empty directory", path.display())]
+    NotEmpty {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The repository directory could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// An input to ingest (or a passphrase file) could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadInput {
+        /// The file, or `-` for standard input.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// Restored data could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteOutput {
+        /// The file, or `-` for standard output.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// `restore` without `-o` while standard output is a terminal.
+    #[error("refusing to write a snapshot's bytes to the terminal: give `-o FILE` or pipe the output")]
+    OutputIsTerminal,
+    /// `restore --json` without `-o`: standard output would carry both the data and the JSON.
+    #[error("`restore --json` needs `-o FILE`: standard output carries the restored bytes")]
+    JsonNeedsOutput,
+    /// `ingest` with no PATH and no `--item` while standard input is a terminal.
+    #[error("nothing to ingest: give a PATH, `--item NAME=PATH`, or pipe data to standard input")]
+    NoInput,
+    /// `ingest` with both a PATH and `--item`s.
+    #[error("give either a PATH or `--item`s, not both (add the PATH as another `--item`)")]
+    PathAndItems,
+    /// Standard input named by more than one item.
+    #[error("standard input (`-`) can be read only once")]
+    StdinTwice,
+    /// The passphrase could not be read from the terminal.
+    #[error("cannot read the passphrase from the terminal: {0}")]
+    Prompt(io::Error),
+    /// The two prompts for a new passphrase differed.
+    #[error("the passphrases do not match")]
+    PassphraseMismatch,
+    /// A new passphrase was needed and none could be had.
+    #[error("a new passphrase is needed: set {env}, give {flag}, or run on a terminal to be asked")]
+    NewPassphraseRequired {
+        /// The environment variable that could carry it.
+        env: &'static str,
+        /// The option that could carry it.
+        flag: &'static str,
+    },
+}
+
+impl CliError {
+    /// The stable code of this error, as `--json` prints it.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CliError::Engine { code, .. } => *code,
+            CliError::Trap { .. } | CliError::Protocol(_) | CliError::Runtime(_) => ErrorCode::Internal,
+            CliError::CreateDir { .. } | CliError::WriteOutput { .. } => ErrorCode::StorageError,
+            CliError::NotEmpty { .. }
+            | CliError::ReadInput { .. }
+            | CliError::OutputIsTerminal
+            | CliError::JsonNeedsOutput
+            | CliError::NoInput
+            | CliError::PathAndItems
+            | CliError::StdinTwice
+            | CliError::Prompt(_)
+            | CliError::PassphraseMismatch => ErrorCode::InvalidArgument,
+            CliError::NewPassphraseRequired { .. } => ErrorCode::PassphraseRequired,
+        }
+    }
+
+    /// The process exit code: 1 a problem found, 2 usage or input, 3 locked, 4 internal.
+    pub fn exit_code(&self) -> i32 {
+        exit_code(self.code())
+    }
+
+    /// The `{"error": {"code", "message"}}` document of `--json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": { "code": self.code().as_str(), "message": self.to_string() } })
+    }
+}
+
+/// The exit code for an error code.
+pub fn exit_code(code: ErrorCode) -> i32 {
+    use ErrorCode::*;
+    match code {
+        CorruptPack | CorruptIndex | CorruptSnapshot | CorruptConfig | CorruptKey | ChunkNotFound => 1,
+        InvalidArgument | RepositoryNotFound | RepositoryExists | UnsupportedVersion | PassphraseRequired
+        | WrongPassphrase | SnapshotNotFound | AmbiguousSnapshot | ItemNotFound | KeyNotFound | LastKey => 2,
+        RepositoryLocked => 3,
+        _ => 4,
+    }
+}
+
+/// Result of the CLI's operations.
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_api() {
+        assert_eq!(exit_code(ErrorCode::CorruptPack), 1);
+        assert_eq!(exit_code(ErrorCode::WrongPassphrase), 2);
+        assert_eq!(exit_code(ErrorCode::LastKey), 2);
+        assert_eq!(exit_code(ErrorCode::RepositoryLocked), 3);
+        assert_eq!(exit_code(ErrorCode::IntrinsicMismatch), 4);
+        assert_eq!(exit_code(ErrorCode::StorageError), 4);
+        assert_eq!(CliError::OutputIsTerminal.exit_code(), 2);
+        assert_eq!(CliError::Trap { message: "x".into() }.exit_code(), 4);
+    }
+
+    #[test]
+    fn json_form() {
+        let e = CliError::Engine {
+            code: ErrorCode::SnapshotNotFound,
+            message: "no snapshot matches `x`".into(),
+        };
+        let j = e.to_json();
+        assert_eq!(j["error"]["code"], "SnapshotNotFound");
+        assert_eq!(j["error"]["message"], "no snapshot matches `x`");
+    }
+}

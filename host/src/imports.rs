@@ -1,0 +1,350 @@
+//! The host side of the module's `"cairn"` imports (the ABI of `core-wasm/abi`).
+//!
+//! [`add_to_linker`] defines exactly the imports of [`IMPORTS`] and nothing else, so a
+//! module that asks for anything more fails to instantiate. Every pointer/length pair is
+//! bounds-checked against the module's memory: an out-of-range one traps. Storage goes
+//! to [`FsStorage`], which checks every key against the repository grammar first.
+
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use cairn_core::host::{Storage, StorageError};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use wasmtime::{Caller, Linker, Memory, Result};
+
+use crate::fs_storage::FsStorage;
+
+/// The import module every import of the ABI module comes from.
+pub const IMPORT_MODULE: &str = "cairn";
+
+/// The names of the `"cairn"` imports, as the ABI defines them.
+pub const IMPORTS: &[&str] = &[
+    "storage_get",
+    "storage_get_range",
+    "storage_list",
+    "storage_put",
+    "storage_put_new",
+    "storage_delete",
+    "pending_len",
+    "take_pending",
+    "random_fill",
+    "now_ms",
+    "emit_event",
+    "sha256",
+    "hmac_sha256",
+    "aes256gcm_seal",
+    "aes256gcm_open",
+];
+
+/// Receives the module's events: name and JSON payload.
+pub type EventSink = Box<dyn FnMut(&str, &str)>;
+
+/// What the imports work on: the store's data.
+pub struct HostState {
+    storage: FsStorage,
+    memory: Option<Memory>,
+    pending: Vec<u8>,
+    on_event: EventSink,
+    panic_message: Option<String>,
+}
+
+impl HostState {
+    /// State for a module serving the repository in `storage`, sending events to `on_event`.
+    pub fn new(storage: FsStorage, on_event: EventSink) -> Self {
+        HostState {
+            storage,
+            memory: None,
+            pending: Vec::new(),
+            on_event,
+            panic_message: None,
+        }
+    }
+
+    /// Records the instance's memory; the imports need it.
+    pub fn set_memory(&mut self, memory: Memory) {
+        self.memory = Some(memory);
+    }
+
+    /// The message of the module's last `panic` event, if it sent one.
+    pub fn panic_message(&self) -> Option<&str> {
+        self.panic_message.as_deref()
+    }
+
+    /// Holds a storage answer pending: its length, or minus its status with the message held.
+    fn hold(&mut self, key: &[u8], r: Result<Vec<u8>, StorageError>) -> i64 {
+        match r {
+            Ok(bytes) => {
+                self.pending = bytes;
+                self.pending.len() as i64
+            }
+            Err(e) => self.hold_error(key, e) as i64,
+        }
+    }
+
+    /// `0`, or minus the status of the error with its message held pending.
+    fn status(&mut self, key: &[u8], r: Result<(), StorageError>) -> i32 {
+        match r {
+            Ok(()) => 0,
+            Err(e) => self.hold_error(key, e),
+        }
+    }
+
+    /// Minus the status of `e`, with its message held pending.
+    fn hold_error(&mut self, key: &[u8], e: StorageError) -> i32 {
+        let key = String::from_utf8_lossy(key);
+        let (status, message) = match e {
+            StorageError::NotFound => (1, format!("`{key}` does not exist")),
+            StorageError::AlreadyExists => (2, format!("`{key}` already exists")),
+            StorageError::InvalidKey => (3, format!("storage key `{key}` is outside the repository layout")),
+            StorageError::Io(message) => (4, message),
+        };
+        self.pending = message.into_bytes();
+        -status
+    }
+}
+
+/// The guest range `ptr..ptr + len`, if it lies inside `mem`.
+fn range(mem: &[u8], ptr: i32, len: usize) -> Result<std::ops::Range<usize>> {
+    let start = ptr as u32 as usize;
+    match start.checked_add(len) {
+        Some(end) if end <= mem.len() => Ok(start..end),
+        _ => Err(wasmtime::format_err!(
+            "the module passed an out-of-bounds buffer ({start}, {len} bytes)"
+        )),
+    }
+}
+
+fn bytes(mem: &[u8], ptr: i32, len: i32) -> Result<&[u8]> {
+    Ok(&mem[range(mem, ptr, len as u32 as usize)?])
+}
+
+/// A key or prefix argument; text that is not UTF-8 is an invalid key, not a trap.
+fn key(raw: &[u8]) -> Result<&str, StorageError> {
+    std::str::from_utf8(raw).map_err(|_| StorageError::InvalidKey)
+}
+
+/// The instance's memory and the host state, borrowed together.
+fn split<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<(&'a mut [u8], &'a mut HostState)> {
+    let memory = caller
+        .data()
+        .memory
+        .ok_or_else(|| wasmtime::format_err!("the module's memory is not set"))?;
+    Ok(memory.data_and_store_mut(caller))
+}
+
+/// Defines the `"cairn"` imports of [`IMPORTS`] in `linker`.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
+    let m = IMPORT_MODULE;
+    linker.func_wrap(
+        m,
+        "storage_get",
+        |mut c: Caller<'_, HostState>, kp: i32, kl: i32| -> Result<i64> {
+            let (mem, st) = split(&mut c)?;
+            let k = bytes(mem, kp, kl)?;
+            let r = key(k).and_then(|k| st.storage.get(k));
+            Ok(st.hold(k, r))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "storage_get_range",
+        |mut c: Caller<'_, HostState>, kp: i32, kl: i32, offset: i64, len: i64| -> Result<i64> {
+            let (mem, st) = split(&mut c)?;
+            let k = bytes(mem, kp, kl)?;
+            let r = key(k).and_then(|k| st.storage.get_range(k, offset as u64, len as u64));
+            Ok(st.hold(k, r))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "storage_list",
+        |mut c: Caller<'_, HostState>, pp: i32, pl: i32| -> Result<i64> {
+            let (mem, st) = split(&mut c)?;
+            let p = bytes(mem, pp, pl)?;
+            let r = key(p)
+                .and_then(|p| st.storage.list(p))
+                .map(|keys| keys.join("\n").into_bytes());
+            Ok(st.hold(p, r))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "storage_put",
+        |mut c: Caller<'_, HostState>, kp: i32, kl: i32, dp: i32, dl: i32| -> Result<i32> {
+            let (mem, st) = split(&mut c)?;
+            let (k, data) = (bytes(mem, kp, kl)?, bytes(mem, dp, dl)?);
+            let r = key(k).and_then(|k| st.storage.put(k, data));
+            Ok(st.status(k, r))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "storage_put_new",
+        |mut c: Caller<'_, HostState>, kp: i32, kl: i32, dp: i32, dl: i32| -> Result<i32> {
+            let (mem, st) = split(&mut c)?;
+            let (k, data) = (bytes(mem, kp, kl)?, bytes(mem, dp, dl)?);
+            let r = key(k).and_then(|k| st.storage.put_new(k, data));
+            Ok(st.status(k, r))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "storage_delete",
+        |mut c: Caller<'_, HostState>, kp: i32, kl: i32| -> Result<i32> {
+            let (mem, st) = split(&mut c)?;
+            let k = bytes(mem, kp, kl)?;
+            let r = key(k).and_then(|k| st.storage.delete(k));
+            Ok(st.status(k, r))
+        },
+    )?;
+    linker.func_wrap(m, "pending_len", |c: Caller<'_, HostState>| -> i64 {
+        c.data().pending.len() as i64
+    })?;
+    linker.func_wrap(
+        m,
+        "take_pending",
+        |mut c: Caller<'_, HostState>, dp: i32, dl: i32| -> Result<()> {
+            let (mem, st) = split(&mut c)?;
+            let pending = std::mem::take(&mut st.pending);
+            let n = pending.len().min(dl as u32 as usize);
+            let r = range(mem, dp, n)?;
+            mem[r].copy_from_slice(&pending[..n]);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "random_fill",
+        |mut c: Caller<'_, HostState>, p: i32, l: i32| -> Result<()> {
+            let (mem, _) = split(&mut c)?;
+            let r = range(mem, p, l as u32 as usize)?;
+            getrandom::fill(&mut mem[r])
+                .map_err(|e| wasmtime::format_err!("the operating system's random source failed: {e}"))
+        },
+    )?;
+    linker.func_wrap(m, "now_ms", || -> i64 {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.map_or(0, |d| d.as_millis() as i64)
+    })?;
+    linker.func_wrap(
+        m,
+        "emit_event",
+        |mut c: Caller<'_, HostState>, np: i32, nl: i32, pp: i32, pl: i32| -> Result<()> {
+            let (mem, st) = split(&mut c)?;
+            let name = String::from_utf8_lossy(bytes(mem, np, nl)?);
+            let payload = String::from_utf8_lossy(bytes(mem, pp, pl)?);
+            if name == "panic" {
+                let v: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+                st.panic_message = Some(
+                    v["message"]
+                        .as_str()
+                        .map_or_else(|| payload.to_string(), str::to_owned),
+                );
+            }
+            (st.on_event)(&name, &payload);
+            Ok(())
+        },
+    )?;
+    add_crypto(linker)
+}
+
+/// The accelerated crypto intrinsics, computed natively (SHA-NI and AES-NI where the CPU has them).
+fn add_crypto(linker: &mut Linker<HostState>) -> Result<()> {
+    let m = IMPORT_MODULE;
+    linker.func_wrap(
+        m,
+        "sha256",
+        |mut c: Caller<'_, HostState>, dp: i32, dl: i32, op: i32| -> Result<i32> {
+            let (mem, _) = split(&mut c)?;
+            let digest = Sha256::digest(bytes(mem, dp, dl)?);
+            let out = range(mem, op, 32)?;
+            mem[out].copy_from_slice(&digest);
+            Ok(1)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "hmac_sha256",
+        |mut c: Caller<'_, HostState>, kp: i32, kl: i32, dp: i32, dl: i32, op: i32| -> Result<i32> {
+            let (mem, _) = split(&mut c)?;
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes(mem, kp, kl)?)
+                .map_err(|_| wasmtime::format_err!("HMAC refused its key"))?;
+            mac.update(bytes(mem, dp, dl)?);
+            let tag = mac.finalize().into_bytes();
+            let out = range(mem, op, 32)?;
+            mem[out].copy_from_slice(&tag);
+            Ok(1)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "aes256gcm_seal",
+        |mut c: Caller<'_, HostState>,
+         kp: i32,
+         np: i32,
+         ap: i32,
+         al: i32,
+         dp: i32,
+         dl: i32,
+         op: i32|
+         -> Result<i32> {
+            let (mem, _) = split(&mut c)?;
+            let (cipher, nonce, aad) = aes_setup(mem, kp, np, ap, al)?;
+            let data = range(mem, dp, dl as u32 as usize)?;
+            let len = data.len();
+            let out = range(mem, op, len + TAG_LEN)?;
+            // Seal in place in the output buffer: copy the plaintext there, encrypt, append the tag.
+            mem.copy_within(data, out.start);
+            let (body, tag_out) = mem[out].split_at_mut(len);
+            let tag = cipher
+                .encrypt_inout_detached(&nonce, &aad, body.into())
+                .map_err(|_| wasmtime::format_err!("AES-GCM refused the message (too long)"))?;
+            tag_out.copy_from_slice(&tag);
+            Ok(1)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "aes256gcm_open",
+        |mut c: Caller<'_, HostState>,
+         kp: i32,
+         np: i32,
+         ap: i32,
+         al: i32,
+         dp: i32,
+         dl: i32,
+         op: i32|
+         -> Result<i32> {
+            let (mem, _) = split(&mut c)?;
+            let (cipher, nonce, aad) = aes_setup(mem, kp, np, ap, al)?;
+            let data = range(mem, dp, dl as u32 as usize)?;
+            let Some(len) = data.len().checked_sub(TAG_LEN) else {
+                return Ok(-1);
+            };
+            let tag = Tag::try_from(&mem[data.start + len..data.end]).expect("a 16-byte range");
+            let out = range(mem, op, len)?;
+            // Open in place in the output buffer; on failure leave no unauthenticated plaintext there.
+            mem.copy_within(data.start..data.start + len, out.start);
+            match cipher.decrypt_inout_detached(&nonce, &aad, (&mut mem[out.clone()]).into(), &tag) {
+                Ok(()) => Ok(1),
+                Err(_) => {
+                    mem[out].fill(0);
+                    Ok(-1)
+                }
+            }
+        },
+    )?;
+    Ok(())
+}
+
+/// Bytes of an AES-256-GCM tag.
+const TAG_LEN: usize = 16;
+
+/// The cipher under the 32-byte key at `kp`, the 12-byte nonce at `np`, and a copy of the
+/// associated data (it may overlap the buffer being sealed in place).
+fn aes_setup(mem: &[u8], kp: i32, np: i32, ap: i32, al: i32) -> Result<(Aes256Gcm, Nonce<U12>, Vec<u8>)> {
+    let cipher = Aes256Gcm::new_from_slice(bytes(mem, kp, 32)?).expect("a 32-byte key");
+    let nonce = Nonce::try_from(bytes(mem, np, 12)?).expect("a 12-byte nonce");
+    Ok((cipher, nonce, bytes(mem, ap, al)?.to_vec()))
+}

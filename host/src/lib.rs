@@ -1,0 +1,18 @@
+//! The `cairn` CLI: runs Cairn's engine, the ABI wasm module of `core-wasm/abi`, under
+//! wasmtime on a repository in a local directory (DESIGN.md §3).
+//!
+//! The engine does all the work; this crate gives it its storage ([`fs_storage`]), the
+//! other imports ([`imports`]), runs it ([`runtime`]), and turns the command line into
+//! engine operations ([`commands`]).
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod fs_storage;
+pub mod imports;
+pub mod output;
+pub mod passphrase;
+pub mod progress;
+pub mod runtime;

@@ -1,0 +1,223 @@
+//! The engine under wasmtime: the embedded ABI module, compiled at start, instantiated
+//! with exactly the `"cairn"` imports ([`crate::imports`]), and driven through its exports.
+
+use cairn_core::error::ErrorCode;
+use wasmtime::{Config, Engine as WasmEngine, Linker, Memory, Module, Store, TypedFunc};
+
+use crate::error::{CliError, Result};
+use crate::fs_storage::FsStorage;
+use crate::imports::{self, EventSink, HostState};
+
+/// The ABI module (`core-wasm/abi` for `wasm32-unknown-unknown`), built by `build.rs`.
+pub static MODULE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cairn_abi.wasm"));
+
+/// A wasmtime engine and the compiled ABI module.
+pub struct Compiled {
+    /// The wasmtime engine the module was compiled for.
+    pub engine: WasmEngine,
+    /// The compiled module.
+    pub module: Module,
+}
+
+/// The wasmtime configuration the CLI runs the module under: wasmtime's defaults, with
+/// cranelift compiling functions in parallel (the `parallel-compilation` feature), which
+/// halves the start-up cost on two cores.
+pub fn engine_config() -> Config {
+    Config::new()
+}
+
+/// Compiles the embedded module with cranelift.
+pub fn compile() -> Result<Compiled> {
+    let engine = WasmEngine::new(&engine_config()).map_err(CliError::Runtime)?;
+    let module = Module::new(&engine, MODULE_WASM).map_err(CliError::Runtime)?;
+    Ok(Compiled { engine, module })
+}
+
+/// The module's exports.
+struct Exports {
+    memory: Memory,
+    alloc: TypedFunc<i32, i32>,
+    free: TypedFunc<(i32, i32), ()>,
+    call: TypedFunc<(i32, i32, i32, i32), i64>,
+    write: TypedFunc<(i32, i32, i32), i64>,
+    read: TypedFunc<i32, i64>,
+}
+
+/// One running engine instance on one repository.
+pub struct Runtime {
+    store: Store<HostState>,
+    ex: Exports,
+    /// A guest buffer reused for inputs: (pointer, capacity).
+    scratch: Option<(i32, usize)>,
+    /// Set once the module has trapped; the instance must not run again.
+    trapped: Option<String>,
+}
+
+impl Runtime {
+    /// Compiles the embedded module and starts an instance serving `storage`.
+    pub fn start(storage: FsStorage, on_event: EventSink) -> Result<Runtime> {
+        Self::instantiate(&compile()?, storage, on_event)
+    }
+
+    /// Starts an instance of an already compiled module.
+    pub fn instantiate(compiled: &Compiled, storage: FsStorage, on_event: EventSink) -> Result<Runtime> {
+        let mut linker = Linker::new(&compiled.engine);
+        imports::add_to_linker(&mut linker).map_err(CliError::Runtime)?;
+        let mut store = Store::new(&compiled.engine, HostState::new(storage, on_event));
+        let instance = linker
+            .instantiate(&mut store, &compiled.module)
+            .map_err(CliError::Runtime)?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| CliError::Protocol("the module exports no memory".into()))?;
+        store.data_mut().set_memory(memory);
+        let mut func = |name: &str| {
+            instance
+                .get_func(&mut store, name)
+                .ok_or_else(|| CliError::Protocol(format!("no export `{name}`")))
+        };
+        let (alloc, free, call, write, read) = (
+            func("cairn_alloc")?,
+            func("cairn_free")?,
+            func("cairn_call")?,
+            func("cairn_write")?,
+            func("cairn_read")?,
+        );
+        let typed =
+            |e: wasmtime::Error| CliError::Protocol(format!("an export has the wrong signature: {e}"));
+        let ex = Exports {
+            memory,
+            alloc: alloc.typed(&store).map_err(typed)?,
+            free: free.typed(&store).map_err(typed)?,
+            call: call.typed(&store).map_err(typed)?,
+            write: write.typed(&store).map_err(typed)?,
+            read: read.typed(&store).map_err(typed)?,
+        };
+        Ok(Runtime {
+            store,
+            ex,
+            scratch: None,
+            trapped: None,
+        })
+    }
+
+    /// Runs one operation with JSON arguments; answers the engine's JSON.
+    pub fn call(&mut self, op: &str, args: &serde_json::Value) -> Result<serde_json::Value> {
+        let args = args.to_string();
+        let mut input = Vec::with_capacity(op.len() + args.len());
+        input.extend_from_slice(op.as_bytes());
+        input.extend_from_slice(args.as_bytes());
+        let ptr = self.stage(&input)?;
+        let packed = self.guard(|rt| {
+            rt.ex.call.call(
+                &mut rt.store,
+                (ptr, op.len() as i32, ptr + op.len() as i32, args.len() as i32),
+            )
+        })?;
+        let answer = self.reply(packed)?;
+        serde_json::from_slice(&answer)
+            .map_err(|e| CliError::Protocol(format!("`{op}` answered invalid JSON: {e}")))
+    }
+
+    /// Feeds the next bytes of the current item to an ingest session.
+    pub fn write(&mut self, session: u32, data: &[u8]) -> Result<()> {
+        let ptr = self.stage(data)?;
+        let packed = self.guard(|rt| {
+            rt.ex
+                .write
+                .call(&mut rt.store, (session as i32, ptr, data.len() as i32))
+        })?;
+        self.reply(packed).map(drop)
+    }
+
+    /// The next block of a restore session; empty at the end.
+    pub fn read(&mut self, session: u32) -> Result<Vec<u8>> {
+        let packed = self.guard(|rt| rt.ex.read.call(&mut rt.store, session as i32))?;
+        self.reply(packed)
+    }
+
+    /// True once the module has trapped: nothing more can run (not even `close`).
+    pub fn is_dead(&self) -> bool {
+        self.trapped.is_some()
+    }
+
+    /// Runs a guest function, turning a trap into [`CliError::Trap`] and retiring the instance.
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> wasmtime::Result<T>) -> Result<T> {
+        if let Some(message) = &self.trapped {
+            return Err(CliError::Trap {
+                message: message.clone(),
+            });
+        }
+        f(self).map_err(|e| {
+            let message = match self.store.data().panic_message() {
+                Some(m) => m.to_string(),
+                None => format!("{e}"),
+            };
+            self.trapped = Some(message.clone());
+            CliError::Trap { message }
+        })
+    }
+
+    /// Copies `data` into the reusable guest input buffer; returns its guest address.
+    fn stage(&mut self, data: &[u8]) -> Result<i32> {
+        let ptr = match self.scratch {
+            Some((ptr, cap)) if cap >= data.len() => ptr,
+            old => {
+                if let Some((ptr, cap)) = old {
+                    self.guard(|rt| rt.ex.free.call(&mut rt.store, (ptr, cap as i32)))?;
+                }
+                let cap = data.len().max(64 * 1024);
+                let ptr = self.guard(|rt| rt.ex.alloc.call(&mut rt.store, cap as i32))?;
+                self.scratch = Some((ptr, cap));
+                ptr
+            }
+        };
+        self.ex
+            .memory
+            .write(&mut self.store, ptr as u32 as usize, data)
+            .map_err(|e| CliError::Protocol(format!("the input buffer is outside memory: {e}")))?;
+        Ok(ptr)
+    }
+
+    /// Copies out and frees a packed reply `(ptr << 32) | len`; its payload on success.
+    fn reply(&mut self, packed: i64) -> Result<Vec<u8>> {
+        let (ptr, len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
+        if len == 0 {
+            return Err(CliError::Protocol("a reply without a status byte".into()));
+        }
+        let mut status = [0u8; 1];
+        let mut payload = vec![0u8; len - 1];
+        let outside = |e| CliError::Protocol(format!("the reply is outside memory: {e}"));
+        self.ex
+            .memory
+            .read(&self.store, ptr, &mut status)
+            .map_err(outside)?;
+        self.ex
+            .memory
+            .read(&self.store, ptr + 1, &mut payload)
+            .map_err(outside)?;
+        self.guard(|rt| rt.ex.free.call(&mut rt.store, (ptr as i32, len as i32)))?;
+        match status[0] {
+            0 => Ok(payload),
+            1 => Err(engine_error(&payload)),
+            other => Err(CliError::Protocol(format!("a reply with status byte {other}"))),
+        }
+    }
+}
+
+/// Decodes the `{code, message}` JSON of an engine error.
+fn engine_error(payload: &[u8]) -> CliError {
+    #[derive(serde::Deserialize)]
+    struct Wire {
+        code: String,
+        message: String,
+    }
+    match serde_json::from_slice::<Wire>(payload) {
+        Ok(w) => CliError::Engine {
+            // A code this host does not know yet is still an error: report it as internal.
+            code: serde_json::from_value(serde_json::Value::String(w.code)).unwrap_or(ErrorCode::Internal),
+            message: w.message,
+        },
+        Err(e) => CliError::Protocol(format!("an error that is not {{code, message}} JSON: {e}")),
+    }
+}

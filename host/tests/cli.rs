@@ -1,0 +1,620 @@
+//! End-to-end tests of the `cairn` binary on temp directories.
+//!
+//! Nothing here depends on timing: dates in filters are far from now, and snapshots are
+//! told apart by their tags and ids.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const CAIRN: &str = env!("CARGO_BIN_EXE_cairn");
+
+/// Small chunks, so that a few MiB make enough chunks to measure deduplication.
+const CHUNKING: &str = "16K,64K,256K";
+
+struct Run {
+    out: Output,
+}
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.out.status.code().expect("exited")
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", self.stdout()))
+    }
+    #[track_caller]
+    fn ok(self) -> Run {
+        assert_eq!(self.code(), 0, "stderr: {}", self.stderr());
+        self
+    }
+}
+
+/// A command with a clean environment for passphrases: nothing inherited from the caller.
+fn cairn(args: &[&str]) -> Command {
+    let mut c = Command::new(CAIRN);
+    c.args(args)
+        .env_remove("CAIRN_PASSPHRASE")
+        .env_remove("CAIRN_NEW_PASSPHRASE")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(c: &mut Command) -> Run {
+    Run {
+        out: c.output().expect("cairn runs"),
+    }
+}
+
+fn run_args(args: &[&str]) -> Run {
+    run(&mut cairn(args))
+}
+
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Run {
+    let mut child = cairn(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    Run {
+        out: child.wait_with_output().unwrap(),
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Pseudo-random but compressible text: lines of words from a small vocabulary with
+/// numbers, deterministic for a seed.
+fn text_data(len: usize, seed: u64) -> Vec<u8> {
+    const WORDS: [&str; 16] = [
+        "backup", "chunk", "pack", "index", "snapshot", "restore", "verify", "prune", "cairn", "stone",
+        "river", "mountain", "ledger", "archive", "delta", "parity",
+    ];
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut out = Vec::with_capacity(len + 100);
+    let mut line = 0u64;
+    while out.len() < len {
+        line += 1;
+        let r = next();
+        out.extend_from_slice(format!("{line:08} {:>10} ", r % 1_000_000).as_bytes());
+        for i in 0..(4 + r % 8) {
+            out.extend_from_slice(WORDS[((r >> (i * 4)) & 15) as usize].as_bytes());
+            out.push(b' ');
+        }
+        out.push(b'\n');
+    }
+    out.truncate(len);
+    out
+}
+
+struct Repo {
+    _dir: TempDir,
+    path: PathBuf,
+    work: PathBuf,
+}
+
+impl Repo {
+    /// A new repository (with `extra` init options) and a work directory beside it.
+    fn init(extra: &[&str]) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        let mut args = vec!["init", s(&path), "--chunking", CHUNKING];
+        args.extend_from_slice(extra);
+        run_args(&args).ok();
+        Repo {
+            _dir: dir,
+            path,
+            work,
+        }
+    }
+
+    fn repo(&self) -> &str {
+        s(&self.path)
+    }
+
+    fn file(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.work.join(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    fn ingest(&self, extra: &[&str]) -> Value {
+        let mut args = vec!["ingest", self.repo(), "--json"];
+        args.extend_from_slice(extra);
+        run_args(&args).ok().json()
+    }
+}
+
+fn assert_snapshot_fields(s: &Value) {
+    for field in [
+        "id",
+        "version",
+        "createdAt",
+        "tags",
+        "originalSize",
+        "storedSize",
+        "chunkCount",
+        "newChunks",
+        "reusedChunks",
+    ] {
+        assert!(s.get(field).is_some(), "ISnapshot lacks {field}: {s}");
+    }
+    for item in s["items"].as_array().expect("items") {
+        for field in ["name", "size", "chunkCount"] {
+            assert!(item.get(field).is_some(), "ISnapshotItem lacks {field}: {item}");
+        }
+    }
+}
+
+#[test]
+fn ingest_and_restore_are_byte_identical_to_a_file_and_to_stdout() {
+    let repo = Repo::init(&[]);
+    let data = text_data(3 << 20, 1);
+    let input = repo.file("data.txt", &data);
+
+    let snap = repo.ingest(&[s(&input)]);
+    assert_snapshot_fields(&snap);
+    assert_eq!(snap["originalSize"], data.len() as u64);
+    assert_eq!(snap["items"][0]["name"], "data.txt");
+    assert!(
+        snap["storedSize"].as_u64().unwrap() < data.len() as u64 / 2,
+        "text compresses: {snap}"
+    );
+    let id = snap["id"].as_str().unwrap();
+
+    let out = repo.work.join("restored.txt");
+    let done = run_args(&["restore", repo.repo(), id, "-o", s(&out), "--json"])
+        .ok()
+        .json();
+    assert_eq!(done["size"], data.len() as u64);
+    assert!(std::fs::read(&out).unwrap() == data, "file restore differs");
+    let leftovers: Vec<_> = std::fs::read_dir(&repo.work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    let piped = run_args(&["restore", repo.repo(), id]).ok();
+    assert!(piped.out.stdout == data, "stdout restore differs");
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_restore_quietly() {
+    use std::io::Read;
+    let repo = Repo::init(&[]);
+    let input = repo.file("big.txt", &text_data(8 << 20, 2));
+    let id = repo.ingest(&[s(&input)])["id"].as_str().unwrap().to_string();
+    let mut child = cairn(&["restore", repo.repo(), &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap(); // then the pipe closes
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        walk(&repo.path.join("locks")).is_empty(),
+        "the restore's lock is released"
+    );
+}
+
+#[test]
+fn stdin_is_one_item_named_stdin() {
+    let repo = Repo::init(&["--compression", "zstd"]);
+    let data = text_data(700_000, 2);
+    let snap = run_with_stdin(&["ingest", repo.repo(), "--json", "-"], &data)
+        .ok()
+        .json();
+    assert_eq!(snap["items"][0]["name"], "stdin");
+    let snap = run_with_stdin(&["ingest", repo.repo(), "--json"], &data)
+        .ok()
+        .json();
+    assert_eq!(snap["items"][0]["name"], "stdin");
+    assert_eq!(
+        snap["newChunks"], 0,
+        "the same bytes again store nothing new: {snap}"
+    );
+    let restored = run_args(&["restore", repo.repo(), "latest"]).ok();
+    assert!(restored.out.stdout == data);
+}
+
+#[test]
+fn an_edited_second_version_is_deduplicated() {
+    let repo = Repo::init(&[]);
+    let v1 = text_data(4 << 20, 3);
+    let mut v2 = v1.clone();
+    // Overwrite a little in the middle and insert a line near the start.
+    v2[2_000_000..2_000_100].fill(b'#');
+    let insert = b"an inserted line that shifts everything after it\n";
+    v2.splice(100_000..100_000, insert.iter().copied());
+
+    let first = repo.ingest(&[s(&repo.file("v1", &v1))]);
+    let second = repo.ingest(&[s(&repo.file("v2", &v2))]);
+    let (new, total) = (
+        second["newChunks"].as_u64().unwrap(),
+        second["chunkCount"].as_u64().unwrap(),
+    );
+    assert!(total >= 16, "enough chunks to measure: {second}");
+    assert!(new * 4 <= total, "{new} new of {total} chunks: {second}");
+    assert_eq!(second["reusedChunks"].as_u64().unwrap() + new, total);
+    assert!(second["storedSize"].as_u64() < first["storedSize"].as_u64());
+
+    let out = repo.work.join("v2.out");
+    run_args(&["restore", repo.repo(), "latest", "-o", s(&out)]).ok();
+    assert!(std::fs::read(&out).unwrap() == v2);
+}
+
+#[test]
+fn several_items_and_restoring_one() {
+    let repo = Repo::init(&[]);
+    let a = text_data(300_000, 4);
+    let b = text_data(500_000, 5);
+    let (pa, pb) = (repo.file("a.log", &a), repo.file("b.sql", &b));
+    let item_a = format!("logs:text/plain={}", s(&pa));
+    let item_b = format!("db={}", s(&pb));
+    let snap = repo.ingest(&["--item", &item_a, "--item", &item_b]);
+    assert_snapshot_fields(&snap);
+    let items = snap["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (items[0]["name"].as_str(), items[0]["type"].as_str()),
+        (Some("logs"), Some("text/plain"))
+    );
+    assert_eq!(
+        (items[1]["name"].as_str(), items[1]["size"].as_u64()),
+        (Some("db"), Some(b.len() as u64))
+    );
+
+    let id = snap["id"].as_str().unwrap();
+    let one = run_args(&["restore", repo.repo(), id, "--item", "db"]).ok();
+    assert!(one.out.stdout == b, "item restore differs");
+    let all = run_args(&["restore", repo.repo(), id]).ok();
+    assert!(
+        all.out.stdout == [a.as_slice(), b.as_slice()].concat(),
+        "a whole snapshot is its items in order"
+    );
+
+    let out = repo.work.join("nope.out");
+    let missing = run_args(&[
+        "restore",
+        repo.repo(),
+        id,
+        "--item",
+        "nope",
+        "--json",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(missing.code(), 2);
+    assert_eq!(missing.json()["error"]["code"], "ItemNotFound");
+    assert!(!out.exists(), "a failed restore leaves no file");
+
+    let both = run_args(&["ingest", repo.repo(), "--item", &item_a, s(&pb)]);
+    assert_eq!(both.code(), 2, "{}", both.stderr());
+}
+
+#[test]
+fn tags_and_date_filters() {
+    let repo = Repo::init(&[]);
+    let p = repo.file("x", &text_data(50_000, 6));
+    let a = repo.ingest(&["--tag", "host=alpha", "--tag", "kind=db", s(&p)]);
+    let b = repo.ingest(&["--tag", "host=beta", s(&p)]);
+    assert_eq!(a["tags"]["host"], "alpha");
+
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut full = vec!["snapshots", repo.repo(), "--json"];
+        full.extend_from_slice(args);
+        let list = run_args(&full).ok().json();
+        list.as_array()
+            .expect("an array")
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (ida, idb) = (
+        a["id"].as_str().unwrap().to_string(),
+        b["id"].as_str().unwrap().to_string(),
+    );
+    let mut all = ids(&[]);
+    all.sort();
+    let mut want = vec![ida.clone(), idb.clone()];
+    want.sort();
+    assert_eq!(all, want);
+    assert_eq!(ids(&["--tag", "host=alpha"]), vec![ida.clone()]);
+    assert_eq!(ids(&["--tag", "host=beta"]), vec![idb.clone()]);
+    assert_eq!(
+        ids(&["--tag", "host=alpha", "--tag", "kind=db"]),
+        vec![ida.clone()]
+    );
+    assert!(ids(&["--tag", "host=gamma"]).is_empty());
+    assert_eq!(ids(&["--after", "2000-01-01"]).len(), 2);
+    assert!(ids(&["--before", "2000-01-01"]).is_empty());
+    assert!(ids(&["--after", "2999-01-01T00:00:00Z"]).is_empty());
+    assert_eq!(
+        ids(&[
+            "--after",
+            "2000-01-01",
+            "--before",
+            "2999-01-01",
+            "--tag",
+            "host=beta"
+        ]),
+        vec![idb]
+    );
+
+    let table = run_args(&["snapshots", repo.repo()]).ok().stdout();
+    assert!(
+        table.contains(&ida[..8]) && table.contains("host=alpha,kind=db"),
+        "{table}"
+    );
+}
+
+#[test]
+fn latest_and_unique_prefixes_name_snapshots() {
+    let repo = Repo::init(&[]);
+    let p = repo.file("x", &text_data(40_000, 7));
+    repo.ingest(&["--tag", "n=1", s(&p)]);
+    let second = repo.ingest(&["--tag", "n=2", s(&p)]);
+    let id = second["id"].as_str().unwrap();
+
+    let latest = run_args(&["show", repo.repo(), "latest", "--json"]).ok().json();
+    assert_eq!(latest["id"], id);
+    assert_snapshot_fields(&latest);
+    let by_prefix = run_args(&["show", repo.repo(), &id[..12], "--json"]).ok().json();
+    assert_eq!(by_prefix["id"], id);
+    let human = run_args(&["show", repo.repo(), &id[..12]]).ok().stdout();
+    assert!(human.contains(id) && human.contains("n=2"), "{human}");
+
+    let unknown = run_args(&["show", repo.repo(), "ffffffffffffffffffff", "--json"]);
+    // A 20-digit prefix shared by chance is practically impossible.
+    assert_eq!(unknown.code(), 2);
+    assert_eq!(unknown.json()["error"]["code"], "SnapshotNotFound");
+}
+
+#[test]
+fn encrypted_round_trip_and_wrong_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let pass_file = dir.path().join("pass");
+    std::fs::write(&pass_file, "correct horse\n").unwrap();
+    let data = text_data(600_000, 8);
+    let input = dir.path().join("secret.txt");
+    std::fs::write(&input, &data).unwrap();
+
+    run(cairn(&["init", s(&path), "--encrypt"]).env("CAIRN_PASSPHRASE", "correct horse")).ok();
+    let snap = run(cairn(&[
+        "ingest",
+        s(&path),
+        "--json",
+        "--tag",
+        "label=TOPSECRETTAG",
+        s(&input),
+    ])
+    .env("CAIRN_PASSPHRASE", "correct horse"))
+    .ok()
+    .json();
+    assert_snapshot_fields(&snap);
+    // The passphrase file's first line is the same passphrase.
+    let restored = run_args(&["restore", s(&path), "latest", "--passphrase-file", s(&pass_file)]).ok();
+    assert!(restored.out.stdout == data);
+
+    // Nothing readable on disk: neither the tag nor the content.
+    for f in walk(&path) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !contains(&bytes, b"TOPSECRETTAG"),
+            "tag readable in {}",
+            f.display()
+        );
+        assert!(
+            !contains(&bytes, &data[1000..1040]),
+            "content readable in {}",
+            f.display()
+        );
+    }
+
+    let wrong = run(cairn(&["snapshots", s(&path)]).env("CAIRN_PASSPHRASE", "wrong horse"));
+    assert_eq!(wrong.code(), 2);
+    assert!(wrong.stderr().contains("wrong passphrase"), "{}", wrong.stderr());
+    let wrong_json = run(cairn(&["snapshots", s(&path), "--json"]).env("CAIRN_PASSPHRASE", "wrong horse"));
+    assert_eq!(wrong_json.json()["error"]["code"], "WrongPassphrase");
+
+    let none = run_args(&["snapshots", s(&path), "--json"]);
+    assert_eq!(none.code(), 2);
+    assert_eq!(none.json()["error"]["code"], "PassphraseRequired");
+
+    let init_without = run_args(&["init", s(&dir.path().join("other")), "--encrypt"]);
+    assert_eq!(init_without.code(), 2, "{}", init_without.stderr());
+    assert!(
+        !dir.path().join("other").exists(),
+        "a failed init leaves no directory"
+    );
+}
+
+#[test]
+fn keys_can_be_added_listed_and_removed_but_not_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault");
+    let repo = s(&path);
+    let with = |pass: &str, args: &[&str]| run(cairn(args).env("CAIRN_PASSPHRASE", pass));
+    with("one", &["init", repo, "--encrypt"]).ok();
+
+    let added = run(cairn(&["key", "add", repo, "--json"])
+        .env("CAIRN_PASSPHRASE", "one")
+        .env("CAIRN_NEW_PASSPHRASE", "two"))
+    .ok()
+    .json();
+    let new_id = added["id"].as_str().expect("key add answers its id").to_string();
+
+    let list = with("two", &["key", "list", repo, "--json"]).ok().json();
+    let keys = list.as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    let current: Vec<&Value> = keys.iter().filter(|k| k["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(
+        current[0]["id"],
+        new_id.as_str(),
+        "opened with `two`, so its key is current"
+    );
+    let old_id = keys.iter().find(|k| k["id"] != new_id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    with("two", &["key", "remove", repo, &old_id]).ok();
+    let old = with("one", &["snapshots", repo]);
+    assert_eq!(
+        old.code(),
+        2,
+        "the removed passphrase no longer opens: {}",
+        old.stderr()
+    );
+    with("two", &["snapshots", repo]).ok();
+
+    let last = with("two", &["key", "remove", repo, &new_id, "--json"]);
+    assert_eq!(last.code(), 2);
+    assert_eq!(last.json()["error"]["code"], "LastKey");
+    let unknown = with("two", &["key", "remove", repo, &"0".repeat(64), "--json"]);
+    assert_eq!(unknown.json()["error"]["code"], "KeyNotFound");
+
+    let no_new = with("two", &["key", "add", repo]);
+    assert_eq!(
+        no_new.code(),
+        2,
+        "no new passphrase and no terminal: {}",
+        no_new.stderr()
+    );
+}
+
+#[test]
+fn paths_that_are_not_repositories_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in [dir.path().to_path_buf(), dir.path().join("absent")] {
+        let r = run_args(&["snapshots", s(&path)]);
+        assert_eq!(r.code(), 2);
+        assert!(r.stderr().starts_with("cairn: "), "{}", r.stderr());
+        assert!(r.stderr().contains("no Cairn repository"), "{}", r.stderr());
+        assert!(
+            r.stderr().contains(s(&path)),
+            "the message names the path: {}",
+            r.stderr()
+        );
+        let j = run_args(&["show", s(&path), "latest", "--json"]);
+        assert_eq!(j.json()["error"]["code"], "RepositoryNotFound");
+    }
+    assert!(
+        !dir.path().join("absent").exists(),
+        "reading never creates the directory"
+    );
+
+    std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+    let r = run_args(&["init", s(dir.path())]);
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("not empty"), "{}", r.stderr());
+
+    let repo = Repo::init(&[]);
+    let again = run_args(&["init", repo.repo(), "--json"]);
+    assert_eq!(again.code(), 2);
+    assert_eq!(again.json()["error"]["code"], "RepositoryExists");
+}
+
+#[test]
+fn json_output_and_usage_errors() {
+    let repo = Repo::init(&[]);
+    let init_json = run_args(&["init", s(&repo.work.join("r2")), "--json", "--parity", "4,2"])
+        .ok()
+        .json();
+    assert_eq!(init_json["parity"]["dataPacks"], 4);
+    assert_eq!(init_json["encrypted"], false);
+
+    assert_eq!(
+        run_args(&["snapshots", repo.repo(), "--json"]).ok().json(),
+        serde_json::json!([])
+    );
+
+    let bad_flag = run_args(&["snapshots", repo.repo(), "--frobnicate", "--json"]);
+    assert_eq!(bad_flag.code(), 2);
+    assert_eq!(bad_flag.json()["error"]["code"], "InvalidArgument");
+    assert_eq!(
+        run_args(&["snapshots"]).code(),
+        2,
+        "a missing argument is a usage error"
+    );
+    assert_eq!(
+        run_args(&["verify", repo.repo()]).code(),
+        2,
+        "commands of a later issue are absent"
+    );
+    assert_eq!(run_args(&["init", "x", "--compression", "lz4"]).code(), 2);
+
+    let missing_input = run_args(&["ingest", repo.repo(), s(&repo.work.join("nope")), "--json"]);
+    assert_eq!(missing_input.code(), 2);
+    assert_eq!(missing_input.json()["error"]["code"], "InvalidArgument");
+
+    let restore_json = run_args(&["restore", repo.repo(), "latest", "--json"]);
+    assert_eq!(
+        restore_json.code(),
+        2,
+        "--json needs -o: stdout would carry the data"
+    );
+
+    // A failed command leaves no lock behind: the next one runs.
+    let p = repo.file("y", b"small");
+    let snap = repo.ingest(&[s(&p)]);
+    assert_eq!(snap["originalSize"], 5);
+    assert!(run_args(&["snapshots", repo.repo()])
+        .ok()
+        .stdout()
+        .contains(&snap["id"].as_str().unwrap()[..8]));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}

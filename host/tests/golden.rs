@@ -1,0 +1,116 @@
+//! The golden repositories in `tests/golden/` were written once by the version-1 CLI
+//! (`tests/golden/make.sh`). Every later version must keep listing and restoring them
+//! byte for byte: they are the format's memory of itself.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const CAIRN: &str = env!("CARGO_BIN_EXE_cairn");
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
+}
+
+/// Copies a golden repository, so that the locks a restore takes never touch the originals.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+fn cairn(repo: &Path, passphrase: Option<&str>, args: &[&str]) -> Vec<u8> {
+    let mut c = Command::new(CAIRN);
+    c.args(args)
+        .arg(repo)
+        .stdin(Stdio::null())
+        .env_remove("CAIRN_PASSPHRASE");
+    if let Some(p) = passphrase {
+        c.env("CAIRN_PASSPHRASE", p);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "cairn {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn restore(repo: &Path, passphrase: Option<&str>, snapshot: &str, item: &str) -> String {
+    let mut c = Command::new(CAIRN);
+    c.args(["restore"]).arg(repo).args([snapshot, "--item", item]);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .env_remove("CAIRN_PASSPHRASE");
+    if let Some(p) = passphrase {
+        c.env("CAIRN_PASSPHRASE", p);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "restore {snapshot} {item}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    hex(&Sha256::digest(&out.stdout))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn golden_repositories_still_list_and_restore() {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(golden_dir().join("expected.json")).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["plain-gzip", "plain-zstd", "encrypted-gzip"] {
+        let repo = tmp.path().join(name);
+        copy_tree(&golden_dir().join(name), &repo);
+        let pw = name
+            .starts_with("encrypted")
+            .then(|| expected["passphrase"].as_str().unwrap());
+        let recorded: Value = serde_json::from_slice(
+            &std::fs::read(golden_dir().join(format!("{name}.snapshots.json"))).unwrap(),
+        )
+        .unwrap();
+        let listed: Value = serde_json::from_slice(&cairn(&repo, pw, &["snapshots", "--json"])).unwrap();
+        assert_eq!(listed, recorded, "{name}: the listing changed");
+        for snap in listed.as_array().unwrap() {
+            let n = snap["tags"]["n"].as_str().unwrap();
+            for (item, sha) in expected["items"][n].as_object().unwrap() {
+                let id = snap["id"].as_str().unwrap();
+                assert_eq!(
+                    restore(&repo, pw, id, item),
+                    sha.as_str().unwrap(),
+                    "{name} {id} {item}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_encrypted_golden_repository_refuses_a_wrong_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("r");
+    copy_tree(&golden_dir().join("encrypted-gzip"), &repo);
+    let out = Command::new(CAIRN)
+        .args(["snapshots"])
+        .arg(&repo)
+        .env("CAIRN_PASSPHRASE", "not it")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
+}

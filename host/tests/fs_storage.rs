@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use cairn::fs_storage::FsStorage;
-use cairn_core::conformance::run_storage_suite;
+use cairn_core::conformance::{self, run_storage_suite};
 use cairn_core::host::{Storage, StorageError};
 use cairn_core::layout;
 
@@ -53,22 +53,10 @@ fn refuses_keys_that_escape_the_repository() {
         "keys/../../secret",
         "config.json/../../secret",
     ] {
-        assert_eq!(s.get(bad), Err(StorageError::InvalidKey), "get {bad}");
-        assert_eq!(
-            s.get_range(bad, 0, 3),
-            Err(StorageError::InvalidKey),
-            "get_range {bad}"
-        );
-        assert_eq!(s.put(bad, b"x"), Err(StorageError::InvalidKey), "put {bad}");
-        assert_eq!(
-            s.put_new(bad, b"x"),
-            Err(StorageError::InvalidKey),
-            "put_new {bad}"
-        );
-        assert_eq!(s.delete(bad), Err(StorageError::InvalidKey), "delete {bad}");
+        conformance::assert_refuses_key(&s, bad);
     }
     for bad in ["../", "..", "/", "keys/../"] {
-        assert_eq!(s.list(bad), Err(StorageError::InvalidKey), "list {bad}");
+        conformance::assert_refuses_prefix(&s, bad);
     }
     assert_eq!(std::fs::read(parent.path().join("secret")).unwrap(), b"outside");
     assert!(files(&root).is_empty());

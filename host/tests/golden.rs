@@ -28,10 +28,12 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn cairn(repo: &Path, passphrase: Option<&str>, args: &[&str]) -> Vec<u8> {
+/// Runs `cairn COMMAND REPO ARGS...` and returns its standard output.
+fn cairn(command: &str, repo: &Path, passphrase: Option<&str>, args: &[&str]) -> Vec<u8> {
     let mut c = Command::new(CAIRN);
-    c.args(args)
+    c.arg(command)
         .arg(repo)
+        .args(args)
         .stdin(Stdio::null())
         .env_remove("CAIRN_PASSPHRASE");
     if let Some(p) = passphrase {
@@ -40,28 +42,10 @@ fn cairn(repo: &Path, passphrase: Option<&str>, args: &[&str]) -> Vec<u8> {
     let out = c.output().unwrap();
     assert!(
         out.status.success(),
-        "cairn {args:?}: {}",
+        "cairn {command} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-fn restore(repo: &Path, passphrase: Option<&str>, snapshot: &str, item: &str) -> String {
-    let mut c = Command::new(CAIRN);
-    c.args(["restore"]).arg(repo).args([snapshot, "--item", item]);
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .env_remove("CAIRN_PASSPHRASE");
-    if let Some(p) = passphrase {
-        c.env("CAIRN_PASSPHRASE", p);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "restore {snapshot} {item}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    hex(&Sha256::digest(&out.stdout))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -83,14 +67,15 @@ fn golden_repositories_still_list_and_restore() {
             &std::fs::read(golden_dir().join(format!("{name}.snapshots.json"))).unwrap(),
         )
         .unwrap();
-        let listed: Value = serde_json::from_slice(&cairn(&repo, pw, &["snapshots", "--json"])).unwrap();
+        let listed: Value = serde_json::from_slice(&cairn("snapshots", &repo, pw, &["--json"])).unwrap();
         assert_eq!(listed, recorded, "{name}: the listing changed");
         for snap in listed.as_array().unwrap() {
             let n = snap["tags"]["n"].as_str().unwrap();
             for (item, sha) in expected["items"][n].as_object().unwrap() {
                 let id = snap["id"].as_str().unwrap();
+                let restored = cairn("restore", &repo, pw, &[id, "--item", item]);
                 assert_eq!(
-                    restore(&repo, pw, id, item),
+                    hex(&Sha256::digest(&restored)),
                     sha.as_str().unwrap(),
                     "{name} {id} {item}"
                 );

@@ -89,22 +89,10 @@ pub fn run_storage_suite<S: Storage + ?Sized>(s: &S) {
         "tmp",
         "snapshots/x",
     ] {
-        assert_eq!(s.get(bad), Err(StorageError::InvalidKey), "get {bad}");
-        assert_eq!(s.put(bad, b"x"), Err(StorageError::InvalidKey), "put {bad}");
-        assert_eq!(
-            s.put_new(bad, b"x"),
-            Err(StorageError::InvalidKey),
-            "put_new {bad}"
-        );
-        assert_eq!(s.delete(bad), Err(StorageError::InvalidKey), "delete {bad}");
-        assert_eq!(
-            s.get_range(bad, 0, 1),
-            Err(StorageError::InvalidKey),
-            "get_range {bad}"
-        );
+        assert_refuses_key(s, bad);
     }
     for bad in ["../", "/", "snapshots"] {
-        assert_eq!(s.list(bad), Err(StorageError::InvalidKey), "list {bad}");
+        assert_refuses_prefix(s, bad);
     }
 
     // Clean up so the caller may reuse the storage.
@@ -112,4 +100,26 @@ pub fn run_storage_suite<S: Storage + ?Sized>(s: &S) {
         s.delete(&k).unwrap();
     }
     assert_eq!(s.list("").unwrap(), Vec::<String>::new());
+}
+
+/// Checks that every keyed operation refuses `key` with [`StorageError::InvalidKey`].
+pub fn assert_refuses_key<S: Storage + ?Sized>(s: &S, key: &str) {
+    assert_eq!(s.get(key), Err(StorageError::InvalidKey), "get {key}");
+    assert_eq!(
+        s.get_range(key, 0, 1),
+        Err(StorageError::InvalidKey),
+        "get_range {key}"
+    );
+    assert_eq!(s.put(key, b"x"), Err(StorageError::InvalidKey), "put {key}");
+    assert_eq!(
+        s.put_new(key, b"x"),
+        Err(StorageError::InvalidKey),
+        "put_new {key}"
+    );
+    assert_eq!(s.delete(key), Err(StorageError::InvalidKey), "delete {key}");
+}
+
+/// Checks that `list` refuses `prefix` with [`StorageError::InvalidKey`].
+pub fn assert_refuses_prefix<S: Storage + ?Sized>(s: &S, prefix: &str) {
+    assert_eq!(s.list(prefix), Err(StorageError::InvalidKey), "list {prefix}");
 }

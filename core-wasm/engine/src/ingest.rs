@@ -21,7 +21,9 @@ use crate::layout;
 use crate::lock::HeldLock;
 use crate::pack::{BlobKind, PackBuilder};
 use crate::repo::Repository;
-use crate::snapshot::{self, ItemManifest, Manifest, Snapshot, LIST_MAX_ENTRIES, MANIFEST_VERSION};
+use crate::snapshot::{
+    self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
+};
 use crate::time;
 
 /// Name of the item that receives bytes written before any item was named.
@@ -112,8 +114,8 @@ impl<H: Host + Clone> Repository<H> {
             .state
             .items
             .iter()
-            .map(|i| &i.name)
-            .chain(s.state.current.as_ref().map(|c| &c.manifest.name));
+            .map(|i| &i.item.name)
+            .chain(s.state.current.as_ref().map(|c| &c.manifest.item.name));
         if taken.into_iter().any(|n| *n == name) {
             return Err(Error::InvalidArgument(format!(
                 "item name `{name}` is used twice in one snapshot"
@@ -123,10 +125,12 @@ impl<H: Host + Clone> Repository<H> {
             repo.end_item(s)?;
             s.state.current = Some(ItemBuilder {
                 manifest: ItemManifest {
-                    name,
-                    kind,
-                    size: 0,
-                    chunk_count: 0,
+                    item: SnapshotItem {
+                        name,
+                        kind,
+                        size: 0,
+                        chunk_count: 0,
+                    },
                     lists: Vec::new(),
                 },
                 list: Vec::new(),
@@ -200,10 +204,10 @@ impl<H: Host + Clone> Repository<H> {
         self.progress(st, true);
         let done = json!({
             "snapshotId": id,
-            "newChunks": snap.new_chunks,
-            "reusedChunks": snap.reused_chunks,
-            "originalSize": snap.original_size,
-            "storedSize": snap.stored_size,
+            "newChunks": snap.fields.new_chunks,
+            "reusedChunks": snap.fields.reused_chunks,
+            "originalSize": snap.fields.original_size,
+            "storedSize": snap.fields.stored_size,
         });
         self.host().event("ingest:complete", &done.to_string());
         Ok(snap)
@@ -254,8 +258,8 @@ impl<H: Host + Clone> Repository<H> {
         st.stats.chunks += 1;
         st.stats.original += len as u64;
         let item = st.current.as_mut().expect("an item is open while chunks flow");
-        item.manifest.size += len as u64;
-        item.manifest.chunk_count += 1;
+        item.manifest.item.size += len as u64;
+        item.manifest.item.chunk_count += 1;
         item.list.push((id, len));
         if item.list.len() == LIST_MAX_ENTRIES {
             self.store_list_piece(st)?;

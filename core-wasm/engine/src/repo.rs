@@ -107,15 +107,7 @@ impl<H: Host + Clone> Repository<H> {
             Err(StorageError::NotFound) => {}
             Err(e) => return Err(storage_error(layout::CONFIG, e)),
         }
-        let mut repo = Repository {
-            host,
-            crypto,
-            config,
-            keys: None,
-            key_file: None,
-            client,
-            index: Index::default(),
-        };
+        let mut repo = Repository::unopened(host, crypto, config, client);
         if let Some(pw) = passphrase {
             if pw.is_empty() {
                 return Err(Error::InvalidArgument("the passphrase must not be empty".into()));
@@ -154,15 +146,7 @@ impl<H: Host + Clone> Repository<H> {
             Err(e) => return Err(storage_error(layout::CONFIG, e)),
         };
         let config = Config::parse(&bytes)?;
-        let mut repo = Repository {
-            host,
-            crypto,
-            config,
-            keys: None,
-            key_file: None,
-            client,
-            index: Index::default(),
-        };
+        let mut repo = Repository::unopened(host, crypto, config, client);
         let key_files = repo.list(layout::KEYS)?;
         if repo.config.encryption.is_none() {
             if !key_files.is_empty() {
@@ -197,6 +181,19 @@ impl<H: Host + Clone> Repository<H> {
             (Some(e), _) if key_files.len() == 1 => e,
             _ => Error::WrongPassphrase,
         })
+    }
+
+    /// A repository with its configuration but no keys and an empty index yet.
+    fn unopened(host: H, crypto: Crypto, config: Config, client: Client) -> Self {
+        Repository {
+            host,
+            crypto,
+            config,
+            keys: None,
+            key_file: None,
+            client,
+            index: Index::default(),
+        }
     }
 
     /// The repository's parameters.

@@ -44,7 +44,7 @@ impl<H: Host + Clone> Repository<H> {
         let items: Vec<_> = match item {
             None => manifest.items.iter().collect(),
             Some(name) => {
-                let found: Vec<_> = manifest.items.iter().filter(|i| i.name == name).collect();
+                let found: Vec<_> = manifest.items.iter().filter(|i| i.item.name == name).collect();
                 if found.is_empty() {
                     return Err(Error::ItemNotFound {
                         snapshot: id,
@@ -52,7 +52,7 @@ impl<H: Host + Clone> Repository<H> {
                         available: manifest
                             .items
                             .iter()
-                            .map(|i| i.name.as_str())
+                            .map(|i| i.item.name.as_str())
                             .collect::<Vec<_>>()
                             .join(", "),
                     });
@@ -65,11 +65,14 @@ impl<H: Host + Clone> Repository<H> {
             for l in &i.lists {
                 lists.push_back(layout::parse_id(l).ok_or_else(|| Error::CorruptSnapshot {
                     file: layout::snapshot_file(&layout::parse_id(&id).unwrap_or_default()),
-                    detail: format!("item `{}` names a chunk list `{l}` that is not an id", i.name),
+                    detail: format!(
+                        "item `{}` names a chunk list `{l}` that is not an id",
+                        i.item.name
+                    ),
                 })?);
             }
         }
-        let size = items.iter().map(|i| i.size).sum();
+        let size = items.iter().map(|i| i.item.size).sum();
         self.refresh_index()?;
         let lock = self.acquire_lock(false, "restore")?;
         Ok(RestoreSession {

@@ -23,10 +23,10 @@ pub const LIST_MAX_ENTRIES: usize = 8192;
 /// Bytes per chunk-list entry.
 pub const LIST_ENTRY_LEN: usize = 36;
 
-/// One item of a stored manifest.
+/// One item as the API shows it (ISnapshotItem).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ItemManifest {
+pub struct SnapshotItem {
     /// The item's name, unique within the snapshot.
     pub name: String,
     /// Free-form type (for example `postgres-dump`).
@@ -36,14 +36,22 @@ pub struct ItemManifest {
     pub size: u64,
     /// Chunks in the item.
     pub chunk_count: u64,
+}
+
+/// One item of a stored manifest: what the API shows, plus where its chunk list is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemManifest {
+    /// The item as the API shows it.
+    #[serde(flatten)]
+    pub item: SnapshotItem,
     /// Ids (hex) of the item's chunk-list blobs, in order.
     pub lists: Vec<String>,
 }
 
-/// The stored manifest of a snapshot (its id is the SHA-256 of the stored bytes).
+/// The fields a stored manifest and the API's view of it share; `I` is the item type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Manifest {
+pub struct SnapshotFields<I> {
     /// [`MANIFEST_VERSION`].
     pub version: u64,
     /// Creation time, RFC 3339 UTC with milliseconds.
@@ -61,73 +69,41 @@ pub struct Manifest {
     /// Data chunks already present.
     pub reused_chunks: u64,
     /// The items, in ingest order.
-    pub items: Vec<ItemManifest>,
+    pub items: Vec<I>,
 }
 
-/// One item as the API shows it (ISnapshotItem).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SnapshotItem {
-    /// Name.
-    pub name: String,
-    /// Type, if given.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Bytes.
-    pub size: u64,
-    /// Chunks.
-    pub chunk_count: u64,
-}
+/// The stored manifest of a snapshot (its id is the SHA-256 of the stored bytes).
+pub type Manifest = SnapshotFields<ItemManifest>;
 
-/// A snapshot as the API shows it (ISnapshot of API.md).
+/// A snapshot as the API shows it (ISnapshot of API.md): its id and manifest, without
+/// the chunk-list ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     /// 64 hex digits.
     pub id: String,
-    /// Manifest version.
-    pub version: u64,
-    /// Creation time.
-    pub created_at: String,
-    /// Tags.
-    pub tags: BTreeMap<String, String>,
-    /// Bytes ingested.
-    pub original_size: u64,
-    /// Stored bytes this snapshot added.
-    pub stored_size: u64,
-    /// Data chunks referenced.
-    pub chunk_count: u64,
-    /// Data chunks stored by this snapshot.
-    pub new_chunks: u64,
-    /// Data chunks reused.
-    pub reused_chunks: u64,
-    /// Items.
-    pub items: Vec<SnapshotItem>,
+    /// Everything else.
+    #[serde(flatten)]
+    pub fields: SnapshotFields<SnapshotItem>,
 }
 
 impl Manifest {
     /// The API view of this manifest under its id.
     pub fn to_snapshot(&self, id: &str) -> Snapshot {
+        let m = self.clone();
+        let fields = SnapshotFields {
+            version: m.version,
+            created_at: m.created_at,
+            tags: m.tags,
+            original_size: m.original_size,
+            stored_size: m.stored_size,
+            chunk_count: m.chunk_count,
+            new_chunks: m.new_chunks,
+            reused_chunks: m.reused_chunks,
+            items: m.items.into_iter().map(|i| i.item).collect(),
+        };
         Snapshot {
             id: id.to_string(),
-            version: self.version,
-            created_at: self.created_at.clone(),
-            tags: self.tags.clone(),
-            original_size: self.original_size,
-            stored_size: self.stored_size,
-            chunk_count: self.chunk_count,
-            new_chunks: self.new_chunks,
-            reused_chunks: self.reused_chunks,
-            items: self
-                .items
-                .iter()
-                .map(|i| SnapshotItem {
-                    name: i.name.clone(),
-                    kind: i.kind.clone(),
-                    size: i.size,
-                    chunk_count: i.chunk_count,
-                })
-                .collect(),
+            fields,
         }
     }
 }
@@ -308,11 +284,13 @@ mod tests {
             new_chunks: 1,
             reused_chunks: 0,
             items: vec![ItemManifest {
-                name: "a".into(),
-                kind: Some("t".into()),
-                size: 10,
-                chunk_count: 1,
-                lists: vec![],
+                item: SnapshotItem {
+                    name: "a".into(),
+                    kind: Some("t".into()),
+                    size: 10,
+                    chunk_count: 1,
+                },
+                lists: vec!["cd".repeat(32)],
             }],
         };
         let v = serde_json::to_value(m.to_snapshot("ab")).unwrap();
@@ -332,5 +310,10 @@ mod tests {
         }
         assert_eq!(v["items"][0]["type"], "t");
         assert!(v["items"][0].get("lists").is_none());
+        // The stored form is flat too: the item's fields and its lists side by side.
+        let stored = serde_json::to_value(&m).unwrap();
+        assert_eq!(stored["items"][0]["name"], "a");
+        assert_eq!(stored["items"][0]["lists"][0], "cd".repeat(32));
+        assert_eq!(serde_json::from_value::<Manifest>(stored).unwrap(), m);
     }
 }

@@ -233,6 +233,56 @@ fn a_reader_that_stops_early_ends_the_restore_quietly() {
 }
 
 #[test]
+fn two_ingest_processes_at_once_both_succeed_and_lose_nothing() {
+    use std::io::Write;
+    let repo = Repo::init(&[]);
+    let data = [text_data(6 << 20, 3), text_data(5 << 20, 4)];
+    let mut children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|tag| {
+            cairn(&[
+                "ingest",
+                repo.repo(),
+                "--json",
+                "--tag",
+                &format!("who={tag}"),
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    // Interleave the writes, so that both ingests are open (and locked) at the same time.
+    let mut inputs: Vec<_> = children.iter_mut().map(|c| c.stdin.take().unwrap()).collect();
+    for half in 0..2 {
+        for (input, d) in inputs.iter_mut().zip(&data) {
+            let mid = d.len() / 2;
+            input
+                .write_all(if half == 0 { &d[..mid] } else { &d[mid..] })
+                .unwrap();
+            input.flush().unwrap();
+        }
+    }
+    drop(inputs);
+    for (child, d) in children.into_iter().zip(&data) {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let restored = run_args(&["restore", repo.repo(), snap["id"].as_str().unwrap()]).ok();
+        assert!(
+            restored.out.stdout == *d,
+            "snapshot {} restores differently",
+            snap["id"]
+        );
+    }
+    let listed = run_args(&["snapshots", repo.repo(), "--json"]).ok().json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[test]
 fn stdin_is_one_item_named_stdin() {
     let repo = Repo::init(&["--compression", "zstd"]);
     let data = text_data(700_000, 2);

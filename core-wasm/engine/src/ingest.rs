@@ -60,7 +60,8 @@ struct IngestState {
     current: Option<ItemBuilder>,
     pack: PackBuilder,
     written: Vec<PackRecord>,
-    stored_ids: HashSet<[u8; 32]>,
+    /// Ids in the open pack: the only stored blobs the index does not know yet.
+    pending_ids: HashSet<[u8; 32]>,
     stats: Stats,
     /// Bytes the host has written, including those still in the chunker.
     received: u64,
@@ -93,7 +94,7 @@ impl<H: Host + Clone> Repository<H> {
                 current: None,
                 pack: PackBuilder::new(),
                 written: Vec::new(),
-                stored_ids: HashSet::new(),
+                pending_ids: HashSet::new(),
                 stats: Stats::default(),
                 received: 0,
                 next_progress: PROGRESS_EVERY,
@@ -291,13 +292,13 @@ impl<H: Host + Clone> Repository<H> {
         kind: BlobKind,
         plain: &[u8],
     ) -> Result<bool> {
-        if self.index.contains(&id) || st.stored_ids.contains(&id) {
+        if self.index.contains(&id) || st.pending_ids.contains(&id) {
             return Ok(false);
         }
         let (codec, stored) = self.seal_blob(plain);
         st.pack.add(id, kind, codec, plain.len() as u32, &stored);
         st.stats.stored += stored.len() as u64;
-        st.stored_ids.insert(id);
+        st.pending_ids.insert(id);
         if st.pack.len() >= self.config.pack_size as usize {
             self.flush_pack(st)?;
         }
@@ -306,6 +307,7 @@ impl<H: Host + Clone> Repository<H> {
 
     fn flush_pack(&mut self, st: &mut IngestState) -> Result<()> {
         let record = self.write_pack(&mut st.pack)?;
+        st.pending_ids.clear(); // write_pack indexed them
         st.written.push(record);
         if st.written.len() >= SEGMENT_PACKS {
             self.write_segment(&st.written)?;

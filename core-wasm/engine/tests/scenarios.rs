@@ -183,6 +183,32 @@ fn an_edited_second_version_reuses_most_chunks() {
 }
 
 #[test]
+fn repeats_within_one_stream_are_stored_once_even_packs_later() {
+    let host = MemoryHost::new(28);
+    let mut e = Engine::init(&host, None);
+    let (a, b) = (sample(100_000, 30), sample(300_000, 31));
+    // Packs are 16 KiB: the first copy of `a` is in written packs long before it repeats.
+    let once = e.ingest(&[("x", &[a.clone(), b.clone()].concat())], json!({}), 4096);
+    let host2 = MemoryHost::new(29);
+    let mut e2 = Engine::init(&host2, None);
+    let twice = e2.ingest(
+        &[("x", &[a.clone(), b.clone(), a.clone()].concat())],
+        json!({}),
+        4096,
+    );
+    let extra_chunks = twice["chunkCount"].as_u64().unwrap() - once["chunkCount"].as_u64().unwrap();
+    let extra_new = twice["newChunks"].as_u64().unwrap() - once["newChunks"].as_u64().unwrap();
+    assert!(extra_chunks > 20, "{extra_chunks}");
+    // Only the chunks where the repeat joins the stream differ (the chunker resynchronises
+    // within a few chunks); without deduplication all of them would be new.
+    assert!(
+        extra_new * 10 <= extra_chunks,
+        "the repeat stored {extra_new} new chunks of {extra_chunks}"
+    );
+    assert_eq!(e2.restore(&id_of(&twice), None), [a.clone(), b, a].concat());
+}
+
+#[test]
 fn several_items_restore_together_or_alone() {
     let host = MemoryHost::new(14);
     let mut e = Engine::init(&host, Some("pw"));

@@ -201,7 +201,7 @@ impl<H: Host + Clone> Repository<H> {
             items: std::mem::take(&mut st.items),
         };
         let id = self.store_manifest(&manifest)?;
-        let snap = manifest.to_snapshot(&id);
+        let snap = manifest.into_snapshot(&id);
         self.progress(st, true);
         let done = json!({
             "snapshotId": id,

@@ -87,19 +87,18 @@ pub struct Snapshot {
 }
 
 impl Manifest {
-    /// The API view of this manifest under its id.
-    pub fn to_snapshot(&self, id: &str) -> Snapshot {
-        let m = self.clone();
+    /// The API view of this manifest under its id (the chunk-list ids are dropped).
+    pub fn into_snapshot(self, id: &str) -> Snapshot {
         let fields = SnapshotFields {
-            version: m.version,
-            created_at: m.created_at,
-            tags: m.tags,
-            original_size: m.original_size,
-            stored_size: m.stored_size,
-            chunk_count: m.chunk_count,
-            new_chunks: m.new_chunks,
-            reused_chunks: m.reused_chunks,
-            items: m.items.into_iter().map(|i| i.item).collect(),
+            version: self.version,
+            created_at: self.created_at,
+            tags: self.tags,
+            original_size: self.original_size,
+            stored_size: self.stored_size,
+            chunk_count: self.chunk_count,
+            new_chunks: self.new_chunks,
+            reused_chunks: self.reused_chunks,
+            items: self.items.into_iter().map(|i| i.item).collect(),
         };
         Snapshot {
             id: id.to_string(),
@@ -218,7 +217,7 @@ impl<H: Host + Clone> Repository<H> {
             })?;
             let tags_match = filter.tags.iter().all(|(k, v)| m.tags.get(k) == Some(v));
             if tags_match && after.is_none_or(|a| t >= a) && before.is_none_or(|b| t < b) {
-                out.push((t, m.to_snapshot(&id)));
+                out.push((t, m.into_snapshot(&id)));
             }
         }
         out.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
@@ -256,7 +255,7 @@ impl<H: Host + Clone> Repository<H> {
     /// The snapshot named by a full id, a unique prefix or `latest`.
     pub fn get_snapshot(&self, wanted: &str) -> Result<Snapshot> {
         let id = self.resolve_snapshot(wanted)?;
-        Ok(self.load_manifest(&id)?.to_snapshot(&id))
+        Ok(self.load_manifest(&id)?.into_snapshot(&id))
     }
 }
 
@@ -293,7 +292,7 @@ mod tests {
                 lists: vec!["cd".repeat(32)],
             }],
         };
-        let v = serde_json::to_value(m.to_snapshot("ab")).unwrap();
+        let v = serde_json::to_value(m.clone().into_snapshot("ab")).unwrap();
         for f in [
             "id",
             "version",

@@ -125,7 +125,8 @@ impl CliError {
 pub fn exit_code(code: ErrorCode) -> i32 {
     use ErrorCode::*;
     match code {
-        CorruptPack | CorruptIndex | CorruptSnapshot | CorruptConfig | CorruptKey | ChunkNotFound => 1,
+        CorruptPack | CorruptIndex | CorruptSnapshot | CorruptParity | CorruptConfig | CorruptKey
+        | ChunkNotFound => 1,
         InvalidArgument | RepositoryNotFound | RepositoryExists | UnsupportedVersion | PassphraseRequired
         | WrongPassphrase | SnapshotNotFound | AmbiguousSnapshot | ItemNotFound | KeyNotFound | LastKey => 2,
         RepositoryLocked => 3,

@@ -8,7 +8,7 @@
 //! | op | args | answer |
 //! |---|---|---|
 //! | `init` | `{passphrase?, compression?, compressionLevel?, chunking?: {min, avg, max}, packSize?, parity?: {dataPacks, parityPacks}, kdf?: {memoryKiB, iterations, parallelism}, client?}` | repository info |
-//! | `open` | `{passphrase?, client?}` | repository info |
+//! | `open` | `{passphrase?, keyless?, client?}` | repository info; `keyless` opens an encrypted repository without its passphrase, for `verify` of packs and parity |
 //! | `info` | `{}` | repository info |
 //! | `ingest_begin` | `{tags?, totalBytes?}` | `{session}` |
 //! | `ingest_item` | `{session, name, type?}` | `{}`: later writes go to this item |
@@ -21,6 +21,7 @@
 //! | `key_add` | `{passphrase}` | `{id}` |
 //! | `key_list` | `{}` | `[{id, createdAt, hostname, current}]` |
 //! | `key_remove` | `{id}` | `{}` |
+//! | `verify` | `{level?: "quick" \| "standard" \| "full", subset?: "n/m" \| "P%"}` | IVerifyResult (+ `level`, `keyed`, `stats.groupsChecked`, `stats.bytesRead`); `verify:error` events |
 //! | `close` | `{}` | `{}` |
 //!
 //! `client` is `{hostname, pid, user}`: who is running the engine, recorded in locks.
@@ -38,6 +39,7 @@ use crate::ingest::IngestSession;
 use crate::repo::{Client, InitOptions, Repository};
 use crate::restore::RestoreSession;
 use crate::snapshot::SnapshotFilter;
+use crate::verify::VerifyOptions;
 
 enum Session {
     Ingest(Box<IngestSession>),
@@ -56,6 +58,9 @@ pub struct Api<H: Host + Clone> {
 #[serde(rename_all = "camelCase")]
 struct OpenArgs {
     passphrase: Option<String>,
+    /// Without a passphrase, open an encrypted repository for the checks that need no key.
+    #[serde(default)]
+    keyless: bool,
     #[serde(default)]
     client: Client,
 }
@@ -153,6 +158,10 @@ impl<H: Host + Clone> Api<H> {
 
     /// Runs one operation; `args` is a JSON object (empty means `{}`); answers JSON.
     pub fn call(&mut self, op: &str, args: &str) -> Result<String> {
+        let needs_key = !matches!(op, "init" | "open" | "info" | "verify" | "close");
+        if needs_key && self.repo.as_ref().is_some_and(|r| r.keyless()) {
+            return Err(Error::PassphraseRequired);
+        }
         match op {
             "init" | "open" => {
                 if self.repo.is_some() {
@@ -165,7 +174,10 @@ impl<H: Host + Clone> Api<H> {
                     Repository::init(self.host.clone(), a.passphrase.as_deref(), &a.options, a.client)?
                 } else {
                     let a: OpenArgs = parse(op, args)?;
-                    Repository::open(self.host.clone(), a.passphrase.as_deref(), a.client)?
+                    match (a.passphrase, a.keyless) {
+                        (None, true) => Repository::open_keyless(self.host.clone(), a.client)?,
+                        (pw, _) => Repository::open(self.host.clone(), pw.as_deref(), a.client)?,
+                    }
                 };
                 let info = repo.info();
                 self.repo = Some(repo);
@@ -227,6 +239,10 @@ impl<H: Host + Clone> Api<H> {
                 to_json(&json!({ "id": id }))
             }
             "key_list" => to_json(&self.repo()?.key_list()?),
+            "verify" => {
+                let o: VerifyOptions = parse(op, args)?;
+                to_json(&self.repo()?.verify(&o)?)
+            }
             "key_remove" => {
                 let a: IdArgs = parse(op, args)?;
                 self.repo()?.key_remove(&a.id)?;

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     CorruptIndex,
     /// A snapshot manifest or chunk list cannot be read.
     CorruptSnapshot,
+    /// A parity group manifest or parity shard cannot be read.
+    CorruptParity,
     /// `config.json` cannot be read.
     CorruptConfig,
     /// A key file in `keys/` cannot be read.
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::CorruptPack => "CorruptPack",
             ErrorCode::CorruptIndex => "CorruptIndex",
             ErrorCode::CorruptSnapshot => "CorruptSnapshot",
+            ErrorCode::CorruptParity => "CorruptParity",
             ErrorCode::CorruptConfig => "CorruptConfig",
             ErrorCode::CorruptKey => "CorruptKey",
             ErrorCode::ChunkNotFound => "ChunkNotFound",
@@ -175,6 +178,14 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// See [`ErrorCode::CorruptParity`].
+    #[error("parity file {file} is damaged ({detail}): run `repair` to rewrite the parity of that group")]
+    CorruptParity {
+        /// The storage key of the group manifest or parity shard.
+        file: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// See [`ErrorCode::CorruptConfig`].
     #[error("config.json is damaged ({0}): restore it from a copy; the packs are not affected")]
     CorruptConfig(String),
@@ -238,6 +249,7 @@ impl Error {
             Error::CorruptPack { .. } => ErrorCode::CorruptPack,
             Error::CorruptIndex { .. } => ErrorCode::CorruptIndex,
             Error::CorruptSnapshot { .. } => ErrorCode::CorruptSnapshot,
+            Error::CorruptParity { .. } => ErrorCode::CorruptParity,
             Error::CorruptConfig(_) => ErrorCode::CorruptConfig,
             Error::CorruptKey { .. } => ErrorCode::CorruptKey,
             Error::ChunkNotFound(_) => ErrorCode::ChunkNotFound,

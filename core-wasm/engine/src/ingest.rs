@@ -5,8 +5,8 @@
 //! pack, and writes a pack whenever it reaches the target size. Memory holds one pack, one
 //! chunk-list piece and the index, whatever the stream's length (DESIGN.md §8).
 //!
-//! Writes follow DESIGN.md §11: packs (each with its `.idx`), then the index segment, then
-//! the manifest. An ingest killed at any point leaves every earlier snapshot intact, and at
+//! Writes follow DESIGN.md §11: packs (each with its `.idx`), then their parity group, then
+//! the index segment, then the manifest. An ingest killed at any point leaves every earlier snapshot intact, and at
 //! worst packs no snapshot references.
 
 use std::collections::{BTreeMap, HashSet};
@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::chunker::Chunker;
 use crate::error::{Error, Result};
+use crate::groups::ParityStream;
 use crate::host::Host;
 use crate::index::PackRecord;
 use crate::layout;
@@ -60,6 +61,7 @@ struct IngestState {
     current: Option<ItemBuilder>,
     pack: PackBuilder,
     written: Vec<PackRecord>,
+    parity: ParityStream,
     /// Ids in the open pack: the only stored blobs the index does not know yet.
     pending_ids: HashSet<[u8; 32]>,
     stats: Stats,
@@ -94,6 +96,7 @@ impl<H: Host + Clone> Repository<H> {
                 current: None,
                 pack: PackBuilder::new(),
                 written: Vec::new(),
+                parity: ParityStream::default(),
                 pending_ids: HashSet::new(),
                 stats: Stats::default(),
                 received: 0,
@@ -185,6 +188,7 @@ impl<H: Host + Clone> Repository<H> {
         if !st.pack.is_empty() {
             self.flush_pack(st)?;
         }
+        self.finish_parity(&mut st.parity)?;
         if !st.written.is_empty() {
             self.write_segment(&st.written)?;
             st.written.clear();
@@ -306,7 +310,7 @@ impl<H: Host + Clone> Repository<H> {
     }
 
     fn flush_pack(&mut self, st: &mut IngestState) -> Result<()> {
-        let record = self.write_pack(&mut st.pack)?;
+        let record = self.write_pack(&mut st.pack, &mut st.parity)?;
         st.pending_ids.clear(); // write_pack indexed them
         st.written.push(record);
         if st.written.len() >= SEGMENT_PACKS {

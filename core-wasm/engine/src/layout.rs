@@ -13,6 +13,8 @@
 //! index/<id>                       global index segments
 //! packs/data/<id[0..2]>/<id>.pack  pack files
 //! packs/data/<id[0..2]>/<id>.idx   their index sidecars
+//! parity/<id>                      parity group manifests (JSON)
+//! packs/parity/<id[0..2]>/<id>.par parity shards
 //! ```
 //! where `<id>` is 64 lowercase hex digits.
 
@@ -28,6 +30,10 @@ pub const SNAPSHOTS: &str = "snapshots/";
 pub const INDEX: &str = "index/";
 /// Directory of data packs and their `.idx` sidecars.
 pub const PACKS: &str = "packs/data/";
+/// Directory of parity group manifests.
+pub const GROUPS: &str = "parity/";
+/// Directory of parity shards.
+pub const PARITY: &str = "packs/parity/";
 
 /// Lowercase hex of a 32-byte id.
 pub fn hex_id(id: &[u8; 32]) -> String {
@@ -83,6 +89,17 @@ pub fn pack_index_file(id: &[u8; 32]) -> String {
     format!("{PACKS}{}/{h}.idx", &h[..2])
 }
 
+/// Key of a parity group manifest.
+pub fn group_file(id: &[u8; 32]) -> String {
+    format!("{GROUPS}{}", hex_id(id))
+}
+
+/// Key of a parity shard.
+pub fn parity_file(id: &[u8; 32]) -> String {
+    let h = hex_id(id);
+    format!("{PARITY}{}/{h}.par", &h[..2])
+}
+
 /// What a valid key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -100,7 +117,14 @@ pub enum KeyKind {
     Pack([u8; 32]),
     /// A `.idx` sidecar.
     PackIndex([u8; 32]),
+    /// A file in `parity/`.
+    Group([u8; 32]),
+    /// A `.par` parity shard.
+    Parity([u8; 32]),
 }
+
+/// Builds a [`KeyKind`] from an id.
+type MakeKind = fn([u8; 32]) -> KeyKind;
 
 /// Parses a key against the grammar; `None` for anything outside it.
 pub fn parse_key(key: &str) -> Option<KeyKind> {
@@ -108,24 +132,25 @@ pub fn parse_key(key: &str) -> Option<KeyKind> {
         return Some(KeyKind::Config);
     }
     for (dir, make) in [
-        (KEYS, KeyKind::Key as fn([u8; 32]) -> KeyKind),
+        (KEYS, KeyKind::Key as MakeKind),
         (LOCKS, KeyKind::Lock),
         (SNAPSHOTS, KeyKind::Snapshot),
         (INDEX, KeyKind::Index),
+        (GROUPS, KeyKind::Group),
     ] {
         if let Some(rest) = key.strip_prefix(dir) {
             return parse_id(rest).map(make);
         }
     }
-    let rest = key.strip_prefix(PACKS)?;
-    let (fan, file) = rest.split_once('/')?;
-    let (name, kind): (&str, fn([u8; 32]) -> KeyKind) = if let Some(n) = file.strip_suffix(".pack") {
-        (n, KeyKind::Pack)
-    } else if let Some(n) = file.strip_suffix(".idx") {
-        (n, KeyKind::PackIndex)
+    let (rest, suffixes): (&str, &[(&str, MakeKind)]) = if let Some(rest) = key.strip_prefix(PACKS) {
+        (rest, &[(".pack", KeyKind::Pack), (".idx", KeyKind::PackIndex)])
     } else {
-        return None;
+        (key.strip_prefix(PARITY)?, &[(".par", KeyKind::Parity)])
     };
+    let (fan, file) = rest.split_once('/')?;
+    let (name, kind) = suffixes
+        .iter()
+        .find_map(|(suffix, kind)| Some((file.strip_suffix(suffix)?, *kind)))?;
     let id = parse_id(name)?;
     (fan.len() == 2 && name.starts_with(fan)).then(|| kind(id))
 }
@@ -136,13 +161,17 @@ pub fn validate_key(key: &str) -> bool {
 }
 
 /// True when `prefix` may be listed: the empty prefix, a directory of the grammar
-/// (`keys/`, `locks/`, `snapshots/`, `index/`, `packs/`, `packs/data/`), or one fan-out
-/// directory `packs/data/<2 hex>/`.
+/// (`keys/`, `locks/`, `snapshots/`, `index/`, `parity/`, `packs/`, `packs/data/`,
+/// `packs/parity/`), or one fan-out directory `packs/data/<2 hex>/` or `packs/parity/<2 hex>/`.
 pub fn validate_prefix(prefix: &str) -> bool {
-    if matches!(prefix, "" | KEYS | LOCKS | SNAPSHOTS | INDEX | "packs/" | PACKS) {
+    if matches!(
+        prefix,
+        "" | KEYS | LOCKS | SNAPSHOTS | INDEX | GROUPS | "packs/" | PACKS | PARITY
+    ) {
         return true;
     }
-    match prefix.strip_prefix(PACKS).and_then(|r| r.strip_suffix('/')) {
+    let fan = prefix.strip_prefix(PACKS).or_else(|| prefix.strip_prefix(PARITY));
+    match fan.and_then(|r| r.strip_suffix('/')) {
         Some(fan) => {
             fan.len() == 2
                 && fan
@@ -168,7 +197,10 @@ mod tests {
         assert_eq!(parse_key(&index_file(&ID)), Some(KeyKind::Index(ID)));
         assert_eq!(parse_key(&pack_file(&ID)), Some(KeyKind::Pack(ID)));
         assert_eq!(parse_key(&pack_index_file(&ID)), Some(KeyKind::PackIndex(ID)));
+        assert_eq!(parse_key(&group_file(&ID)), Some(KeyKind::Group(ID)));
+        assert_eq!(parse_key(&parity_file(&ID)), Some(KeyKind::Parity(ID)));
         assert!(pack_file(&ID).starts_with("packs/data/ab/abab"));
+        assert!(parity_file(&ID).starts_with("packs/parity/ab/abab"));
     }
 
     #[test]
@@ -190,6 +222,10 @@ mod tests {
             &format!("packs/data/ab/{h}.tmp"),
             &format!("packs/data/ab/../ab/{h}.pack"),
             &format!("packs/data/{h}.pack"),
+            &format!("packs/data/ab/{h}.par"),
+            &format!("packs/parity/ab/{h}.pack"),
+            &format!("packs/parity/cd/{h}.par"),
+            &format!("parity/{h}.par"),
             &format!("index/{h}/"),
             &format!("index//{h}"),
             "locks/\u{0}",
@@ -209,6 +245,9 @@ mod tests {
             "packs/",
             "packs/data/",
             "packs/data/0f/",
+            "parity/",
+            "packs/parity/",
+            "packs/parity/0f/",
         ] {
             assert!(validate_prefix(ok), "{ok}");
         }
@@ -220,6 +259,8 @@ mod tests {
             "packs/data/0F/",
             "packs/data/abc/",
             "packs/data/../",
+            "packs/parity/0F/",
+            "parity",
             "tmp/",
         ] {
             assert!(!validate_prefix(bad), "{bad}");

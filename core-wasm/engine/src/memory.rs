@@ -59,6 +59,16 @@ impl MemoryHost {
         self.inner.borrow_mut().objects.insert(key.to_string(), data);
     }
 
+    /// A copy of every stored object, to put back later with [`MemoryHost::restore_objects`].
+    pub fn clone_objects(&self) -> BTreeMap<String, Vec<u8>> {
+        self.inner.borrow().objects.clone()
+    }
+
+    /// Replaces the whole store with `objects` (a test's pristine copy).
+    pub fn restore_objects(&self, objects: &BTreeMap<String, Vec<u8>>) {
+        self.inner.borrow_mut().objects = objects.clone();
+    }
+
     /// Removes and returns the events received so far.
     pub fn take_events(&self) -> Vec<(String, String)> {
         std::mem::take(&mut self.inner.borrow_mut().events)

@@ -11,6 +11,7 @@ use crate::codec::{CodecName, Compression};
 use crate::config::{Config, EncryptionParams, ParityParams, FORMAT_NAME, FORMAT_VERSION};
 use crate::crypto::{Crypto, KdfParams, NONCE_LEN};
 use crate::error::{Error, Result};
+use crate::groups::ParityStream;
 use crate::host::{Host, StorageError};
 use crate::index::{self, Index, SEGMENT_MAGIC};
 use crate::keys::{KeyFile, Keys};
@@ -139,23 +140,11 @@ impl<H: Host + Clone> Repository<H> {
 
     /// Opens an existing repository; encrypted ones need a passphrase that one key file accepts.
     pub fn open(host: H, passphrase: Option<&str>, client: Client) -> Result<Self> {
-        let crypto = Crypto::new(&host)?;
-        let bytes = match host.get(layout::CONFIG) {
-            Ok(b) => b,
-            Err(StorageError::NotFound) => return Err(Error::RepositoryNotFound),
-            Err(e) => return Err(storage_error(layout::CONFIG, e)),
-        };
-        let config = Config::parse(&bytes)?;
-        let mut repo = Repository::unopened(host, crypto, config, client);
-        let key_files = repo.list(layout::KEYS)?;
-        if repo.config.encryption.is_none() {
-            if !key_files.is_empty() {
-                return Err(Error::CorruptConfig(
-                    "it says the repository is not encrypted, but keys/ holds key files: config.json was altered".into(),
-                ));
-            }
+        let mut repo = Repository::open_keyless(host, client)?;
+        if !repo.keyless() {
             return Ok(repo);
         }
+        let key_files = repo.list(layout::KEYS)?;
         let pw = passphrase.ok_or(Error::PassphraseRequired)?;
         let mut first_corrupt = None;
         for file in &key_files {
@@ -181,6 +170,34 @@ impl<H: Host + Clone> Repository<H> {
             (Some(e), _) if key_files.len() == 1 => e,
             _ => Error::WrongPassphrase,
         })
+    }
+
+    /// Opens a repository without its passphrase. A plain repository opens fully; an
+    /// encrypted one opens [`keyless`](Self::keyless), which is enough for the checks that
+    /// need no key (packs against their names and sidecars, parity) and for parity repair
+    /// (DESIGN.md §10).
+    pub fn open_keyless(host: H, client: Client) -> Result<Self> {
+        let crypto = Crypto::new(&host)?;
+        let bytes = match host.get(layout::CONFIG) {
+            Ok(b) => b,
+            Err(StorageError::NotFound) => return Err(Error::RepositoryNotFound),
+            Err(e) => return Err(storage_error(layout::CONFIG, e)),
+        };
+        let config = Config::parse(&bytes)?;
+        let repo = Repository::unopened(host, crypto, config, client);
+        if repo.config.encryption.is_none() && !repo.list(layout::KEYS)?.is_empty() {
+            return Err(Error::CorruptConfig(
+                "it says the repository is not encrypted, but keys/ holds key files: config.json was altered"
+                    .into(),
+            ));
+        }
+        Ok(repo)
+    }
+
+    /// True for an encrypted repository opened without its passphrase: nothing that needs
+    /// the key (index, snapshots, chunks, locks of others) can be read or written.
+    pub fn keyless(&self) -> bool {
+        self.config.encryption.is_some() && self.keys.is_none()
     }
 
     /// A repository with its configuration but no keys and an empty index yet.
@@ -381,8 +398,13 @@ impl<H: Host + Clone> Repository<H> {
 
     // ---- packs and index ---------------------------------------------------------------
 
-    /// Writes a finished pack and its `.idx` sidecar (in that order), and indexes it.
-    pub(crate) fn write_pack(&mut self, builder: &mut pack::PackBuilder) -> Result<index::PackRecord> {
+    /// Writes a finished pack and its `.idx` sidecar (in that order), indexes it, and adds
+    /// it to the parity stream of the operation that wrote it.
+    pub(crate) fn write_pack(
+        &mut self,
+        builder: &mut pack::PackBuilder,
+        parity: &mut ParityStream,
+    ) -> Result<index::PackRecord> {
         let table = self.seal_doc(AAD_PACK_INDEX, &pack::encode_entries(builder.entries()));
         let (bytes, entries) = builder.finish(&table);
         let id = self.sha256(&bytes);
@@ -393,6 +415,7 @@ impl<H: Host + Clone> Repository<H> {
             count: entries.len() as u32,
         };
         self.put(&layout::pack_index_file(&id), &pack::encode_idx(&header, &table))?;
+        self.protect_pack(parity, id, &bytes)?;
         self.index.add_pack(id, bytes.len() as u64, &entries);
         Ok(index::PackRecord {
             id,
@@ -425,7 +448,6 @@ impl<H: Host + Clone> Repository<H> {
             }
         }
         if fresh.iter().any(|(_, (sup, _))| !sup.is_empty()) {
-            self.index = Index::default();
             return self.reload_index();
         }
         for (id, (_, packs)) in fresh {
@@ -439,23 +461,38 @@ impl<H: Host + Clone> Repository<H> {
 
     fn reload_index(&mut self) -> Result<()> {
         let mut all = Vec::new();
-        for key in self.list(layout::INDEX)? {
-            let Some(layout::KeyKind::Index(id)) = layout::parse_key(&key) else {
-                continue;
-            };
-            all.push((id, self.read_segment(&key, &id)?));
+        for (id, segment) in self.segments()? {
+            all.push((id, segment?));
         }
-        let superseded: std::collections::HashSet<[u8; 32]> =
-            all.iter().flat_map(|(_, (sup, _))| sup.iter().copied()).collect();
-        for (id, (_, packs)) in all {
-            if !superseded.contains(&id) {
-                for p in &packs {
-                    self.index.add_pack(p.id, p.size, &p.entries);
-                }
-            }
-            self.index.segments.insert(id);
-        }
+        self.index = index_of(all);
         Ok(())
+    }
+
+    /// Reloads the index from every segment that reads back intact, and returns the errors
+    /// of those that do not (verify reports them instead of stopping at the first).
+    pub(crate) fn reload_index_tolerant(&mut self) -> Result<Vec<Error>> {
+        let mut all = Vec::new();
+        let mut errors = Vec::new();
+        for (id, segment) in self.segments()? {
+            match segment {
+                Ok(s) => all.push((id, s)),
+                Err(e) => errors.push(e),
+            }
+        }
+        self.index = index_of(all);
+        Ok(errors)
+    }
+
+    /// Every index segment in storage, each read or with the error that names it.
+    #[allow(clippy::type_complexity)]
+    fn segments(&self) -> Result<Vec<([u8; 32], Result<(Vec<[u8; 32]>, Vec<index::PackRecord>)>)>> {
+        let mut out = Vec::new();
+        for key in self.list(layout::INDEX)? {
+            if let Some(layout::KeyKind::Index(id)) = layout::parse_key(&key) {
+                out.push((id, self.read_segment(&key, &id)));
+            }
+        }
+        Ok(out)
     }
 
     fn read_segment(&self, key: &str, id: &[u8; 32]) -> Result<(Vec<[u8; 32]>, Vec<index::PackRecord>)> {
@@ -475,6 +512,23 @@ impl<H: Host + Clone> Repository<H> {
         let body = self.open_doc(AAD_INDEX, &stored[8..]).map_err(corrupt)?;
         index::decode_segment(&body).map_err(corrupt)
     }
+}
+
+/// The index of a set of segments: every pack of every segment no other segment supersedes.
+#[allow(clippy::type_complexity)]
+fn index_of(all: Vec<([u8; 32], (Vec<[u8; 32]>, Vec<index::PackRecord>))>) -> Index {
+    let superseded: std::collections::HashSet<[u8; 32]> =
+        all.iter().flat_map(|(_, (sup, _))| sup.iter().copied()).collect();
+    let mut index = Index::default();
+    for (id, (_, packs)) in all {
+        if !superseded.contains(&id) {
+            for p in &packs {
+                index.add_pack(p.id, p.size, &p.entries);
+            }
+        }
+        index.segments.insert(id);
+    }
+    index
 }
 
 /// Turns a host storage failure into an engine error about `key`.

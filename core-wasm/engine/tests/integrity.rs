@@ -1,0 +1,249 @@
+//! Integrity scenarios: parity groups, verification at every level, damage detection.
+//! They run natively and compiled to wasm32, like the other scenarios.
+
+mod common;
+
+use cairn_core::memory::MemoryHost;
+use cairn_core::parity::GroupManifest;
+use cairn_core::{layout, ErrorCode, Storage};
+use common::{id_of, init_args, sample, Engine};
+use serde_json::{json, Value};
+
+/// An engine on a repository with small packs and RS(4,1) parity.
+fn small_repo(host: &MemoryHost, passphrase: Option<&str>) -> Engine {
+    let mut args: Value = serde_json::from_str(&init_args(passphrase)).unwrap();
+    args["parity"] = json!({"dataPacks": 4, "parityPacks": 1});
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("init", &args.to_string()).unwrap();
+    Engine { api }
+}
+
+fn keys_under(host: &MemoryHost, prefix: &str) -> Vec<String> {
+    host.list(prefix).unwrap()
+}
+
+fn groups(host: &MemoryHost) -> Vec<GroupManifest> {
+    keys_under(host, layout::GROUPS)
+        .iter()
+        .map(|k| GroupManifest::parse(&host.object(k).unwrap()).unwrap())
+        .collect()
+}
+
+fn data_packs(host: &MemoryHost) -> Vec<[u8; 32]> {
+    keys_under(host, layout::PACKS)
+        .iter()
+        .filter_map(|k| match layout::parse_key(k) {
+            Some(layout::KeyKind::Pack(id)) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
+fn verify(e: &mut Engine, level: &str) -> Value {
+    e.call("verify", json!({ "level": level }))
+}
+
+fn assert_ok(v: &Value) {
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(v["errors"], json!([]), "{v:#}");
+}
+
+#[test]
+fn every_pack_gets_parity_and_small_ingests_share_a_trailing_group() {
+    let host = MemoryHost::new(31);
+    let mut e = small_repo(&host, None);
+    for i in 0..9 {
+        e.ingest(&[("data", &sample(6_000, 100 + i))], json!({}), 4096);
+        let packs = data_packs(&host);
+        let gs = groups(&host);
+        for p in &packs {
+            assert!(
+                gs.iter().any(|g| g.position(p).is_some()),
+                "after ingest {i}, pack {} has no parity",
+                layout::hex_id(p)
+            );
+        }
+        // The trailing group grows instead of one group per ingest.
+        assert_eq!(gs.len(), packs.len().div_ceil(4), "after ingest {i}");
+        assert_eq!(
+            keys_under(&host, layout::PARITY).len(),
+            gs.len(),
+            "replaced shards are deleted"
+        );
+        assert!(gs.iter().filter(|g| !g.is_full()).count() <= 1);
+    }
+    assert_ok(&verify(&mut e, "full"));
+}
+
+#[test]
+fn a_long_ingest_fills_groups_and_verify_passes_at_every_level() {
+    for pw in [None, Some("pw")] {
+        let host = MemoryHost::new(32);
+        let mut e = small_repo(&host, pw);
+        let a = e.ingest(
+            &[("a", &sample(150_000, 1)), ("b", &sample(40_000, 2))],
+            json!({}),
+            10_000,
+        );
+        e.ingest(&[("a", &sample(150_000, 3))], json!({"v": "2"}), 7_000);
+        let gs = groups(&host);
+        assert!(
+            gs.iter().filter(|g| g.is_full()).count() >= 2,
+            "{} groups",
+            gs.len()
+        );
+        for level in ["quick", "standard", "full"] {
+            let v = verify(&mut e, level);
+            assert_ok(&v);
+            assert_eq!(v["stats"]["snapshotsChecked"], 2);
+            assert!(v["stats"]["packsChecked"].as_u64().unwrap() >= data_packs(&host).len() as u64);
+        }
+        let full = verify(&mut e, "full");
+        assert!(full["stats"]["chunksChecked"].as_u64().unwrap() > 100);
+        assert_eq!(e.restore(&id_of(&a), Some("b")), sample(40_000, 2));
+    }
+}
+
+#[test]
+fn packs_and_parity_verify_without_the_key() {
+    let host = MemoryHost::new(33);
+    let mut e = small_repo(&host, Some("secret"));
+    e.ingest(&[("a", &sample(60_000, 4))], json!({}), 5000);
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("open", r#"{"keyless": true}"#).unwrap();
+    let mut k = Engine { api };
+    let v = verify(&mut k, "standard");
+    assert_ok(&v);
+    assert_eq!(v["keyed"], false);
+    assert_eq!(v["stats"]["snapshotsChecked"], 0);
+    assert!(v["stats"]["packsChecked"].as_u64().unwrap() > 0);
+    assert_eq!(
+        k.err("verify", json!({"level": "full"})),
+        ErrorCode::PassphraseRequired
+    );
+    assert_eq!(k.err("list_snapshots", json!({})), ErrorCode::PassphraseRequired);
+    assert_eq!(k.err("ingest_begin", json!({})), ErrorCode::PassphraseRequired);
+    // A flipped bit is found without the key too.
+    let p = layout::pack_file(&data_packs(&host)[0]);
+    let mut bytes = host.object(&p).unwrap();
+    bytes[20] ^= 1;
+    host.set_object(&p, bytes);
+    let v = verify(&mut k, "standard");
+    assert_eq!(v["ok"], false);
+    assert!(
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["pack"] == p.as_str()),
+        "{v:#}"
+    );
+}
+
+/// The ways a single file can be damaged.
+#[derive(Debug, Clone, Copy)]
+pub enum Damage {
+    Delete,
+    Truncate,
+    FlipBit,
+}
+
+/// Damages `key` in the way `how`, choosing the spot from `seed`.
+pub fn damage(host: &MemoryHost, key: &str, how: Damage, seed: u64) {
+    let mut bytes = host.object(key).unwrap();
+    match how {
+        Damage::Delete => {
+            host.delete(key).unwrap();
+            return;
+        }
+        Damage::Truncate => bytes.truncate(seed as usize % bytes.len()),
+        Damage::FlipBit => {
+            let i = (seed as usize * 7919) % bytes.len();
+            bytes[i] ^= 1 << (seed % 8);
+        }
+    }
+    host.set_object(key, bytes);
+}
+
+#[test]
+fn damaged_packs_are_found_and_named_with_the_snapshots_they_break() {
+    let host = MemoryHost::new(34);
+    let mut e = small_repo(&host, None);
+    let a = id_of(&e.ingest(&[("db", &sample(80_000, 5))], json!({}), 9000));
+    let pristine = host.clone_objects();
+    let mut detected = 0;
+    for seed in 0..24u64 {
+        host.restore_objects(&pristine);
+        let packs = data_packs(&host);
+        let victim = packs[seed as usize % packs.len()];
+        let how = [Damage::Delete, Damage::Truncate, Damage::FlipBit][seed as usize % 3];
+        damage(&host, &layout::pack_file(&victim), how, seed);
+        let v = verify(&mut e, "full");
+        assert_eq!(v["ok"], false, "{how:?} of a pack went unnoticed");
+        let errors = v["errors"].as_array().unwrap();
+        let key = layout::pack_file(&victim);
+        assert!(errors.iter().any(|e| e["pack"] == key.as_str()), "{how:?}: {v:#}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["snapshot"] == a.as_str() && e["item"] == "db"),
+            "{how:?}: the affected snapshot item is named: {v:#}"
+        );
+        detected += 1;
+    }
+    assert_eq!(detected, 24);
+}
+
+#[test]
+fn damaged_index_sidecars_and_parity_are_found() {
+    let host = MemoryHost::new(35);
+    let mut e = small_repo(&host, None);
+    e.ingest(&[("db", &sample(50_000, 6))], json!({}), 9000);
+    let pristine = host.clone_objects();
+    let seg = keys_under(&host, layout::INDEX)[0].clone();
+    let idx = layout::pack_index_file(&data_packs(&host)[1]);
+    let par = keys_under(&host, layout::PARITY)[0].clone();
+    let grp = keys_under(&host, layout::GROUPS)[0].clone();
+    for (key, how, level, expect) in [
+        (&seg, Damage::FlipBit, "quick", "index"),
+        (&seg, Damage::Delete, "quick", "no index"),
+        (&idx, Damage::Delete, "quick", ".idx"),
+        (&idx, Damage::FlipBit, "standard", ".idx"),
+        (&par, Damage::FlipBit, "standard", "parity"),
+        (&par, Damage::Delete, "quick", "missing"),
+        (&grp, Damage::Truncate, "quick", "parity"),
+        (&grp, Damage::Delete, "quick", "no parity group"),
+    ] {
+        host.restore_objects(&pristine);
+        damage(&host, key, how, 3);
+        let v = verify(&mut e, level);
+        assert_eq!(v["ok"], false, "{how:?} {key} at {level}");
+        let text = v["errors"].to_string();
+        assert!(text.contains(expect), "{how:?} {key}: {text}");
+    }
+    host.restore_objects(&pristine);
+    assert_ok(&verify(&mut e, "full"));
+}
+
+#[test]
+fn subsets_read_part_of_the_packs() {
+    let host = MemoryHost::new(36);
+    let mut e = small_repo(&host, None);
+    e.ingest(&[("db", &sample(200_000, 7))], json!({}), 9000);
+    let all = data_packs(&host).len() as u64;
+    let mut sum = 0;
+    for n in 1..=3 {
+        let v = e.call("verify", json!({"level": "standard", "subset": format!("{n}/3")}));
+        assert_ok(&v);
+        sum += v["stats"]["packsChecked"].as_u64().unwrap();
+    }
+    assert!(sum >= all && sum < 3 * all, "parts read {sum} of {all} packs");
+    assert_eq!(
+        e.err("verify", json!({"subset": "4/3"})),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        e.err("verify", json!({"level": "deep"})),
+        ErrorCode::InvalidArgument
+    );
+}

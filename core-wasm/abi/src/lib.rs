@@ -27,6 +27,7 @@
 //! | `take_pending` | `(dst_ptr, dst_len)` | copy the pending bytes out and clear them |
 //! | `random_fill` | `(ptr, len)` | fill with cryptographically secure random bytes |
 //! | `now_ms` | `() -> i64` | milliseconds since the Unix epoch (UTC) |
+//! | `process_alive` | `(pid: u32) -> i32` | 1 if process `pid` runs on this host, 0 if not, -1 if the host cannot tell |
 //! | `emit_event` | `(name_ptr, name_len, payload_ptr, payload_len)` | an event: UTF-8 name, JSON payload |
 //! | `sha256` | `(data_ptr, data_len, out_ptr) -> i32` | 1: wrote 32 bytes; 0: not supplied |
 //! | `hmac_sha256` | `(key_ptr, key_len, data_ptr, data_len, out_ptr) -> i32` | 1: wrote 32 bytes; 0: not supplied |
@@ -98,6 +99,7 @@ mod sys {
         pub fn take_pending(dst_ptr: *mut u8, dst_len: usize);
         pub fn random_fill(ptr: *mut u8, len: usize);
         pub fn now_ms() -> i64;
+        pub fn process_alive(pid: u32) -> i32;
         pub fn emit_event(name_ptr: *const u8, name_len: usize, payload_ptr: *const u8, payload_len: usize);
         pub fn sha256(data_ptr: *const u8, data_len: usize, out_ptr: *mut u8) -> i32;
         pub fn hmac_sha256(
@@ -218,6 +220,14 @@ impl Host for AbiHost {
 
     fn event(&self, name: &str, payload: &str) {
         unsafe { sys::emit_event(name.as_ptr(), name.len(), payload.as_ptr(), payload.len()) }
+    }
+
+    fn process_alive(&self, pid: u32) -> Option<bool> {
+        match unsafe { sys::process_alive(pid) } {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
     }
 
     fn sha256(&self, data: &[u8]) -> Option<[u8; 32]> {

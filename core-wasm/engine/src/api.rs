@@ -22,6 +22,9 @@
 //! | `key_list` | `{}` | `[{id, createdAt, hostname, current}]` |
 //! | `key_remove` | `{id}` | `{}` |
 //! | `verify` | `{level?: "quick" \| "standard" \| "full", subset?: "n/m" \| "P%"}` | IVerifyResult (+ `level`, `keyed`, `stats.groupsChecked`, `stats.bytesRead`); `verify:error` events |
+//! | `repair` | `{}` | IRepairResult (+ `parityRepaired`, `sidecarsRebuilt`, `packsProtected`) |
+//! | `reindex` | `{}` | `{errors}`: packs left out of the rebuilt index, and why |
+//! | `unlock` | `{force?}` | `{locksRemoved}`: stale locks only, or all with `force` |
 //! | `close` | `{}` | `{}` |
 //!
 //! `client` is `{hostname, pid, user}`: who is running the engine, recorded in locks.
@@ -103,6 +106,12 @@ struct RestoreArgs {
 }
 
 #[derive(Deserialize)]
+struct UnlockArgs {
+    #[serde(default)]
+    force: bool,
+}
+
+#[derive(Deserialize)]
 struct IdArgs {
     id: String,
 }
@@ -158,7 +167,7 @@ impl<H: Host + Clone> Api<H> {
 
     /// Runs one operation; `args` is a JSON object (empty means `{}`); answers JSON.
     pub fn call(&mut self, op: &str, args: &str) -> Result<String> {
-        let needs_key = !matches!(op, "init" | "open" | "info" | "verify" | "close");
+        let needs_key = !matches!(op, "init" | "open" | "info" | "verify" | "repair" | "close");
         if needs_key && self.repo.as_ref().is_some_and(|r| r.keyless()) {
             return Err(Error::PassphraseRequired);
         }
@@ -239,6 +248,16 @@ impl<H: Host + Clone> Api<H> {
                 to_json(&json!({ "id": id }))
             }
             "key_list" => to_json(&self.repo()?.key_list()?),
+            "repair" => to_json(&self.repo()?.repair()?),
+            "reindex" => {
+                let errors = self.repo()?.reindex()?;
+                to_json(&json!({ "errors": errors }))
+            }
+            "unlock" => {
+                let a: UnlockArgs = parse(op, args)?;
+                let removed = self.repo()?.unlock(a.force)?;
+                to_json(&json!({ "locksRemoved": removed }))
+            }
             "verify" => {
                 let o: VerifyOptions = parse(op, args)?;
                 to_json(&self.repo()?.verify(&o)?)

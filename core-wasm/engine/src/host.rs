@@ -48,6 +48,11 @@ pub trait Host: Storage {
     fn now_ms(&self) -> i64;
     /// Receives an event: `name` such as `ingest:progress`, `payload` a JSON object.
     fn event(&self, name: &str, payload: &str);
+    /// Whether process `pid` runs on this host: `None` when the host cannot tell (a browser,
+    /// another operating system). Lets maintenance remove the locks of dead processes.
+    fn process_alive(&self, _pid: u32) -> Option<bool> {
+        None
+    }
     /// Accelerated SHA-256, if the host has one.
     fn sha256(&self, _data: &[u8]) -> Option<[u8; 32]> {
         None

@@ -190,7 +190,7 @@ impl<H: Host + Clone> Repository<H> {
         }
         self.finish_parity(&mut st.parity)?;
         if !st.written.is_empty() {
-            self.write_segment(&st.written)?;
+            self.write_segment(&[], &st.written)?;
             st.written.clear();
         }
         let manifest = Manifest {
@@ -314,7 +314,7 @@ impl<H: Host + Clone> Repository<H> {
         st.pending_ids.clear(); // write_pack indexed them
         st.written.push(record);
         if st.written.len() >= SEGMENT_PACKS {
-            self.write_segment(&st.written)?;
+            self.write_segment(&[], &st.written)?;
             st.written.clear();
         }
         if let Some(lock) = st.lock.as_mut() {

@@ -26,6 +26,7 @@ pub mod lock;
 pub mod memory;
 pub mod pack;
 pub mod parity;
+pub mod repair;
 pub mod repo;
 pub mod restore;
 pub mod seal;

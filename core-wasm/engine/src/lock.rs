@@ -114,30 +114,59 @@ impl<H: Host + Clone> Repository<H> {
 
     /// Describes a live lock other than `mine` that conflicts with it, if any.
     fn conflicting_lock(&self, mine: &HeldLock) -> Result<Option<String>> {
-        let now = self.host().now_ms();
-        for key in self.list(layout::LOCKS)? {
+        for (key, other) in self.locks()? {
             if key == mine.key {
                 continue;
             }
-            let Some(stored) = self.get_opt(&key)? else {
-                continue;
-            };
-            let other = self
-                .open_doc(AAD_LOCK, &stored)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok());
             match other {
                 // A lock we cannot read might be exclusive: treat it as such.
                 None => return Ok(Some(format!("an unreadable lock file {key}"))),
                 Some(o) => {
-                    let stale = time::parse_ms(&o.heartbeat_at).map_or(true, |t| now - t > STALE_AFTER_MS);
-                    if !stale && (mine.info.exclusive || o.exclusive) {
+                    if !self.is_stale(&o) && (mine.info.exclusive || o.exclusive) {
                         return Ok(Some(o.describe()));
                     }
                 }
             }
         }
         Ok(None)
+    }
+
+    /// Every lock file, with its contents (`None` when it cannot be read).
+    fn locks(&self) -> Result<Vec<(String, Option<LockInfo>)>> {
+        let mut out = Vec::new();
+        for key in self.list(layout::LOCKS)? {
+            let Some(stored) = self.get_opt(&key)? else {
+                continue;
+            };
+            let info = self
+                .open_doc(AAD_LOCK, &stored)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<LockInfo>(&b).ok());
+            out.push((key, info));
+        }
+        Ok(out)
+    }
+
+    /// A lock is stale when its heartbeat is older than [`STALE_AFTER_MS`], or when its owner
+    /// ran on this host and the host says that process is gone.
+    fn is_stale(&self, lock: &LockInfo) -> bool {
+        let now = self.host().now_ms();
+        let old = time::parse_ms(&lock.heartbeat_at).map_or(true, |t| now - t > STALE_AFTER_MS);
+        let here = !lock.client.hostname.is_empty() && lock.client.hostname == self.client().hostname;
+        old || (here && self.host().process_alive(lock.client.pid) == Some(false))
+    }
+
+    /// Removes stale locks, or with `force` every lock (also live and unreadable ones);
+    /// returns how many were removed.
+    pub fn unlock(&self, force: bool) -> Result<u64> {
+        let mut removed = 0;
+        for (key, info) in self.locks()? {
+            if force || info.is_some_and(|i| self.is_stale(&i)) {
+                self.delete(&key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Rewrites the heartbeat if [`HEARTBEAT_EVERY_MS`] has passed since the last one.
@@ -163,6 +192,7 @@ impl<H: Host + Clone> Repository<H> {
 mod tests {
     use crate::memory::MemoryHost;
     use crate::repo::tests::{open_plain, plain_repo};
+    use crate::repo::Repository;
     use crate::{layout, Error};
 
     #[test]
@@ -204,6 +234,38 @@ mod tests {
         host.set_now_ms(host.now_ms() + 2000);
         let s = a.acquire_lock(false, "ingest").expect("stale lock is ignored");
         a.release_lock(s).unwrap();
+    }
+
+    #[test]
+    fn unlock_removes_stale_locks_and_those_of_dead_local_processes_and_force_removes_all() {
+        let host = MemoryHost::new(8);
+        let a = plain_repo(&host);
+        let _live = a.acquire_lock(false, "ingest").unwrap();
+        let mut other = a.client().clone();
+        other.pid = 777;
+        let b = Repository::open(host.clone(), None, other).unwrap();
+        let _dead = b.acquire_lock(false, "ingest").unwrap();
+        assert_eq!(a.unlock(false).unwrap(), 0, "all owners alive, heartbeats fresh");
+        host.end_process(777);
+        assert_eq!(a.unlock(false).unwrap(), 1, "the dead local owner's lock goes");
+        host.set_now_ms(host.now_ms() + super::STALE_AFTER_MS + 1);
+        let mut elsewhere = a.client().clone();
+        elsewhere.hostname = "otherhost".into();
+        elsewhere.pid = 777;
+        let c = Repository::open(host.clone(), None, elsewhere).unwrap();
+        let _remote = c.acquire_lock(false, "ingest").unwrap();
+        host.set_object(&layout::lock_file(&[3; 32]), b"garbage".to_vec());
+        assert_eq!(
+            a.unlock(false).unwrap(),
+            1,
+            "the old heartbeat goes, the fresh remote one stays"
+        );
+        assert_eq!(
+            a.unlock(true).unwrap(),
+            2,
+            "force removes the live and the unreadable lock"
+        );
+        assert!(host.list(layout::LOCKS).unwrap().is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ struct Inner {
     now_ms: i64,
     rng: u64,
     events: Vec<(String, String)>,
+    dead: std::collections::BTreeSet<u32>,
 }
 
 /// Storage, clock, randomness and an event log held in memory.
@@ -67,6 +68,11 @@ impl MemoryHost {
     /// Replaces the whole store with `objects` (a test's pristine copy).
     pub fn restore_objects(&self, objects: &BTreeMap<String, Vec<u8>>) {
         self.inner.borrow_mut().objects = objects.clone();
+    }
+
+    /// Makes [`Host::process_alive`] report process `pid` as gone (every other one lives).
+    pub fn end_process(&self, pid: u32) {
+        self.inner.borrow_mut().dead.insert(pid);
     }
 
     /// Removes and returns the events received so far.
@@ -164,6 +170,10 @@ impl Host for MemoryHost {
             .borrow_mut()
             .events
             .push((name.to_string(), payload.to_string()));
+    }
+
+    fn process_alive(&self, pid: u32) -> Option<bool> {
+        Some(!self.inner.borrow().dead.contains(&pid))
     }
 }
 

@@ -424,15 +424,20 @@ impl<H: Host + Clone> Repository<H> {
         })
     }
 
-    /// Writes a global index segment listing `packs`.
-    pub(crate) fn write_segment(&mut self, packs: &[index::PackRecord]) -> Result<()> {
-        let body = index::encode_segment(&[], packs);
+    /// Writes a global index segment listing `packs` and superseding the segments
+    /// `supersedes`; returns its id.
+    pub(crate) fn write_segment(
+        &mut self,
+        supersedes: &[[u8; 32]],
+        packs: &[index::PackRecord],
+    ) -> Result<[u8; 32]> {
+        let body = index::encode_segment(supersedes, packs);
         let mut stored = SEGMENT_MAGIC.to_vec();
         stored.extend_from_slice(&self.seal_doc(AAD_INDEX, &body));
         let id = self.sha256(&stored);
         self.put(&layout::index_file(&id), &stored)?;
         self.index.segments.insert(id);
-        Ok(())
+        Ok(id)
     }
 
     /// Loads index segments written since the last load (by this or another process). A

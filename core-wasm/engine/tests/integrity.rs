@@ -5,7 +5,7 @@ mod common;
 
 use cairn_core::memory::MemoryHost;
 use cairn_core::parity::GroupManifest;
-use cairn_core::{layout, ErrorCode, Storage};
+use cairn_core::{layout, ErrorCode, Host, Storage};
 use common::{id_of, init_args, sample, Engine};
 use serde_json::{json, Value};
 
@@ -246,4 +246,190 @@ fn subsets_read_part_of_the_packs() {
         e.err("verify", json!({"level": "deep"})),
         ErrorCode::InvalidArgument
     );
+}
+
+/// A repository with RS(k, m) parity holding three snapshots; returns it and their contents.
+fn repo_with_snapshots(
+    host: &MemoryHost,
+    pw: Option<&str>,
+    k: u32,
+    m: u32,
+) -> (Engine, Vec<(String, Vec<u8>)>) {
+    let mut args: Value = serde_json::from_str(&init_args(pw)).unwrap();
+    args["parity"] = json!({"dataPacks": k, "parityPacks": m});
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("init", &args.to_string()).unwrap();
+    let mut e = Engine { api };
+    let mut snaps = Vec::new();
+    for (i, len) in [90_000usize, 60_000, 120_000].into_iter().enumerate() {
+        let mut data = sample(len, 40 + i as u64);
+        data.extend_from_slice(&sample(len / 3, 7)); // shared with the other snapshots
+        let s = e.ingest(&[("data", &data)], json!({}), 8192);
+        snaps.push((id_of(&s), data));
+    }
+    (e, snaps)
+}
+
+fn restores_all(e: &mut Engine, snaps: &[(String, Vec<u8>)]) {
+    for (id, data) in snaps {
+        assert!(
+            e.restore(id, None) == *data,
+            "snapshot {id} restores byte-identical"
+        );
+    }
+}
+
+#[test]
+fn any_m_damaged_packs_of_a_group_are_rebuilt_from_parity() {
+    let (mut injected, mut detected, mut rebuilt) = (0, 0, 0);
+    for (k, m, pw) in [(4, 1, None), (3, 2, Some("pw")), (20, 1, None)] {
+        let host = MemoryHost::new(50 + k as u64);
+        let (mut e, snaps) = repo_with_snapshots(&host, pw, k, m);
+        let pristine = host.clone_objects();
+        for seed in 0..30u64 {
+            host.restore_objects(&pristine);
+            let gs = groups(&host);
+            let g = &gs[seed as usize % gs.len()];
+            let victims: Vec<usize> = (0..g.members.len().min(m as usize))
+                .map(|j| (seed as usize + j * 2) % g.members.len())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            for (j, &v) in victims.iter().enumerate() {
+                let how = [Damage::Delete, Damage::Truncate, Damage::FlipBit][(seed as usize + j) % 3];
+                damage(
+                    &host,
+                    &layout::pack_file(&g.members[v].id.0),
+                    how,
+                    seed + j as u64,
+                );
+                injected += 1;
+            }
+            let before = verify(&mut e, "full");
+            assert_eq!(before["ok"], false);
+            detected += victims
+                .iter()
+                .filter(|&&v| {
+                    let key = layout::pack_file(&g.members[v].id.0);
+                    before["errors"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|e| e["pack"] == key.as_str())
+                })
+                .count();
+            let r = e.call("repair", json!({}));
+            assert_eq!(r["errors"], json!([]), "{r:#}");
+            assert_eq!(r["packsRepaired"], victims.len(), "{r:#}");
+            rebuilt += victims.len();
+            assert_ok(&verify(&mut e, "full"));
+            restores_all(&mut e, &snaps);
+        }
+    }
+    assert_eq!(detected, injected);
+    println!(
+        "fault injection: {injected} pack corruptions injected, {detected} detected, {rebuilt} packs rebuilt"
+    );
+}
+
+#[test]
+fn more_damage_than_parity_is_reported_not_guessed() {
+    let host = MemoryHost::new(60);
+    let (mut e, _) = repo_with_snapshots(&host, None, 4, 1);
+    let g = groups(&host).into_iter().find(|g| g.members.len() >= 2).unwrap();
+    damage(&host, &layout::pack_file(&g.members[0].id.0), Damage::Delete, 0);
+    damage(&host, &layout::pack_file(&g.members[1].id.0), Damage::FlipBit, 1);
+    let r = e.call("repair", json!({}));
+    assert_eq!(r["packsRepaired"], 0);
+    assert!(r["errors"].to_string().contains("cannot be rebuilt"), "{r:#}");
+    assert_eq!(verify(&mut e, "standard")["ok"], false);
+}
+
+#[test]
+fn a_lost_or_damaged_index_is_rebuilt_from_the_sidecars() {
+    for pw in [None, Some("pw")] {
+        let host = MemoryHost::new(61);
+        let (mut e, snaps) = repo_with_snapshots(&host, pw, 4, 1);
+        let pristine = host.clone_objects();
+        let segments = keys_under(&host, layout::INDEX);
+        for case in 0..4 {
+            host.restore_objects(&pristine);
+            match case {
+                0 => segments.iter().for_each(|s| host.delete(s).unwrap()),
+                1 => damage(&host, &segments[0], Damage::FlipBit, 9),
+                2 => damage(&host, &segments[1], Damage::Truncate, 9),
+                _ => host.delete(&segments[2]).unwrap(),
+            }
+            assert_eq!(verify(&mut e, "quick")["ok"], false, "case {case}");
+            let r = e.call("repair", json!({}));
+            assert_eq!(r["indexRebuilt"], true, "case {case}: {r:#}");
+            assert_eq!(r["errors"], json!([]));
+            assert_ok(&verify(&mut e, "full"));
+            restores_all(&mut e, &snaps);
+            assert_eq!(keys_under(&host, layout::INDEX).len(), 1, "old segments are gone");
+        }
+        host.restore_objects(&pristine);
+        assert_eq!(e.call("reindex", json!({}))["errors"], json!([]));
+        assert_ok(&verify(&mut e, "full"));
+    }
+}
+
+#[test]
+fn sidecars_parity_shards_and_group_manifests_are_rewritten() {
+    let host = MemoryHost::new(62);
+    let (mut e, snaps) = repo_with_snapshots(&host, Some("pw"), 4, 1);
+    let pristine = host.clone_objects();
+    let idx = layout::pack_index_file(&data_packs(&host)[0]);
+    let par = keys_under(&host, layout::PARITY)[0].clone();
+    let grp = keys_under(&host, layout::GROUPS)[0].clone();
+    for (key, how, counter) in [
+        (&idx, Damage::Delete, "sidecarsRebuilt"),
+        (&idx, Damage::FlipBit, "sidecarsRebuilt"),
+        (&par, Damage::Truncate, "parityRepaired"),
+        (&par, Damage::Delete, "parityRepaired"),
+        (&grp, Damage::FlipBit, "packsProtected"),
+        (&grp, Damage::Delete, "packsProtected"),
+    ] {
+        host.restore_objects(&pristine);
+        damage(&host, key, how, 5);
+        assert_eq!(verify(&mut e, "standard")["ok"], false, "{how:?} {key}");
+        let r = e.call("repair", json!({}));
+        assert!(r[counter].as_u64().unwrap() >= 1, "{how:?} {key}: {r:#}");
+        assert_eq!(r["errors"], json!([]));
+        assert_ok(&verify(&mut e, "full"));
+        restores_all(&mut e, &snaps);
+    }
+}
+
+#[test]
+fn packs_are_rebuilt_without_the_key() {
+    let host = MemoryHost::new(63);
+    let (_, snaps) = repo_with_snapshots(&host, Some("pw"), 4, 1);
+    let victim = groups(&host)[0].members[0].id.0;
+    damage(&host, &layout::pack_file(&victim), Damage::FlipBit, 2);
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("open", r#"{"keyless": true}"#).unwrap();
+    let mut k = Engine { api };
+    assert_eq!(verify(&mut k, "standard")["ok"], false);
+    let r = k.call("repair", json!({}));
+    assert_eq!(r["packsRepaired"], 1, "{r:#}");
+    assert_ok(&verify(&mut k, "standard"));
+    let mut e = Engine::open(&host, Some("pw"));
+    restores_all(&mut e, &snaps);
+}
+
+#[test]
+fn unlock_and_repair_remove_stale_locks_only() {
+    let host = MemoryHost::new(64);
+    let mut e = small_repo(&host, None);
+    let mut other = Engine::open(&host, None);
+    let s = other.begin(json!({}));
+    assert_eq!(e.err("repair", json!({})), ErrorCode::RepositoryLocked);
+    assert_eq!(e.call("unlock", json!({}))["locksRemoved"], 0);
+    host.set_now_ms(host.now_ms() + 31 * 60 * 1000);
+    assert_eq!(e.call("repair", json!({}))["locksRemoved"], 1);
+    let _ = other.call("ingest_abort", json!({ "session": s }));
+    let s = other.begin(json!({}));
+    assert_eq!(e.call("unlock", json!({"force": true}))["locksRemoved"], 1);
+    let _ = other.call("ingest_abort", json!({ "session": s }));
 }

@@ -33,9 +33,71 @@ pub enum Command {
     Snapshots(SnapshotsArgs),
     /// Show one snapshot.
     Show(ShowArgs),
+    /// Check the repository: exit status 1 when anything is damaged.
+    Verify(VerifyArgs),
+    /// Rebuild damaged packs from parity, damaged sidecars and the index; remove stale locks.
+    Repair(RepairArgs),
+    /// Rebuild the global index from the packs' `.idx` sidecars.
+    Reindex(RepoArg),
+    /// Remove stale locks (or all with --force).
+    Unlock(UnlockArgs),
     /// Manage the passphrases that open an encrypted repository.
     #[command(subcommand)]
     Key(KeyCommand),
+}
+
+/// How deep `verify` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    /// Index, packs, parity groups and snapshots agree (reads little).
+    Quick,
+    /// Also reads every pack and checks it against its name, its .idx and its group's parity.
+    Standard,
+    /// Also decrypts, decompresses and re-hashes every chunk.
+    Full,
+}
+
+/// `cairn verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// How deep to check.
+    #[arg(long, value_enum, default_value = "standard")]
+    pub level: Level,
+    /// Read only part of the packs: N/M (part N of M, by pack id) or P% (a random share).
+    #[arg(long, value_name = "N/M|P%")]
+    pub read_data_subset: Option<String>,
+    /// Without the passphrase of an encrypted repository: check packs and parity only.
+    #[arg(long)]
+    pub keyless: bool,
+}
+
+/// `cairn repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// Without the passphrase of an encrypted repository: rebuild packs from parity only.
+    #[arg(long)]
+    pub keyless: bool,
+}
+
+/// A command that takes only the repository.
+#[derive(Debug, Args)]
+pub struct RepoArg {
+    /// The repository directory.
+    pub repo: PathBuf,
+}
+
+/// `cairn unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// Remove every lock, also those of operations that may still be running.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Compression codec of a new repository.

@@ -80,6 +80,9 @@ pub enum CliError {
     /// The two prompts for a new passphrase differed.
     #[error("the passphrases do not match")]
     PassphraseMismatch,
+    /// `verify` or `repair` ran and its answer (already printed) lists problems.
+    #[error("{0}")]
+    ProblemsFound(String),
     /// A new passphrase was needed and none could be had.
     #[error("a new passphrase is needed: set {env}, give {flag}, or run on a terminal to be asked")]
     NewPassphraseRequired {
@@ -107,6 +110,7 @@ impl CliError {
             | CliError::Prompt(_)
             | CliError::PassphraseMismatch => ErrorCode::InvalidArgument,
             CliError::NewPassphraseRequired { .. } => ErrorCode::PassphraseRequired,
+            CliError::ProblemsFound(_) => ErrorCode::CorruptPack,
         }
     }
 

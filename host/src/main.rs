@@ -40,7 +40,8 @@ fn main() -> ExitCode {
 }
 
 fn report(e: &CliError, json: bool) -> ExitCode {
-    if json {
+    // A command that found problems has printed its answer, which is the JSON document.
+    if json && !matches!(e, CliError::ProblemsFound(_)) {
         let _ = output::print_json(&e.to_json());
     }
     eprintln!("cairn: {e}");

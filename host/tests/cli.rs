@@ -3,170 +3,13 @@
 //! Nothing here depends on timing: dates in filters are far from now, and snapshots are
 //! told apart by their tags and ids.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
-use tempfile::TempDir;
 
-const CAIRN: &str = env!("CARGO_BIN_EXE_cairn");
-
-/// Small chunks, so that a few MiB make enough chunks to measure deduplication.
-const CHUNKING: &str = "16K,64K,256K";
-
-struct Run {
-    out: Output,
-}
-
-impl Run {
-    fn code(&self) -> i32 {
-        self.out.status.code().expect("exited")
-    }
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.out.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", self.stdout()))
-    }
-    #[track_caller]
-    fn ok(self) -> Run {
-        assert_eq!(self.code(), 0, "stderr: {}", self.stderr());
-        self
-    }
-}
-
-/// A command with a clean environment for passphrases: nothing inherited from the caller.
-fn cairn(args: &[&str]) -> Command {
-    let mut c = Command::new(CAIRN);
-    c.args(args)
-        .env_remove("CAIRN_PASSPHRASE")
-        .env_remove("CAIRN_NEW_PASSPHRASE")
-        .stdin(Stdio::null());
-    c
-}
-
-fn run(c: &mut Command) -> Run {
-    Run {
-        out: c.output().expect("cairn runs"),
-    }
-}
-
-fn run_args(args: &[&str]) -> Run {
-    run(&mut cairn(args))
-}
-
-fn run_with_stdin(args: &[&str], input: &[u8]) -> Run {
-    let mut child = cairn(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    Run {
-        out: child.wait_with_output().unwrap(),
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Pseudo-random but compressible text: lines of words from a small vocabulary with
-/// numbers, deterministic for a seed.
-fn text_data(len: usize, seed: u64) -> Vec<u8> {
-    const WORDS: [&str; 16] = [
-        "backup", "chunk", "pack", "index", "snapshot", "restore", "verify", "prune", "cairn", "stone",
-        "river", "mountain", "ledger", "archive", "delta", "parity",
-    ];
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let mut out = Vec::with_capacity(len + 100);
-    let mut line = 0u64;
-    while out.len() < len {
-        line += 1;
-        let r = next();
-        out.extend_from_slice(format!("{line:08} {:>10} ", r % 1_000_000).as_bytes());
-        for i in 0..(4 + r % 8) {
-            out.extend_from_slice(WORDS[((r >> (i * 4)) & 15) as usize].as_bytes());
-            out.push(b' ');
-        }
-        out.push(b'\n');
-    }
-    out.truncate(len);
-    out
-}
-
-struct Repo {
-    _dir: TempDir,
-    path: PathBuf,
-    work: PathBuf,
-}
-
-impl Repo {
-    /// A new repository (with `extra` init options) and a work directory beside it.
-    fn init(extra: &[&str]) -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("repo");
-        let work = dir.path().join("work");
-        std::fs::create_dir(&work).unwrap();
-        let mut args = vec!["init", s(&path), "--chunking", CHUNKING];
-        args.extend_from_slice(extra);
-        run_args(&args).ok();
-        Repo {
-            _dir: dir,
-            path,
-            work,
-        }
-    }
-
-    fn repo(&self) -> &str {
-        s(&self.path)
-    }
-
-    fn file(&self, name: &str, data: &[u8]) -> PathBuf {
-        let p = self.work.join(name);
-        std::fs::write(&p, data).unwrap();
-        p
-    }
-
-    fn ingest(&self, extra: &[&str]) -> Value {
-        let mut args = vec!["ingest", self.repo(), "--json"];
-        args.extend_from_slice(extra);
-        run_args(&args).ok().json()
-    }
-}
-
-fn assert_snapshot_fields(s: &Value) {
-    for field in [
-        "id",
-        "version",
-        "createdAt",
-        "tags",
-        "originalSize",
-        "storedSize",
-        "chunkCount",
-        "newChunks",
-        "reusedChunks",
-    ] {
-        assert!(s.get(field).is_some(), "ISnapshot lacks {field}: {s}");
-    }
-    for item in s["items"].as_array().expect("items") {
-        for field in ["name", "size", "chunkCount"] {
-            assert!(item.get(field).is_some(), "ISnapshotItem lacks {field}: {item}");
-        }
-    }
-}
+mod common;
+use common::*;
 
 #[test]
 fn ingest_and_restore_are_byte_identical_to_a_file_and_to_stdout() {
@@ -625,9 +468,9 @@ fn json_output_and_usage_errors() {
         "a missing argument is a usage error"
     );
     assert_eq!(
-        run_args(&["verify", repo.repo()]).code(),
+        run_args(&["verify", repo.repo(), "--level", "deep"]).code(),
         2,
-        "commands of a later issue are absent"
+        "an unknown level is a usage error"
     );
     assert_eq!(run_args(&["init", "x", "--compression", "lz4"]).code(), 2);
 

@@ -4,6 +4,7 @@
 mod ingest;
 mod init;
 mod key;
+mod maintenance;
 mod restore;
 mod snapshots;
 
@@ -27,6 +28,8 @@ pub struct Globals {
     pub json: bool,
     /// Where the repository's passphrase is, if given as a file.
     pub passphrase_file: Option<PathBuf>,
+    /// Without a passphrase, open an encrypted repository keyless instead of asking for one.
+    pub keyless: bool,
 }
 
 impl Globals {
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let g = Globals {
         json: cli.json,
         passphrase_file: cli.passphrase_file,
+        keyless: false,
     };
     match cli.command {
         Command::Init(a) => init::run(&g, a),
@@ -52,6 +56,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Restore(a) => restore::run(&g, a),
         Command::Snapshots(a) => snapshots::list(&g, a),
         Command::Show(a) => snapshots::show(&g, a),
+        Command::Verify(a) => maintenance::verify(&g, a),
+        Command::Repair(a) => maintenance::repair(&g, a),
+        Command::Reindex(a) => maintenance::reindex(&g, a),
+        Command::Unlock(a) => maintenance::unlock(&g, a),
         Command::Key(k) => key::run(&g, k),
     }
 }
@@ -80,11 +88,12 @@ impl OpenRepo {
         let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
         let mut rt = Runtime::start(FsStorage::new(path), on_event)?;
         let mut args = json!({ "client": client() });
-        if let Some(p) = &given {
-            args["passphrase"] = json!(p);
+        match &given {
+            Some(p) => args["passphrase"] = json!(p),
+            None => args["keyless"] = json!(g.keyless),
         }
         let mut answer = rt.call("open", &args);
-        if given.is_none() && passphrase::can_prompt() {
+        if given.is_none() && !g.keyless && passphrase::can_prompt() {
             if let Err(CliError::Engine {
                 code: ErrorCode::PassphraseRequired,
                 ..

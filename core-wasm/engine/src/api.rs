@@ -22,6 +22,7 @@
 //! | `key_list` | `{}` | `[{id, createdAt, hostname, current}]` |
 //! | `key_remove` | `{id}` | `{}` |
 //! | `verify` | `{level?: "quick" \| "standard" \| "full", subset?: "n/m" \| "P%"}` | IVerifyResult (+ `level`, `keyed`, `stats.groupsChecked`, `stats.bytesRead`); `verify:error` events |
+//! | `prune` | `{retention: IRetentionPolicy (+ keepHourly, keepYearly, keepTags), dryRun?}` | IPruneResult (+ `keptSnapshots`, `removedSnapshotIds`) |
 //! | `repair` | `{}` | IRepairResult (+ `parityRepaired`, `sidecarsRebuilt`, `packsProtected`) |
 //! | `reindex` | `{}` | `{errors}`: packs left out of the rebuilt index, and why |
 //! | `unlock` | `{force?}` | `{locksRemoved}`: stale locks only, or all with `force` |
@@ -39,6 +40,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ingest::IngestSession;
+use crate::prune::PruneOptions;
 use crate::repo::{Client, InitOptions, Repository};
 use crate::restore::RestoreSession;
 use crate::snapshot::SnapshotFilter;
@@ -249,6 +251,10 @@ impl<H: Host + Clone> Api<H> {
             }
             "key_list" => to_json(&self.repo()?.key_list()?),
             "repair" => to_json(&self.repo()?.repair()?),
+            "prune" => {
+                let o: PruneOptions = parse(op, args)?;
+                to_json(&self.repo()?.prune(&o)?)
+            }
             "reindex" => {
                 let errors = self.repo()?.reindex()?;
                 to_json(&json!({ "errors": errors }))

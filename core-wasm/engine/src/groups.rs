@@ -23,6 +23,17 @@ pub struct ParityStream {
     looked: bool,
 }
 
+impl ParityStream {
+    /// A stream that starts new groups instead of continuing the trailing one: for
+    /// maintenance that is about to rewrite or delete existing groups.
+    pub fn without_resume() -> Self {
+        ParityStream {
+            builder: None,
+            looked: true,
+        }
+    }
+}
+
 impl<H: Host + Clone> Repository<H> {
     /// Adds a freshly written pack to the stream's group; writes the group once it is full.
     pub(crate) fn protect_pack(&self, s: &mut ParityStream, id: [u8; 32], bytes: &[u8]) -> Result<()> {

@@ -84,6 +84,11 @@ impl Index {
         self.packs[pos as usize]
     }
 
+    /// True when the pack is indexed.
+    pub fn has_pack(&self, id: &[u8; 32]) -> bool {
+        self.pack_pos.contains_key(id)
+    }
+
     /// Number of indexed blobs.
     pub fn blob_count(&self) -> usize {
         self.blobs.len()

@@ -95,7 +95,7 @@ impl<H: Host + Clone> Repository<H> {
     }
 
     /// Ids of the data packs in storage.
-    fn pack_ids(&self) -> Result<BTreeSet<[u8; 32]>> {
+    pub(crate) fn pack_ids(&self) -> Result<BTreeSet<[u8; 32]>> {
         Ok(self
             .list(layout::PACKS)?
             .iter()
@@ -255,18 +255,9 @@ impl<H: Host + Clone> Repository<H> {
         Ok(())
     }
 
-    /// Writes a new global index from the sidecars of `packs`, in segments of
-    /// [`crate::ingest::SEGMENT_PACKS`] packs; the last one supersedes every older segment,
-    /// which are then deleted. Until that last one exists the old index stays in force.
+    /// Writes a new global index from the sidecars of `packs` (see [`Repository::replace_index`]);
+    /// packs whose sidecar cannot be read are left out and named in `errors`.
     fn reindex_packs(&mut self, packs: &BTreeSet<[u8; 32]>, errors: &mut Vec<String>) -> Result<()> {
-        let old: Vec<[u8; 32]> = self
-            .list(layout::INDEX)?
-            .iter()
-            .filter_map(|k| match layout::parse_key(k) {
-                Some(layout::KeyKind::Index(id)) => Some(id),
-                _ => None,
-            })
-            .collect();
         let mut records = Vec::new();
         for id in packs {
             match self.pack_record(id) {
@@ -275,24 +266,11 @@ impl<H: Host + Clone> Repository<H> {
                 Err(e) => errors.push(format!("{} is left out of the index: {e}", layout::pack_file(id))),
             }
         }
-        let batches: Vec<&[PackRecord]> = records.chunks(crate::ingest::SEGMENT_PACKS).collect();
-        let mut written = Vec::new();
-        for (i, batch) in batches.iter().enumerate() {
-            let supersedes: &[[u8; 32]] = if i + 1 == batches.len() { &old } else { &[] };
-            written.push(self.write_segment(supersedes, batch)?);
-        }
-        if batches.is_empty() && !old.is_empty() {
-            written.push(self.write_segment(&old, &[])?);
-        }
-        for id in old.iter().filter(|id| !written.contains(id)) {
-            self.delete(&layout::index_file(id))?;
-        }
-        self.index = Default::default();
-        self.refresh_index()
+        self.replace_index(&records)
     }
 
     /// A pack's index record, read from its sidecar (or, failing that, from the pack).
-    fn pack_record(&self, id: &[u8; 32]) -> Result<PackRecord> {
+    pub(crate) fn pack_record(&self, id: &[u8; 32]) -> Result<PackRecord> {
         let idx_key = layout::pack_index_file(id);
         let bad = |detail: String| Error::CorruptIndex {
             file: idx_key.clone(),

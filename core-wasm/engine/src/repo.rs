@@ -440,6 +440,35 @@ impl<H: Host + Clone> Repository<H> {
         Ok(id)
     }
 
+    /// Replaces the whole global index by one listing exactly `records`, written in segments
+    /// of [`crate::ingest::SEGMENT_PACKS`] packs. The last segment supersedes every older one,
+    /// and those are deleted only after it exists: until then the old index stays in force,
+    /// so a crash leaves at worst duplicate entries.
+    pub(crate) fn replace_index(&mut self, records: &[index::PackRecord]) -> Result<()> {
+        let old: Vec<[u8; 32]> = self
+            .list(layout::INDEX)?
+            .iter()
+            .filter_map(|k| match layout::parse_key(k) {
+                Some(layout::KeyKind::Index(id)) => Some(id),
+                _ => None,
+            })
+            .collect();
+        let batches: Vec<&[index::PackRecord]> = records.chunks(crate::ingest::SEGMENT_PACKS).collect();
+        let mut written = Vec::new();
+        for (i, batch) in batches.iter().enumerate() {
+            let supersedes: &[[u8; 32]] = if i + 1 == batches.len() { &old } else { &[] };
+            written.push(self.write_segment(supersedes, batch)?);
+        }
+        if batches.is_empty() && !old.is_empty() {
+            written.push(self.write_segment(&old, &[])?);
+        }
+        for id in old.iter().filter(|id| !written.contains(id)) {
+            self.delete(&layout::index_file(id))?;
+        }
+        self.index = Index::default();
+        self.refresh_index()
+    }
+
     /// Loads index segments written since the last load (by this or another process). A
     /// segment that supersedes others makes the whole index reload without them.
     pub(crate) fn refresh_index(&mut self) -> Result<()> {

@@ -12,7 +12,6 @@ use crate::layout;
 use crate::lock::HeldLock;
 use crate::pack::BlobKind;
 use crate::repo::Repository;
-use crate::snapshot;
 
 /// A restore in progress.
 pub struct RestoreSession {
@@ -62,15 +61,7 @@ impl<H: Host + Clone> Repository<H> {
         };
         let mut lists = VecDeque::new();
         for i in &items {
-            for l in &i.lists {
-                lists.push_back(layout::parse_id(l).ok_or_else(|| Error::CorruptSnapshot {
-                    file: layout::snapshot_file(&layout::parse_id(&id).unwrap_or_default()),
-                    detail: format!(
-                        "item `{}` names a chunk list `{l}` that is not an id",
-                        i.item.name
-                    ),
-                })?);
-            }
+            lists.extend(self.list_ids(&id, i)?);
         }
         let size = items.iter().map(|i| i.item.size).sum();
         self.refresh_index()?;
@@ -101,11 +92,7 @@ impl<H: Host + Clone> Repository<H> {
             }
             match s.lists.pop_front() {
                 Some(list) => {
-                    let bytes = self.read_blob(&list, BlobKind::List)?;
-                    s.current = snapshot::decode_list(&bytes).map_err(|detail| Error::CorruptSnapshot {
-                        file: format!("chunk list {}", layout::hex_id(&list)),
-                        detail,
-                    })?;
+                    s.current = self.read_chunk_list(&list)?;
                     s.pos = 0;
                 }
                 None => {

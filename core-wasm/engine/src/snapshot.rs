@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::layout;
+use crate::pack::BlobKind;
 use crate::repo::Repository;
 use crate::seal::AAD_SNAPSHOT;
 use crate::time;
@@ -179,6 +180,31 @@ impl<H: Host + Clone> Repository<H> {
             None => return Err(corrupt("no version".into())),
         }
         serde_json::from_value(v).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// Reads one chunk-list blob: the `(chunk id, length)` pairs it names, in order.
+    pub(crate) fn read_chunk_list(&self, list: &[u8; 32]) -> Result<Vec<([u8; 32], u32)>> {
+        let bytes = self.read_blob(list, BlobKind::List)?;
+        decode_list(&bytes).map_err(|detail| Error::CorruptSnapshot {
+            file: format!("chunk list {}", layout::hex_id(list)),
+            detail,
+        })
+    }
+
+    /// The ids of an item's chunk-list blobs; a malformed one is a damaged manifest.
+    pub(crate) fn list_ids(&self, snapshot: &str, item: &ItemManifest) -> Result<Vec<[u8; 32]>> {
+        item.lists
+            .iter()
+            .map(|l| {
+                layout::parse_id(l).ok_or_else(|| Error::CorruptSnapshot {
+                    file: layout::snapshot_file(&layout::parse_id(snapshot).unwrap_or_default()),
+                    detail: format!(
+                        "item `{}` names a chunk list `{l}` that is not an id",
+                        item.item.name
+                    ),
+                })
+            })
+            .collect()
     }
 
     /// Seals and stores a manifest; returns its id.

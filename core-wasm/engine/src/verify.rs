@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::host::{Host, StorageError};
 use crate::layout;
-use crate::pack::{self, BlobKind};
+use crate::pack;
 use crate::parity::{GroupManifest, ParityBuilder};
 use crate::repo::Repository;
 use crate::seal::{self, AAD_PACK_INDEX};
@@ -206,6 +206,9 @@ impl<H: Host + Clone> Repository<H> {
         } else {
             BTreeSet::new()
         };
+        if level == VerifyLevel::Full {
+            f.stats.chunks_checked = 0; // at full, it counts the chunks decoded below
+        }
         if keyed {
             self.check_indexed_packs(&files, level == VerifyLevel::Quick, f)?;
             self.check_protection(&needed, &groups, f);
@@ -374,22 +377,20 @@ impl<H: Host + Clone> Repository<H> {
         mut each: impl FnMut(&mut Findings, &mut BTreeSet<[u8; 32]>, [u8; 32], u32),
     ) -> Result<bool> {
         let mut broken = false;
-        for list in &item.lists {
-            let read = layout::parse_id(list)
-                .ok_or_else(|| Error::CorruptSnapshot {
-                    file: layout::snapshot_file(&layout::parse_id(snapshot).unwrap_or_default()),
-                    detail: format!("chunk list `{list}` is not an id"),
-                })
-                .and_then(|lid| {
-                    if let Some(loc) = self.index.get(&lid) {
-                        needed.insert(self.index.pack(loc.pack).0);
-                    }
-                    let bytes = self.read_blob(&lid, BlobKind::List)?;
-                    snapshot::decode_list(&bytes).map_err(|detail| Error::CorruptSnapshot {
-                        file: format!("chunk list {list}"),
-                        detail,
-                    })
-                });
+        let lists = match self.list_ids(snapshot, item) {
+            Ok(l) => l,
+            Err(e) => {
+                let error = e.to_string();
+                self.report(f, item_error(snapshot, &item.item.name, None, error));
+                return Ok(true);
+            }
+        };
+        for lid in lists {
+            if let Some(loc) = self.index.get(&lid) {
+                needed.insert(self.index.pack(loc.pack).0);
+            }
+            let read = self.read_chunk_list(&lid);
+            let list = layout::hex_id(&lid);
             match read {
                 Ok(entries) => entries.into_iter().for_each(|(c, len)| each(f, needed, c, len)),
                 Err(Error::Storage { key, message }) if !message.contains("not found") => {
@@ -507,7 +508,7 @@ impl<H: Host + Clone> Repository<H> {
             let mut intact = true;
             for m in &g.members {
                 let id = m.id.0;
-                match self.read_pack_checked(&id, files, full, f)? {
+                match self.read_pack_checked(&id, files, full, false, f)? {
                     Some(bytes) if bytes.len() as u64 == m.size => parity.add(id, &bytes),
                     Some(_) => {
                         intact = false;
@@ -523,7 +524,8 @@ impl<H: Host + Clone> Repository<H> {
         }
         for (id, &(has_pack, _)) in files {
             if has_pack && !checked.contains(id) && pick(id) {
-                self.read_pack_checked(id, files, full, f)?;
+                let garbage = !self.index.has_pack(id);
+                self.read_pack_checked(id, files, full, garbage, f)?;
             }
         }
         Ok(())
@@ -577,6 +579,7 @@ impl<H: Host + Clone> Repository<H> {
         id: &[u8; 32],
         files: &BTreeMap<[u8; 32], (bool, bool)>,
         full: bool,
+        garbage: bool,
         f: &mut Findings,
     ) -> Result<Option<Vec<u8>>> {
         if !files.get(id).is_some_and(|&(p, _)| p) {
@@ -589,7 +592,7 @@ impl<H: Host + Clone> Repository<H> {
         };
         f.stats.packs_checked += 1;
         f.stats.bytes_read += bytes.len() as u64;
-        match self.check_pack(id, &bytes, full, f) {
+        match self.check_pack(id, &bytes, full, garbage, f) {
             Ok(()) => Ok(Some(bytes)),
             Err(Error::CorruptPack { detail, .. }) => {
                 self.report_pack(f, id, detail);
@@ -612,9 +615,17 @@ impl<H: Host + Clone> Repository<H> {
     }
 
     /// Checks a pack's bytes against its name, its trailer against its `.idx` and (with the
-    /// key) the index; at `full`, also every blob. Chunk damage goes into `f`; a damaged pack
+    /// key) the index; at `full`, also every blob. `garbage` says that no index or group
+    /// names the pack. Chunk damage goes into `f`; a damaged pack
     /// is a [`Error::CorruptPack`], a damaged `.idx` a [`Error::CorruptIndex`].
-    fn check_pack(&self, id: &[u8; 32], bytes: &[u8], full: bool, f: &mut Findings) -> Result<()> {
+    fn check_pack(
+        &self,
+        id: &[u8; 32],
+        bytes: &[u8],
+        full: bool,
+        garbage: bool,
+        f: &mut Findings,
+    ) -> Result<()> {
         let key = layout::pack_file(id);
         let corrupt = |detail: String| Error::CorruptPack {
             pack: key.clone(),
@@ -631,9 +642,14 @@ impl<H: Host + Clone> Repository<H> {
             file: idx_key.clone(),
             detail,
         };
-        let idx = self
-            .get_opt(&idx_key)?
-            .ok_or_else(|| bad_idx("the file is missing".into()))?;
+        let Some(idx) = self.get_opt(&idx_key)? else {
+            // A pack neither indexed nor in a group is a crashed writer's garbage, which may
+            // lack its sidecar; prune removes it.
+            return match garbage {
+                true => Ok(()),
+                false => Err(bad_idx("the file is missing".into())),
+            };
+        };
         let (header, idx_table) = pack::decode_idx(&idx).map_err(bad_idx)?;
         if header.pack_id != *id || header.pack_size != bytes.len() as u64 || idx_table != table {
             return Err(bad_idx("it does not describe the pack it is named after".into()));

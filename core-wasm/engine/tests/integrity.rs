@@ -4,49 +4,9 @@
 mod common;
 
 use cairn_core::memory::MemoryHost;
-use cairn_core::parity::GroupManifest;
 use cairn_core::{layout, ErrorCode, Host, Storage};
-use common::{id_of, init_args, sample, Engine};
-use serde_json::{json, Value};
-
-/// An engine on a repository with small packs and RS(4,1) parity.
-fn small_repo(host: &MemoryHost, passphrase: Option<&str>) -> Engine {
-    let mut args: Value = serde_json::from_str(&init_args(passphrase)).unwrap();
-    args["parity"] = json!({"dataPacks": 4, "parityPacks": 1});
-    let mut api = cairn_core::api::Api::new(host.clone());
-    api.call("init", &args.to_string()).unwrap();
-    Engine { api }
-}
-
-fn keys_under(host: &MemoryHost, prefix: &str) -> Vec<String> {
-    host.list(prefix).unwrap()
-}
-
-fn groups(host: &MemoryHost) -> Vec<GroupManifest> {
-    keys_under(host, layout::GROUPS)
-        .iter()
-        .map(|k| GroupManifest::parse(&host.object(k).unwrap()).unwrap())
-        .collect()
-}
-
-fn data_packs(host: &MemoryHost) -> Vec<[u8; 32]> {
-    keys_under(host, layout::PACKS)
-        .iter()
-        .filter_map(|k| match layout::parse_key(k) {
-            Some(layout::KeyKind::Pack(id)) => Some(id),
-            _ => None,
-        })
-        .collect()
-}
-
-fn verify(e: &mut Engine, level: &str) -> Value {
-    e.call("verify", json!({ "level": level }))
-}
-
-fn assert_ok(v: &Value) {
-    assert_eq!(v["ok"], true, "{v:#}");
-    assert_eq!(v["errors"], json!([]), "{v:#}");
-}
+use common::*;
+use serde_json::json;
 
 #[test]
 fn every_pack_gets_parity_and_small_ingests_share_a_trailing_group() {
@@ -246,37 +206,6 @@ fn subsets_read_part_of_the_packs() {
         e.err("verify", json!({"level": "deep"})),
         ErrorCode::InvalidArgument
     );
-}
-
-/// A repository with RS(k, m) parity holding three snapshots; returns it and their contents.
-fn repo_with_snapshots(
-    host: &MemoryHost,
-    pw: Option<&str>,
-    k: u32,
-    m: u32,
-) -> (Engine, Vec<(String, Vec<u8>)>) {
-    let mut args: Value = serde_json::from_str(&init_args(pw)).unwrap();
-    args["parity"] = json!({"dataPacks": k, "parityPacks": m});
-    let mut api = cairn_core::api::Api::new(host.clone());
-    api.call("init", &args.to_string()).unwrap();
-    let mut e = Engine { api };
-    let mut snaps = Vec::new();
-    for (i, len) in [90_000usize, 60_000, 120_000].into_iter().enumerate() {
-        let mut data = sample(len, 40 + i as u64);
-        data.extend_from_slice(&sample(len / 3, 7)); // shared with the other snapshots
-        let s = e.ingest(&[("data", &data)], json!({}), 8192);
-        snaps.push((id_of(&s), data));
-    }
-    (e, snaps)
-}
-
-fn restores_all(e: &mut Engine, snaps: &[(String, Vec<u8>)]) {
-    for (id, data) in snaps {
-        assert!(
-            e.restore(id, None) == *data,
-            "snapshot {id} restores byte-identical"
-        );
-    }
 }
 
 #[test]

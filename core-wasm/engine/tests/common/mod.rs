@@ -2,9 +2,14 @@
 //! in-memory host, and deterministic sample data.
 #![allow(dead_code)]
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use cairn_core::api::Api;
+use cairn_core::host::{Host, Storage, StorageError};
 use cairn_core::memory::MemoryHost;
-use cairn_core::ErrorCode;
+use cairn_core::parity::GroupManifest;
+use cairn_core::{layout, ErrorCode};
 use serde_json::{json, Value};
 
 const FAST_KDF: &str = r#"{"memoryKiB": 64, "iterations": 1, "parallelism": 1}"#;
@@ -109,4 +114,148 @@ impl Engine {
 
 pub fn id_of(snap: &Value) -> String {
     snap["id"].as_str().unwrap().to_string()
+}
+
+/// An engine on a repository with small packs and RS(4,1) parity.
+pub fn small_repo(host: &MemoryHost, passphrase: Option<&str>) -> Engine {
+    let mut args: Value = serde_json::from_str(&init_args(passphrase)).unwrap();
+    args["parity"] = json!({"dataPacks": 4, "parityPacks": 1});
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("init", &args.to_string()).unwrap();
+    Engine { api }
+}
+
+pub fn keys_under(host: &MemoryHost, prefix: &str) -> Vec<String> {
+    host.list(prefix).unwrap()
+}
+
+pub fn groups(host: &MemoryHost) -> Vec<GroupManifest> {
+    keys_under(host, layout::GROUPS)
+        .iter()
+        .map(|k| GroupManifest::parse(&host.object(k).unwrap()).unwrap())
+        .collect()
+}
+
+pub fn data_packs(host: &MemoryHost) -> Vec<[u8; 32]> {
+    keys_under(host, layout::PACKS)
+        .iter()
+        .filter_map(|k| match layout::parse_key(k) {
+            Some(layout::KeyKind::Pack(id)) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn verify(e: &mut Engine, level: &str) -> Value {
+    e.call("verify", json!({ "level": level }))
+}
+
+pub fn assert_ok(v: &Value) {
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(v["errors"], json!([]), "{v:#}");
+}
+
+/// A host that dies after a number of storage changes (put, put_new, delete): that change
+/// and every later storage call fail, as if the process had been killed right there.
+#[derive(Clone)]
+pub struct CrashingHost {
+    pub inner: MemoryHost,
+    /// Changes left before the crash.
+    pub changes_left: Rc<Cell<u64>>,
+    /// Changes made so far.
+    pub changes: Rc<Cell<u64>>,
+}
+
+impl CrashingHost {
+    pub fn new(inner: &MemoryHost) -> Self {
+        CrashingHost {
+            inner: inner.clone(),
+            changes_left: Rc::new(Cell::new(u64::MAX)),
+            changes: Rc::new(Cell::new(0)),
+        }
+    }
+
+    fn alive(&self) -> Result<(), StorageError> {
+        match self.changes_left.get() {
+            0 => Err(StorageError::Io("the process was killed".into())),
+            _ => Ok(()),
+        }
+    }
+
+    fn change(&self) -> Result<(), StorageError> {
+        self.alive()?;
+        self.changes_left.set(self.changes_left.get() - 1);
+        self.changes.set(self.changes.get() + 1);
+        Ok(())
+    }
+}
+
+impl Storage for CrashingHost {
+    fn get(&self, k: &str) -> Result<Vec<u8>, StorageError> {
+        self.alive()?;
+        self.inner.get(k)
+    }
+    fn get_range(&self, k: &str, o: u64, l: u64) -> Result<Vec<u8>, StorageError> {
+        self.alive()?;
+        self.inner.get_range(k, o, l)
+    }
+    fn put(&self, k: &str, d: &[u8]) -> Result<(), StorageError> {
+        self.change()?;
+        self.inner.put(k, d)
+    }
+    fn put_new(&self, k: &str, d: &[u8]) -> Result<(), StorageError> {
+        self.change()?;
+        self.inner.put_new(k, d)
+    }
+    fn list(&self, p: &str) -> Result<Vec<String>, StorageError> {
+        self.alive()?;
+        self.inner.list(p)
+    }
+    fn delete(&self, k: &str) -> Result<(), StorageError> {
+        self.change()?;
+        self.inner.delete(k)
+    }
+}
+
+impl Host for CrashingHost {
+    fn random(&self, b: &mut [u8]) {
+        self.inner.random(b)
+    }
+    fn now_ms(&self) -> i64 {
+        self.inner.now_ms()
+    }
+    fn event(&self, n: &str, p: &str) {
+        self.inner.event(n, p)
+    }
+}
+
+/// A repository with RS(k, m) parity holding three snapshots; returns it and their contents.
+pub fn repo_with_snapshots(
+    host: &MemoryHost,
+    pw: Option<&str>,
+    k: u32,
+    m: u32,
+) -> (Engine, Vec<(String, Vec<u8>)>) {
+    let mut args: Value = serde_json::from_str(&init_args(pw)).unwrap();
+    args["parity"] = json!({"dataPacks": k, "parityPacks": m});
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("init", &args.to_string()).unwrap();
+    let mut e = Engine { api };
+    let mut snaps = Vec::new();
+    for (i, len) in [90_000usize, 60_000, 120_000].into_iter().enumerate() {
+        let mut data = sample(len, 40 + i as u64);
+        data.extend_from_slice(&sample(len / 3, 7)); // shared with the other snapshots
+        let s = e.ingest(&[("data", &data)], json!({}), 8192);
+        snaps.push((id_of(&s), data));
+    }
+    (e, snaps)
+}
+
+pub fn restores_all(e: &mut Engine, snaps: &[(String, Vec<u8>)]) {
+    for (id, data) in snaps {
+        assert!(
+            e.restore(id, None) == *data,
+            "snapshot {id} restores byte-identical"
+        );
+    }
 }

@@ -35,6 +35,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Check the repository: exit status 1 when anything is damaged.
     Verify(VerifyArgs),
+    /// Forget snapshots a retention policy does not keep, and free the space only they used.
+    Prune(PruneArgs),
     /// Rebuild damaged packs from parity, damaged sidecars and the index; remove stale locks.
     Repair(RepairArgs),
     /// Rebuild the global index from the packs' `.idx` sidecars.
@@ -71,6 +73,37 @@ pub struct VerifyArgs {
     /// Without the passphrase of an encrypted repository: check packs and parity only.
     #[arg(long)]
     pub keyless: bool,
+}
+
+/// `cairn prune`: restic's `forget --prune` rules.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The repository directory.
+    pub repo: PathBuf,
+    /// Keep the N newest snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest snapshot of each of the last N hours that have snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// Keep the newest snapshot of each of the last N days that have snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_days: Option<u32>,
+    /// Keep the newest snapshot of each of the last N ISO weeks that have snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_weeks: Option<u32>,
+    /// Keep the newest snapshot of each of the last N months that have snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_months: Option<u32>,
+    /// Keep the newest snapshot of each of the last N years that have snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
+    /// Keep every snapshot with this tag, KEY or KEY=VALUE (repeatable).
+    #[arg(long = "keep-tag", value_name = "TAG")]
+    pub keep_tags: Vec<String>,
+    /// Only say what would be removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `cairn repair`.

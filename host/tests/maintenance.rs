@@ -206,3 +206,123 @@ fn ingest_killed_at_any_point_loses_no_completed_snapshot() {
     assert!(killed > 0, "some runs were killed before they finished");
     println!("crash test: {runs} kill points, {killed} ingests killed, {finished} finished first");
 }
+
+#[test]
+fn prune_dry_run_matches_the_real_run_and_kept_snapshots_restore() {
+    let repo = Repo::init(&["--pack-size", "64K", "--parity", "4,1"]);
+    let mut snaps = Vec::new();
+    for i in 0..4 {
+        let data = text_data(1 << 20, 20 + i);
+        let input = repo.file("v", &data);
+        let id = repo.ingest(&["--tag", &format!("n={i}"), s(&input)])["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        snaps.push((id, data));
+    }
+    let args = [
+        "prune",
+        repo.repo(),
+        "--keep-last",
+        "1",
+        "--keep-tag",
+        "n=0",
+        "--json",
+    ];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = run_args(&dry_args).ok().json();
+    for field in [
+        "removedSnapshots",
+        "removedPacks",
+        "rewrittenPacks",
+        "freedBytes",
+        "dryRun",
+    ] {
+        assert!(dry.get(field).is_some(), "IPruneResult.{field}: {dry}");
+    }
+    assert_eq!(dry["dryRun"], true);
+    let real = run_args(&args).ok().json();
+    let mut expected = dry.clone();
+    expected["dryRun"] = Value::Bool(false);
+    assert_eq!(real, expected);
+    assert_eq!(real["removedSnapshots"], 2);
+    let listed = run_args(&["snapshots", repo.repo(), "--json"]).ok().json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(verify(&repo, "full").0, 0);
+    restore_equals(&repo, &snaps[0].0, &snaps[0].1);
+    restore_equals(&repo, &snaps[3].0, &snaps[3].1);
+    assert_eq!(
+        run_args(&["prune", repo.repo()]).code(),
+        2,
+        "a policy is required"
+    );
+}
+
+/// Kills `cairn prune` at many points of its run, each time on a fresh copy of the same
+/// repository: the copy verifies fully, the kept snapshots restore, and a second prune
+/// completes the job.
+#[test]
+fn prune_killed_at_any_point_keeps_the_kept_snapshots() {
+    let repo = Repo::init(&["--pack-size", "64K", "--parity", "4,1"]);
+    let mut snaps = Vec::new();
+    for i in 0..5 {
+        let data = text_data(2 << 20, 30 + i);
+        let input = repo.file("v", &data);
+        snaps.push((
+            repo.ingest(&[s(&input)])["id"].as_str().unwrap().to_string(),
+            data,
+        ));
+    }
+    let kept = &snaps[3..];
+    let scratch = repo.work.join("copy");
+    let fresh_copy = || {
+        let _ = std::fs::remove_dir_all(&scratch);
+        copy_tree(&repo.path, &scratch);
+    };
+    fresh_copy();
+    let start = Instant::now();
+    run_args(&["prune", s(&scratch), "--keep-last", "2"]).ok();
+    let full_run = start.elapsed();
+    assert_eq!(
+        run_args(&["snapshots", s(&scratch), "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let copy = Repo {
+        _dir: tempfile::tempdir().unwrap(),
+        path: scratch.clone(),
+        work: repo.work.clone(),
+    };
+    let runs = 12u32;
+    let mut killed = 0;
+    for i in 0..runs {
+        fresh_copy();
+        let mut child = cairn(&["prune", s(&scratch), "--keep-last", "2"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full_run.mul_f64((i as f64 + 0.5) / runs as f64));
+        let _ = child.kill();
+        if !child.wait().unwrap().success() {
+            killed += 1;
+        }
+        let (code, v) = verify(&copy, "full");
+        assert_eq!(code, 0, "after kill point {i}: {v}");
+        for (id, data) in kept {
+            restore_equals(&copy, id, data);
+        }
+        run_args(&["prune", s(&scratch), "--keep-last", "2"]).ok();
+        assert_eq!(
+            verify(&copy, "full").0,
+            0,
+            "after kill point {i} and a second prune"
+        );
+    }
+    assert!(killed > 0);
+    println!("crash test: {runs} kill points, {killed} prunes killed");
+}

@@ -1,9 +1,9 @@
-//! `cairn verify`, `repair`, `reindex` and `unlock`: the maintenance half of API.md.
+//! `cairn verify`, `prune`, `repair`, `reindex` and `unlock`: the maintenance half of API.md.
 
 use serde_json::{json, Value};
 
 use super::{no_events, with_repo, Globals};
-use crate::cli::{Level, RepairArgs, RepoArg, UnlockArgs, VerifyArgs};
+use crate::cli::{Level, PruneArgs, RepairArgs, RepoArg, UnlockArgs, VerifyArgs};
 use crate::error::{CliError, Result};
 use crate::output::human_bytes;
 
@@ -28,6 +28,37 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
             result["errors"].as_array().map_or(0, Vec::len)
         ))),
     }
+}
+
+/// Runs `cairn prune`.
+pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
+    let retention = json!({
+        "keepLast": a.keep_last, "keepHourly": a.keep_hourly, "keepDays": a.keep_days,
+        "keepWeeks": a.keep_weeks, "keepMonths": a.keep_months, "keepYearly": a.keep_yearly,
+        "keepTags": a.keep_tags,
+    });
+    let args = json!({ "retention": retention, "dryRun": a.dry_run });
+    let result = with_repo(g, &a.repo, no_events(), |r| r.call("prune", args))?;
+    g.print(&result, |v| {
+        let n = |f: &str| v[f].as_u64().unwrap_or(0);
+        let (verb, rewrite) = match v["dryRun"] == true {
+            true => ("would remove", "would rewrite"),
+            false => ("removed", "rewrote"),
+        };
+        let mut out = String::new();
+        for id in v["removedSnapshotIds"].as_array().into_iter().flatten() {
+            out.push_str(&format!("{verb} snapshot {}\n", id.as_str().unwrap_or("")));
+        }
+        out.push_str(&format!(
+            "{verb} {} snapshots ({} kept) and {} packs, {rewrite} {} packs: {} freed",
+            n("removedSnapshots"),
+            n("keptSnapshots"),
+            n("removedPacks"),
+            n("rewrittenPacks"),
+            human_bytes(n("freedBytes"))
+        ));
+        out
+    })
 }
 
 /// Runs `cairn repair`; exit status 1 when something could not be repaired.

@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Snapshots(a) => snapshots::list(&g, a),
         Command::Show(a) => snapshots::show(&g, a),
         Command::Verify(a) => maintenance::verify(&g, a),
+        Command::Prune(a) => maintenance::prune(&g, a),
         Command::Repair(a) => maintenance::repair(&g, a),
         Command::Reindex(a) => maintenance::reindex(&g, a),
         Command::Unlock(a) => maintenance::unlock(&g, a),

@@ -362,3 +362,58 @@ fn unlock_and_repair_remove_stale_locks_only() {
     assert_eq!(e.call("unlock", json!({"force": true}))["locksRemoved"], 1);
     let _ = other.call("ingest_abort", json!({ "session": s }));
 }
+
+/// Every kind of file, truncated or replaced by garbage, gets an error or a verify finding
+/// that names the file (never a panic, never silence).
+#[test]
+fn bad_files_are_named_by_the_error_or_by_verify() {
+    for pw in [None, Some("pw")] {
+        let host = MemoryHost::new(80);
+        let (_, _) = repo_with_snapshots(&host, pw, 4, 1);
+        let pristine = host.clone_objects();
+        let first = |prefix: &str, suffix: &str| {
+            keys_under(&host, prefix)
+                .into_iter()
+                .find(|k| k.ends_with(suffix))
+                .unwrap()
+        };
+        let files = [
+            layout::CONFIG.to_string(),
+            first(layout::SNAPSHOTS, ""),
+            first(layout::INDEX, ""),
+            first(layout::PACKS, ".idx"),
+            first(layout::PACKS, ".pack"),
+            first(layout::GROUPS, ""),
+            first(layout::PARITY, ".par"),
+        ]
+        .into_iter()
+        .chain(pw.map(|_| first(layout::KEYS, "")));
+        let mut cases = 0;
+        for file in files {
+            for how in ["truncate", "garbage", "empty"] {
+                host.restore_objects(&pristine);
+                let mut bytes = host.object(&file).unwrap();
+                match how {
+                    "truncate" => bytes.truncate(bytes.len() * 2 / 3),
+                    "garbage" => bytes = b"\x00garbage{\"version\": 1}\xff".repeat(3),
+                    _ => bytes.clear(),
+                }
+                host.set_object(&file, bytes);
+                let mut api = cairn_core::api::Api::new(host.clone());
+                let args = pw.map_or("{}".to_string(), |p| json!({ "passphrase": p }).to_string());
+                let found = match api.call("open", &args) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => {
+                        let mut e = Engine { api };
+                        let v = verify(&mut e, "full");
+                        assert_eq!(v["ok"], false, "{how} {file}: {v:#}");
+                        v["errors"].to_string()
+                    }
+                };
+                assert!(found.contains(&file), "{how} {file}: {found}");
+                cases += 1;
+            }
+        }
+        assert!(cases >= 21);
+    }
+}

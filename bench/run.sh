@@ -49,6 +49,11 @@ for cfg in "gzip" "zstd" "none" "gzip --encrypt"; do
     OUTF=$out/restored run "$name" "restore v2" "$v2" "$repo" "$cairn" restore "$repo" latest -o "$out/restored"
     cmp "$out/restored" "$data/v2.bin" || { echo "restore of $name differs" >&2; exit 1; }
     rm -f "$out/restored"
+    # verify reads the whole repository: its MiB column is the repository's size.
+    stored=$(du -sb "$repo" | awk '{ printf "%.1f", $1 / 1048576 }')
+    run "$name" "verify standard" "$stored" "$repo" "$cairn" verify "$repo" --level standard
+    run "$name" "verify full" "$stored" "$repo" "$cairn" verify "$repo" --level full
+    run "$name" "prune --keep-last 1" "$stored" "$repo" "$cairn" prune "$repo" --keep-last 1
 done
 
 if command -v restic > /dev/null; then
@@ -58,12 +63,14 @@ if command -v restic > /dev/null; then
     IN=$data/v2.bin run restic "backup v2" "$v2" "$repo" restic -q -r "$repo" backup --stdin --stdin-filename v.bin
     OUTF=$out/restored run restic "restore v2 (dump)" "$v2" "$repo" restic -q -r "$repo" dump latest v.bin
     cmp "$out/restored" "$data/v2.bin"; rm -f "$out/restored"
+    stored=$(du -sb "$repo" | awk '{ printf "%.1f", $1 / 1048576 }')
+    run restic "check --read-data" "$stored" "$repo" restic -q -r "$repo" check --read-data
 fi
 
 echo "# Cairn benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); data: bench/gen_data.py --size-mib $size"
-echo "- MiB/s is input (or restored) MiB per wall second; RSS is the peak of the whole process"
+echo "- MiB/s is input (or restored) MiB per wall second, for verify and prune the repository's MiB; RSS is the peak of the whole process"
 echo
 echo "| tool / config | step | MiB | wall s | MiB/s | CPU s | max RSS MiB | repo MiB after |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|"

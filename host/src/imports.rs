@@ -30,6 +30,7 @@ pub const IMPORTS: &[&str] = &[
     "take_pending",
     "random_fill",
     "now_ms",
+    "process_alive",
     "emit_event",
     "sha256",
     "hmac_sha256",

@@ -499,7 +499,11 @@ impl<H: Host + Clone> Repository<H> {
                 (u32::from_le_bytes(r) as f64) < x * 4_294_967_296.0
             }
         };
-        let mut checked = HashSet::new();
+        // Group members are sampled with their group, so that parity is checked whole.
+        let grouped: HashSet<[u8; 32]> = groups
+            .iter()
+            .flat_map(|(_, g)| g.members.iter().map(|m| m.id.0))
+            .collect();
         for (gid, g) in groups {
             if !pick(gid) {
                 continue;
@@ -516,14 +520,13 @@ impl<H: Host + Clone> Repository<H> {
                     }
                     None => intact = false,
                 }
-                checked.insert(id);
             }
             if intact {
                 self.compare_parity(gid, g, &parity, f)?;
             }
         }
         for (id, &(has_pack, _)) in files {
-            if has_pack && !checked.contains(id) && pick(id) {
+            if has_pack && !grouped.contains(id) && pick(id) {
                 let garbage = !self.index.has_pack(id);
                 self.read_pack_checked(id, files, full, garbage, f)?;
             }

@@ -53,14 +53,15 @@ impl Progress {
         }
     }
 
-    /// An event sink that drives this bar from the engine's `ingest:progress` events
-    /// `{operation, bytesProcessed, totalBytes?, percentage?, message}`.
+    /// An event sink that drives this bar from the engine's progress events
+    /// (`ingest:progress`, `verify:progress`): `{operation, bytesProcessed, totalBytes?,
+    /// percentage?, message}`.
     pub fn sink(&self) -> EventSink {
         let Some(bar) = self.bar.clone() else {
             return Box::new(|_, _| {});
         };
         Box::new(move |name, payload| {
-            if name != "ingest:progress" {
+            if !name.ends_with(":progress") {
                 return;
             }
             let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {

@@ -595,6 +595,12 @@ impl<H: Host + Clone> Repository<H> {
         };
         f.stats.packs_checked += 1;
         f.stats.bytes_read += bytes.len() as u64;
+        let progress = serde_json::json!({
+            "operation": "verify",
+            "bytesProcessed": f.stats.bytes_read,
+            "message": format!("{} packs read, {} errors", f.stats.packs_checked, f.errors.len()),
+        });
+        self.host().event("verify:progress", &progress.to_string());
         match self.check_pack(id, &bytes, full, garbage, f) {
             Ok(()) => Ok(Some(bytes)),
             Err(Error::CorruptPack { detail, .. }) => {

@@ -6,6 +6,7 @@ use super::{no_events, with_repo, Globals};
 use crate::cli::{Level, PruneArgs, RepairArgs, RepoArg, UnlockArgs, VerifyArgs};
 use crate::error::{CliError, Result};
 use crate::output::human_bytes;
+use crate::progress::Progress;
 
 /// Runs `cairn verify`; exit status 1 when the answer is not ok.
 pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
@@ -19,7 +20,13 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
         ..g.clone()
     };
     let args = json!({ "level": level, "subset": a.read_data_subset });
-    let result = with_repo(&g, &a.repo, no_events(), |r| r.call("verify", args))?;
+    let progress = Progress::new(None, "verifying");
+    let result = with_repo(&g, &a.repo, progress.sink(), |r| {
+        progress.show();
+        r.call("verify", args)
+    });
+    progress.finish();
+    let result = result?;
     g.print(&result, verify_text)?;
     match result["ok"].as_bool() {
         Some(true) => Ok(()),

@@ -1,3 +1,4 @@
+// @ts-self-types="./deno.d.ts"
 /**
  * Cairn for Deno: `Repository` (API.md) whose `restore` resolves to a web `ReadableStream`.
  * @module
@@ -21,7 +22,7 @@ export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
   }
 
   /** A web `ReadableStream` of the restored bytes; cancelling it ends the restore. */
-  protected override output(blocks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
+  protected override output(blocks: AsyncIterableIterator<Uint8Array>): ReadableStream<Uint8Array> {
     // `ReadableStream.from` (Deno, WHATWG Streams) is missing from TypeScript's DOM library.
     const from = (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from;
     return from.call(ReadableStream, blocks);

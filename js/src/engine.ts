@@ -1,3 +1,4 @@
+// @ts-self-types="./engine.d.ts"
 /**
  * One engine instance on one repository directory: the wasm module loaded once per
  * thread, a host object (file storage, randomness, clock, events, `node:crypto`
@@ -8,6 +9,7 @@
 
 import * as fs from "node:fs";
 import * as os from "node:os";
+import process from "node:process";
 
 import init, { Engine, checkStorage as runStorageSuite, takePanicMessage } from "../pkg/cairn_bindgen.js";
 import { CairnError, toCairnError } from "./errors.js";

@@ -1,3 +1,4 @@
+// @ts-self-types="./errors.d.ts"
 /**
  * Errors of the Cairn package: every failure is a {@link CairnError} whose `.code` is one
  * of the engine's stable codes (DESIGN.md §7), never a bare string.

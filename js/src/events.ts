@@ -1,3 +1,4 @@
+// @ts-self-types="./events.d.ts"
 /**
  * The events of a repository, on the runtime's own `EventTarget`.
  * @module

@@ -1,3 +1,4 @@
+// @ts-self-types="./intrinsics.d.ts"
 /**
  * Crypto intrinsics from `node:crypto` (DESIGN.md §4), which Node and Deno both provide:
  * SHA-256, HMAC-SHA-256 and AES-256-GCM run natively instead of in wasm. The engine checks
@@ -6,6 +7,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import * as crypto from "node:crypto";
 
 /** The length of an AES-GCM tag. */

@@ -1,3 +1,4 @@
+// @ts-self-types="./link.d.ts"
 /**
  * How a {@link Repository} reaches its engine: an asynchronous link, so that the engine can
  * run on the calling thread or in a worker behind the same methods.

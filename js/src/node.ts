@@ -1,3 +1,4 @@
+// @ts-self-types="./node.d.ts"
 /**
  * Cairn for Node: `Repository` (API.md) whose `restore` resolves to a Node `Readable`.
  * @module
@@ -23,7 +24,7 @@ export class Repository extends RepositoryCore<Readable> {
   }
 
   /** A Node `Readable` of the restored bytes (`.pipe()` works). */
-  protected override output(blocks: AsyncGenerator<Uint8Array>): Readable {
+  protected override output(blocks: AsyncIterableIterator<Uint8Array>): Readable {
     return Readable.from(blocks, { objectMode: false });
   }
 }

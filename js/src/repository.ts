@@ -1,3 +1,4 @@
+// @ts-self-types="./repository.d.ts"
 /**
  * The `Repository` of API.md, shared by the Node and Deno entries; each entry only says
  * what a restore resolves to (a Node `Readable`, a web `ReadableStream`) and where the
@@ -97,7 +98,7 @@ export abstract class RepositoryCore<Restored> {
   }
 
   /** Wraps a restore's blocks in this runtime's stream type. */
-  protected abstract output(blocks: AsyncGenerator<Uint8Array>): Restored;
+  protected abstract output(blocks: AsyncIterableIterator<Uint8Array>): Restored;
 
   private get link(): EngineLink {
     if (this.#link === undefined) {
@@ -141,7 +142,7 @@ export abstract class RepositoryCore<Restored> {
     const { session } = (await link.call("restore_begin", { snapshot: snapshotId, item: options.item })) as {
       session: number;
     };
-    return this.output(restoreBlocks(link, session));
+    return this.output(new RestoreBlocks(link, session));
   }
 
   /** The snapshots that pass `filter` (tags all present; `after` inclusive, `before` exclusive). */
@@ -192,15 +193,43 @@ export abstract class RepositoryCore<Restored> {
   }
 }
 
-/** The blocks of a restore session; the session ends however the reader stops. */
-async function* restoreBlocks(link: EngineLink, session: number): AsyncGenerator<Uint8Array> {
-  try {
-    for (;;) {
-      const block = await link.read(session);
-      if (block.length === 0) return;
-      yield block;
+/**
+ * The blocks of a restore session as an async iterator whose `return()` (what a destroyed
+ * Node stream or a cancelled web stream calls) ends the session, even before the first read.
+ */
+class RestoreBlocks implements AsyncIterableIterator<Uint8Array> {
+  #ended = false;
+
+  constructor(
+    private readonly link: EngineLink,
+    private readonly session: number,
+  ) {}
+
+  /** The next block, or the end (which ends the session). */
+  async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.#ended) return { done: true, value: undefined };
+    let block: Uint8Array;
+    try {
+      block = await this.link.read(this.session);
+    } catch (e) {
+      await this.return();
+      throw e;
     }
-  } finally {
-    await link.call("restore_end", { session }).catch(() => {});
+    if (block.length > 0) return { done: false, value: block };
+    return this.return();
+  }
+
+  /** Ends the session (once); the reader wants no more. */
+  async return(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (!this.#ended) {
+      this.#ended = true;
+      // Fails only when the repository was closed first, which ended the session already.
+      await this.link.call("restore_end", { session: this.session }).catch(() => {});
+    }
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 }

@@ -1,3 +1,4 @@
+// @ts-self-types="./storage.d.ts"
 /**
  * Repository storage on the local file system (DESIGN.md §2), the same contract as the
  * CLI's `host/src/fs_storage.rs`: every key and prefix is checked by the engine's own
@@ -9,8 +10,10 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import process from "node:process";
 
 import { validateKey, validatePrefix } from "../pkg/cairn_bindgen.js";
 import { StorageFailure } from "./errors.js";

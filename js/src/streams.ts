@@ -1,3 +1,4 @@
+// @ts-self-types="./streams.d.ts"
 /**
  * Stream inputs and outputs: any accepted input as blocks for the engine, and a restore
  * session as an async generator that ends the session however the reader stops.

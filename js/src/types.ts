@@ -1,3 +1,4 @@
+// @ts-self-types="./types.d.ts"
 /**
  * The shapes of API.md: options, results and events of {@link Repository}. Field names are
  * the engine's JSON names, which the CLI's `--json` output uses too.

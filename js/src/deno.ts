@@ -4,17 +4,37 @@
  * @module
  */
 
-import { startInline } from "./link.js";
+import type { StartEngine } from "./link.js";
 import { RepositoryCore, type Connection } from "./repository.js";
+import { linkToWorker } from "./worker.js";
 
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { DEFAULT_ITEM_NAME } from "./repository.js";
 export type * from "./types.js";
 
+/** Starts the engine in a web `Worker` of type module. */
+const engineInWorker: StartEngine = (options) => {
+  const w = new Worker(new URL("./worker-deno.js", import.meta.url), { type: "module" });
+  return linkToWorker(
+    {
+      post: (m, transfer) => w.postMessage(m, transfer ?? []),
+      onMessage: (h) => (w.onmessage = (e) => h(e.data)),
+      onError: (h) =>
+        (w.onerror = (e) => {
+          e.preventDefault();
+          h(e.message);
+        }),
+      terminate: () => w.terminate(),
+      keepAlive: () => {}, // A web worker has no unref: close() ends it.
+    },
+    options,
+  );
+};
+
 /** A Cairn repository on the local file system: `Repository.init(path)`, `Repository.open(path)`. */
 export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
-  /** Where the engine runs (see docs/DESIGN-js.md). */
-  static readonly startEngine = startInline;
+  /** How `init` and `open` start a worker; not for applications. */
+  static readonly startInWorker: StartEngine = engineInWorker;
 
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {

@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import { client, type EventSink } from "./engine.js";
 import { CairnError } from "./errors.js";
 import { Events } from "./events.js";
-import type { EngineLink, StartEngine } from "./link.js";
+import { startInline, type EngineLink, type StartEngine } from "./link.js";
 import { blocks, knownLength } from "./streams.js";
 import { defaultIntrinsics } from "./engine.js";
 import type {
@@ -45,13 +45,14 @@ export interface Connection {
   events: Events;
 }
 
-/** Starts an engine on `repoPath` and runs `init` or `open` there. */
+/** Starts an engine on `repoPath` (in a worker with `startInWorker`, unless `options.thread` says inline) and runs `init` or `open` there. */
 export async function connect(
-  start: StartEngine,
+  startInWorker: StartEngine,
   op: "init" | "open",
   repoPath: string,
-  options: InitOptions | OpenOptions = {},
+  { thread, ...options }: InitOptions | OpenOptions = {},
 ): Promise<Connection> {
+  const start = thread === "inline" ? startInline : startInWorker;
   const events = new Events();
   const onEvent: EventSink = (name, payload) => events.emit(name, payload);
   const root = resolve(repoPath);
@@ -70,8 +71,8 @@ export async function connect(
 
 /** What a runtime's entry supplies to the shared `init` / `open`. */
 export interface RepositoryClass<T> {
-  /** Where the engine runs. */
-  readonly startEngine: StartEngine;
+  /** Starts an engine in a worker of this runtime. */
+  readonly startInWorker: StartEngine;
   /** The entry's `Repository` over an open connection. */
   fromConnection(c: Connection): T;
 }
@@ -89,12 +90,12 @@ export abstract class RepositoryCore<Restored> {
 
   /** Creates a repository at `path` (fails if one exists) and opens it. */
   static async init<T>(this: RepositoryClass<T>, path: string, options: InitOptions = {}): Promise<T> {
-    return this.fromConnection(await connect(this.startEngine, "init", path, options));
+    return this.fromConnection(await connect(this.startInWorker, "init", path, options));
   }
 
   /** Opens the repository at `path`; `passphrase` for an encrypted one. */
   static async open<T>(this: RepositoryClass<T>, path: string, options: OpenOptions = {}): Promise<T> {
-    return this.fromConnection(await connect(this.startEngine, "open", path, options));
+    return this.fromConnection(await connect(this.startInWorker, "open", path, options));
   }
 
   /** Wraps a restore's blocks in this runtime's stream type. */

@@ -105,6 +105,12 @@ export interface IRepairResult {
 export interface OpenOptions {
   /** The passphrase of an encrypted repository. */
   passphrase?: string;
+  /**
+   * Where the engine runs: in a worker (default), so the event loop never waits on its
+   * synchronous file I/O and compression, or on the calling thread (less memory, no
+   * worker start-up). See docs/DESIGN-js.md.
+   */
+  thread?: "worker" | "inline";
 }
 
 /** Options of `Repository.init`; absent fields take API.md's defaults. */

@@ -67,8 +67,23 @@ async function rejectsWith(promise, code, CairnError) {
   });
 }
 
+/** `Repository` with every `init` and `open` running the engine on `thread`. */
+function onThread(Repository, thread) {
+  return {
+    init: (p, options = {}) => Repository.init(p, { ...options, thread }),
+    open: (p, options = {}) => Repository.open(p, { ...options, thread }),
+  };
+}
+
+/** Defines every scenario twice, the engine in a worker and on the calling thread. */
+export function scenarios(test, { Repository, ...rest }) {
+  for (const thread of ["worker", "inline"]) {
+    threadScenarios((name, fn) => test(`${thread}: ${name}`, fn), { Repository: onThread(Repository, thread), ...rest });
+  }
+}
+
 /** Defines every scenario with `test(name, fn)`. */
-export function scenarios(test, { Repository, CairnError, streamInputs }) {
+function threadScenarios(test, { Repository, CairnError, streamInputs }) {
   test("init creates a repository that open opens; init refuses an existing one", async () => {
     const t = tempDir("init");
     try {

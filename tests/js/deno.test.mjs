@@ -1,12 +1,12 @@
 // The JS package in Deno: the shared scenarios, plus what is Deno's own (web streams in
-// and out, Deno files), and the storage against the engine's conformance suite.
+// and out, Deno files), and the host side against the engine's own checks.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
 import { CairnError, Repository } from "cairn";
 
 import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
-import { storageScenarios } from "./storage.mjs";
+import { internalScenarios } from "./internals.mjs";
 
 const test = (name, fn) => Deno.test(name, fn);
 
@@ -23,7 +23,7 @@ scenarios(test, {
     },
   }),
 });
-storageScenarios(test);
+internalScenarios(test);
 
 test("Deno: restore resolves to a web ReadableStream that pipes to a file", async () => {
   const t = tempDir("pipe");

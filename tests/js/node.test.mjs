@@ -1,5 +1,5 @@
 // The JS package in Node: the shared scenarios, plus what is Node's own (Readable in and
-// out, .pipe()), and the storage against the engine's conformance suite.
+// out, .pipe()), and the host side against the engine's own checks.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { CairnError, Repository } from "cairn";
 
 import { SMALL, bytes, scenarios, tempDir } from "./scenarios.mjs";
-import { storageScenarios } from "./storage.mjs";
+import { internalScenarios } from "./internals.mjs";
 
 scenarios(test, {
   Repository,
@@ -26,7 +26,7 @@ scenarios(test, {
     },
   }),
 });
-storageScenarios(test);
+internalScenarios(test);
 
 function* chunksOf(data, size) {
   for (let at = 0; at < data.length; at += size) yield Buffer.from(data.subarray(at, at + size));

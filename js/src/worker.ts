@@ -147,7 +147,8 @@ export async function linkToWorker(worker: SpawnedWorker, options: EngineOptions
     async write(session, bytes) {
       // A copy of just the view, moved to the worker: posting `bytes` itself would clone the
       // whole buffer under it (a 1 MiB block of a 512 MiB Uint8Array clones 512 MiB).
-      const own = bytes.slice();
+      // (`new Uint8Array(view)` copies; `slice` would not on a Node Buffer.)
+      const own = new Uint8Array(bytes);
       const answer = request({ kind: "write", session, bytes: own }, [own.buffer]);
       answer.catch(() => {}); // Observed through `writes`; no unhandled rejection meanwhile.
       writes.push(answer);

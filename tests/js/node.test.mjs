@@ -16,6 +16,7 @@ scenarios(test, {
   Repository,
   CairnError,
   streamInputs: (data) => ({
+    "Node Buffer": () => Buffer.from(data),
     "Node Readable (64 KiB chunks)": () => Readable.from(chunksOf(data, 65_536)),
     "Node fs.ReadStream": () => {
       const t = tempDir("input-file");

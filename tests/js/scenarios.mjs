@@ -202,9 +202,12 @@ function threadScenarios(test, { Repository, CairnError, streamInputs }) {
           })(),
         ...streamInputs(data),
       };
+      const original = data.slice();
       for (const [name, make] of Object.entries(inputs)) {
-        const snap = await repo.ingest(make(), { tags: { input: name } });
+        const input = make();
+        const snap = await repo.ingest(input, { tags: { input: name } });
         assert.equal(snap.originalSize, data.length, name);
+        if (input instanceof Uint8Array) sameBytes(input, original, `${name} is left as it was`);
         sameBytes(await readAll(await repo.restore(snap.id)), data, name);
       }
       const listed = await repo.listSnapshots();

@@ -27,8 +27,14 @@
 //! [`validate_key`] / [`validate_prefix`] before touching storage.
 //!
 //! [`Engine`] methods throw `{code, message}` objects (the engine's `Error::to_json`).
+//!
+//! A panic in the module traps (`unreachable`, a `WebAssembly.RuntimeError` in JS) after
+//! its message is recorded; [`take_panic_message`] hands it to the host, which reports it
+//! as an internal error. After a trap the instance's engines must not be used again.
 
 #![warn(missing_docs)]
+
+use std::cell::RefCell;
 
 use cairn_core::api::Api;
 use cairn_core::host::{Host, Storage, StorageError};
@@ -259,6 +265,37 @@ impl Host for JsHost {
     }
 }
 
+thread_local! {
+    /// The message of the last panic, until the host takes it.
+    static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Records a panic's message before the module traps (installed once per instance).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string()));
+        }));
+    });
+}
+
+/// The message of the panic behind the last trap, once; `undefined` if there was none.
+#[wasm_bindgen(js_name = takePanicMessage)]
+pub fn take_panic_message() -> Option<String> {
+    PANIC_MESSAGE.with(|m| m.borrow_mut().take())
+}
+
+/// Runs the engine's storage conformance suite ([`cairn_core::conformance`]) against the
+/// storage methods of a JS host object, which must be empty; it is left empty. A failed
+/// check traps, with the check's description in [`take_panic_message`].
+#[wasm_bindgen(js_name = checkStorage)]
+pub fn check_storage(host: JsValue) -> Result<(), JsValue> {
+    install_panic_hook();
+    cairn_core::conformance::run_storage_suite(&JsHost::new(host)?);
+    Ok(())
+}
+
 /// One engine instance over a JS host object.
 #[wasm_bindgen]
 pub struct Engine {
@@ -270,6 +307,7 @@ impl Engine {
     /// An engine whose storage, randomness, clock and events come from `host`.
     #[wasm_bindgen(constructor)]
     pub fn new(host: JsValue) -> Result<Engine, JsValue> {
+        install_panic_hook();
         Ok(Engine {
             api: Api::new(JsHost::new(host)?),
         })

@@ -1,0 +1,50 @@
+// @ts-self-types="./deno.d.ts"
+/**
+ * Cairn for Deno: `Repository` (API.md) whose `restore` resolves to a web `ReadableStream`.
+ * @module
+ */
+
+import type { StartEngine } from "./link.js";
+import { RepositoryCore, type Connection } from "./repository.js";
+import { linkToWorker } from "./worker.js";
+
+export { CairnError, type CairnErrorCode } from "./errors.js";
+export { DEFAULT_ITEM_NAME } from "./repository.js";
+export type * from "./types.js";
+
+/** Starts the engine in a web `Worker` of type module. */
+const engineInWorker: StartEngine = (options) => {
+  const w = new Worker(new URL("./worker-deno.js", import.meta.url), { type: "module" });
+  return linkToWorker(
+    {
+      post: (m, transfer) => w.postMessage(m, transfer ?? []),
+      onMessage: (h) => (w.onmessage = (e) => h(e.data)),
+      onError: (h) =>
+        (w.onerror = (e) => {
+          e.preventDefault();
+          h(e.message);
+        }),
+      terminate: () => w.terminate(),
+      keepAlive: () => {}, // A web worker has no unref: close() ends it.
+    },
+    options,
+  );
+};
+
+/** A Cairn repository on the local file system: `Repository.init(path)`, `Repository.open(path)`. */
+export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
+  /** How `init` and `open` start a worker; not for applications. */
+  static readonly startInWorker: StartEngine = engineInWorker;
+
+  /** Used by `init` and `open`; not for applications. */
+  static fromConnection(c: Connection): Repository {
+    return new Repository(c);
+  }
+
+  /** A web `ReadableStream` of the restored bytes; cancelling it ends the restore. */
+  protected override output(blocks: AsyncIterableIterator<Uint8Array>): ReadableStream<Uint8Array> {
+    // `ReadableStream.from` (Deno, WHATWG Streams) is missing from TypeScript's DOM library.
+    const from = (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from;
+    return from.call(ReadableStream, blocks);
+  }
+}

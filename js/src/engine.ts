@@ -1,0 +1,127 @@
+// @ts-self-types="./engine.d.ts"
+/**
+ * One engine instance on one repository directory: the wasm module loaded once per
+ * thread, a host object (file storage, randomness, clock, events, `node:crypto`
+ * intrinsics), and synchronous `call` / `write` / `read` that turn whatever the engine
+ * throws into a {@link CairnError}.
+ * @module
+ */
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import process from "node:process";
+
+import init, { Engine, checkStorage as runStorageSuite, takePanicMessage } from "../pkg/cairn_bindgen.js";
+import { CairnError, toCairnError } from "./errors.js";
+import { nodeIntrinsics, type Intrinsics } from "./intrinsics.js";
+import { FsStorage } from "./storage.js";
+
+/** Receives the engine's events: name and parsed payload. */
+export type EventSink = (name: string, payload: unknown) => void;
+
+let loaded: Promise<unknown> | undefined;
+
+/** Compiles and instantiates the wasm module once per thread. */
+export function loadModule(): Promise<unknown> {
+  loaded ??= init({ module_or_path: fs.readFileSync(new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url)) });
+  return loaded;
+}
+
+/** Who runs the engine, recorded in locks: `{hostname, pid, user}`. */
+export function client(): { hostname: string; pid: number; user: string } {
+  let user = process.env.USER ?? process.env.USERNAME ?? process.env.LOGNAME ?? "unknown";
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry for this uid (containers): keep what the environment says.
+  }
+  return { hostname: os.hostname(), pid: process.pid, user };
+}
+
+/** What an engine is built from. */
+export interface EngineOptions {
+  /** The repository directory. */
+  root: string;
+  /** Receives events. */
+  onEvent: EventSink;
+  /** Crypto intrinsics; `undefined` runs the engine's pure-Rust implementations. */
+  intrinsics?: Intrinsics;
+}
+
+/** The storage methods of a host object. */
+type StorageMethods = Pick<FsStorage, "get" | "getRange" | "put" | "putNew" | "list" | "delete">;
+
+/** The JS host object of `core-wasm/bindgen`: storage plus randomness, clock, events, crypto. */
+function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.root)): object {
+  return {
+    get: (key: string) => storage.get(key),
+    getRange: (key: string, offset: number, len: number) => storage.getRange(key, offset, len),
+    put: (key: string, data: Uint8Array) => storage.put(key, data),
+    putNew: (key: string, data: Uint8Array) => storage.putNew(key, data),
+    list: (prefix: string) => storage.list(prefix),
+    delete: (key: string) => storage.delete(key),
+    random: (buf: Uint8Array) => globalThis.crypto.getRandomValues(buf),
+    nowMs: () => Date.now(),
+    event: (name: string, payload: string) => o.onEvent(name, JSON.parse(payload)),
+    ...o.intrinsics,
+  };
+}
+
+/** The engine on the calling thread, synchronous; errors are {@link CairnError}s. */
+export class SyncEngine {
+  readonly #engine: Engine;
+
+  /** Starts an engine; the module must be loaded ({@link loadModule}). */
+  constructor(options: EngineOptions) {
+    this.#engine = guard(() => new Engine(hostObject(options)));
+  }
+
+  /** Runs one operation of the engine's op table; answers its parsed JSON. */
+  call(op: string, args: object): unknown {
+    return JSON.parse(guard(() => this.#engine.call(op, JSON.stringify(args))));
+  }
+
+  /** Feeds bytes to an ingest session. */
+  write(session: number, bytes: Uint8Array): void {
+    guard(() => this.#engine.write(session, bytes));
+  }
+
+  /** The next block of a restore session; empty at the end. */
+  read(session: number): Uint8Array {
+    return guard(() => this.#engine.read(session));
+  }
+
+  /** Closes the repository (releasing locks) and frees the instance. */
+  close(): void {
+    try {
+      guard(() => this.#engine.close());
+    } finally {
+      this.#engine.free();
+    }
+  }
+}
+
+/**
+ * Runs the engine's storage conformance suite (`cairn_core::conformance`, the one the CLI's
+ * storage passes) against `storage`, which must be empty; throws a {@link CairnError}
+ * naming the first failed check. The module must be loaded ({@link loadModule}).
+ */
+export function checkStorage(storage: StorageMethods): void {
+  guard(() => runStorageSuite(hostObject({ root: "", onEvent: () => {} }, storage)));
+}
+
+/** Runs `f`, turning what the engine throws (and a trap, with its panic message) into a {@link CairnError}. */
+function guard<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      const message = takePanicMessage() ?? e.message;
+      throw new CairnError("Internal", `internal error (a bug in Cairn, please report it): ${message}`, { cause: e });
+    }
+    throw toCairnError(e);
+  }
+}
+
+/** The default intrinsics of this runtime. */
+export const defaultIntrinsics: Intrinsics = nodeIntrinsics;

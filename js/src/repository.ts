@@ -1,0 +1,236 @@
+// @ts-self-types="./repository.d.ts"
+/**
+ * The `Repository` of API.md, shared by the Node and Deno entries; each entry only says
+ * what a restore resolves to (a Node `Readable`, a web `ReadableStream`) and where the
+ * engine runs.
+ * @module
+ */
+
+import { resolve } from "node:path";
+
+import { client, type EventSink } from "./engine.js";
+import { CairnError } from "./errors.js";
+import { Events } from "./events.js";
+import { startInline, type EngineLink, type StartEngine } from "./link.js";
+import { blocks, knownLength } from "./streams.js";
+import { defaultIntrinsics } from "./engine.js";
+import type {
+  CairnEvents,
+  IngestItem,
+  IngestMultiOptions,
+  IngestOptions,
+  InitOptions,
+  IPruneResult,
+  IRepairResult,
+  IRetentionPolicy,
+  ISnapshot,
+  IVerifyResult,
+  OpenOptions,
+  RestoreOptions,
+  SnapshotFilter,
+  StreamInput,
+  Subscription,
+  UnlockOptions,
+  VerifyOptions,
+} from "./types.js";
+
+/** The name of the single item of `ingest` when `options.items` does not name it. */
+export const DEFAULT_ITEM_NAME = "data";
+
+/** An engine with a repository open, and the events it raises. */
+export interface Connection {
+  /** The engine. */
+  link: EngineLink;
+  /** Its events. */
+  events: Events;
+}
+
+/** Starts an engine on `repoPath` (in a worker with `startInWorker`, unless `options.thread` says inline) and runs `init` or `open` there. */
+export async function connect(
+  startInWorker: StartEngine,
+  op: "init" | "open",
+  repoPath: string,
+  { thread, ...options }: InitOptions | OpenOptions = {},
+): Promise<Connection> {
+  const start = thread === "inline" ? startInline : startInWorker;
+  const events = new Events();
+  const onEvent: EventSink = (name, payload) => events.emit(name, payload);
+  const root = resolve(repoPath);
+  const link = await start({ root, onEvent, intrinsics: defaultIntrinsics });
+  try {
+    await link.call(op, { ...options, client: client() });
+  } catch (e) {
+    await link.close().catch(() => {});
+    if (e instanceof CairnError && e.code === "RepositoryNotFound") {
+      throw new CairnError(e.code, `${root}: ${e.message}`);
+    }
+    throw e;
+  }
+  return { link, events };
+}
+
+/** What a runtime's entry supplies to the shared `init` / `open`. */
+export interface RepositoryClass<T> {
+  /** Starts an engine in a worker of this runtime. */
+  readonly startInWorker: StartEngine;
+  /** The entry's `Repository` over an open connection. */
+  fromConnection(c: Connection): T;
+}
+
+/** A Cairn repository (API.md); `Restored` is what `restore` resolves to in this runtime. */
+export abstract class RepositoryCore<Restored> {
+  #link: EngineLink | undefined;
+  readonly #events: Events;
+
+  /** A repository over an open connection. */
+  protected constructor(c: Connection) {
+    this.#link = c.link;
+    this.#events = c.events;
+  }
+
+  /** Creates a repository at `path` (fails if one exists) and opens it. */
+  static async init<T>(this: RepositoryClass<T>, path: string, options: InitOptions = {}): Promise<T> {
+    return this.fromConnection(await connect(this.startInWorker, "init", path, options));
+  }
+
+  /** Opens the repository at `path`; `passphrase` for an encrypted one. */
+  static async open<T>(this: RepositoryClass<T>, path: string, options: OpenOptions = {}): Promise<T> {
+    return this.fromConnection(await connect(this.startInWorker, "open", path, options));
+  }
+
+  /** Wraps a restore's blocks in this runtime's stream type. */
+  protected abstract output(blocks: AsyncIterableIterator<Uint8Array>): Restored;
+
+  private get link(): EngineLink {
+    if (this.#link === undefined) {
+      throw new CairnError("InvalidArgument", "invalid argument: this repository is closed");
+    }
+    return this.#link;
+  }
+
+  /** Stores one stream as one snapshot. */
+  async ingest(stream: StreamInput, options: IngestOptions = {}): Promise<ISnapshot> {
+    const items = options.items ?? [{ name: DEFAULT_ITEM_NAME }];
+    if (items.length !== 1) {
+      throw new CairnError("InvalidArgument", "invalid argument: `ingest` names exactly one item; use `ingestMulti` for several");
+    }
+    return this.ingestMulti([{ ...items[0], stream }], { tags: options.tags });
+  }
+
+  /** Stores several named streams, in order, as one snapshot. */
+  async ingestMulti(items: IngestItem[], options: IngestMultiOptions = {}): Promise<ISnapshot> {
+    const link = this.link;
+    const totalBytes = knownLength(items.map((i) => i.stream));
+    const { session } = (await link.call("ingest_begin", { tags: options.tags ?? {}, totalBytes })) as {
+      session: number;
+    };
+    try {
+      for (const item of items) {
+        await link.call("ingest_item", { session, name: item.name, type: item.type });
+        for await (const block of blocks(item.stream)) await link.write(session, block);
+      }
+      return (await link.call("ingest_finish", { session })) as ISnapshot;
+    } catch (e) {
+      // The error being reported matters more than one from the abort.
+      await link.call("ingest_abort", { session }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** The bytes of a whole snapshot, or of one item with `{ item }`. */
+  async restore(snapshotId: string, options: RestoreOptions = {}): Promise<Restored> {
+    const link = this.link;
+    const { session } = (await link.call("restore_begin", { snapshot: snapshotId, item: options.item })) as {
+      session: number;
+    };
+    return this.output(new RestoreBlocks(link, session));
+  }
+
+  /** The snapshots that pass `filter` (tags all present; `after` inclusive, `before` exclusive). */
+  async listSnapshots(filter: SnapshotFilter = {}): Promise<ISnapshot[]> {
+    return (await this.link.call("list_snapshots", filter)) as ISnapshot[];
+  }
+
+  /** One snapshot, by id, unique id prefix, or `latest`. */
+  async getSnapshot(id: string): Promise<ISnapshot> {
+    return (await this.link.call("get_snapshot", { id })) as ISnapshot;
+  }
+
+  /** Checks the repository; problems also arrive as `verify:error` events. */
+  async verify(options: VerifyOptions = {}): Promise<IVerifyResult> {
+    return (await this.link.call("verify", options)) as IVerifyResult;
+  }
+
+  /** Forgets snapshots outside `retention` and frees the space only they used. */
+  async prune(retention: IRetentionPolicy, dryRun?: boolean): Promise<IPruneResult> {
+    return (await this.link.call("prune", { retention, dryRun })) as IPruneResult;
+  }
+
+  /** Rebuilds the index, removes stale locks and rebuilds lost or corrupt packs from parity. */
+  async repair(): Promise<IRepairResult> {
+    return (await this.link.call("repair", {})) as IRepairResult;
+  }
+
+  /** Rebuilds the global index from the packs' `.idx` files. */
+  async reindex(): Promise<void> {
+    await this.link.call("reindex", {});
+  }
+
+  /** Removes stale locks; `{ force: true }` removes live ones too. */
+  async unlock(options: UnlockOptions = {}): Promise<void> {
+    await this.link.call("unlock", options);
+  }
+
+  /** Calls `handler` with every `event` until `unsubscribe()`. */
+  on<E extends keyof CairnEvents>(event: E, handler: (payload: CairnEvents[E]) => void): Subscription {
+    return this.#events.on(event, handler);
+  }
+
+  /** Ends open ingests and restores, releases the repository's locks and stops the engine. */
+  async close(): Promise<void> {
+    const link = this.#link;
+    this.#link = undefined;
+    await link?.close();
+  }
+}
+
+/**
+ * The blocks of a restore session as an async iterator whose `return()` (what a destroyed
+ * Node stream or a cancelled web stream calls) ends the session, even before the first read.
+ */
+class RestoreBlocks implements AsyncIterableIterator<Uint8Array> {
+  #ended = false;
+
+  constructor(
+    private readonly link: EngineLink,
+    private readonly session: number,
+  ) {}
+
+  /** The next block, or the end (which ends the session). */
+  async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.#ended) return { done: true, value: undefined };
+    let block: Uint8Array;
+    try {
+      block = await this.link.read(this.session);
+    } catch (e) {
+      await this.return();
+      throw e;
+    }
+    if (block.length > 0) return { done: false, value: block };
+    return this.return();
+  }
+
+  /** Ends the session (once); the reader wants no more. */
+  async return(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (!this.#ended) {
+      this.#ended = true;
+      // Fails only when the repository was closed first, which ended the session already.
+      await this.link.call("restore_end", { session: this.session }).catch(() => {});
+    }
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

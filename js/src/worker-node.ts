@@ -1,0 +1,13 @@
+// @ts-self-types="./worker-node.d.ts"
+/**
+ * The engine's worker in Node (`node:worker_threads`); see `worker.ts`.
+ * @module
+ */
+
+import { parentPort } from "node:worker_threads";
+
+import { nodeIntrinsics } from "./intrinsics.js";
+import { serveEngine } from "./worker.js";
+
+const port = parentPort!;
+serveEngine({ post: (m, transfer) => port.postMessage(m, transfer), onMessage: (h) => port.on("message", h) }, nodeIntrinsics);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Cross-runtime conformance (DESIGN.md §3, §6): every writer's repository is read by every
+# reader, byte for byte, for plain and encrypted repositories; and the golden repositories
+# are read by the JS package in Node and in Deno.
+#   writers, readers: the CLI (wasmtime), Node and Deno (the JS package, tests/js/tool.mjs)
+#   tests/cross-runtime/run.sh PATH/TO/cairn     (after `npm ci` in tests/js)
+set -euo pipefail
+cairn=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+js=$here/../js
+golden=$here/../golden
+deno=$js/node_modules/.bin/deno
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+
+# Runs the JS tool in one runtime: js_tool node|deno ARGS...
+js_tool() {
+    local runtime=$1; shift
+    case $runtime in
+        node) node "$js/tool.mjs" "$@" ;;
+        deno) "$deno" run --quiet --allow-read --allow-write --allow-env --allow-sys "$js/tool.mjs" "$@" ;;
+    esac
+}
+
+# Writes the matrix's repository with one writer: write WRITER REPO
+write() {
+    local writer=$1 repo=$2
+    case $writer in
+        cli)
+            "$cairn" init "$repo" $([ -n "${CAIRN_PASSPHRASE:-}" ] && echo --encrypt) \
+                --chunking 4096,16384,65536 --pack-size 65536 > /dev/null
+            "$cairn" ingest "$repo" --tag n=1 "$work/data/v1.bin" > /dev/null
+            "$cairn" ingest "$repo" --tag n=2 --item data="$work/data/v2.bin" \
+                --item schema.sql:sql="$work/data/schema.sql" > /dev/null ;;
+        *) js_tool "$writer" write "$repo" "$work/data" ;;
+    esac
+}
+
+# Lists a repository with one reader, as JSON: list READER REPO
+list() {
+    case $1 in
+        cli) "$cairn" snapshots "$2" --json ;;
+        *) js_tool "$1" list "$2" ;;
+    esac
+}
+
+# Restores with one reader: restore READER REPO SNAPSHOT OUT [ITEM]
+restore() {
+    local reader=$1 repo=$2 snap=$3 out=$4 item=${5:-}
+    case $reader in
+        cli) "$cairn" restore "$repo" "$snap" -o "$out" ${item:+--item "$item"} > /dev/null ;;
+        *) js_tool "$reader" restore "$repo" "$snap" "$out" $item ;;
+    esac
+}
+
+# The same JSON documents: same_json A B
+same_json() {
+    python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(a != b)' "$1" "$2"
+}
+
+mkdir -p "$work/data"
+python3 "$here/../../bench/gen_data.py" --size-mib 2 --seed 5 "$work/data" > /dev/null 2>&1
+printf 'CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2);\n' > "$work/data/schema.sql"
+cat "$work/data/v2.bin" "$work/data/schema.sql" > "$work/data/v2-whole"
+
+runtimes=(cli node deno)
+for kind in plain encrypted; do
+    if [ "$kind" = encrypted ]; then export CAIRN_PASSPHRASE="matrix passphrase"; else unset CAIRN_PASSPHRASE; fi
+    for writer in "${runtimes[@]}"; do
+        repo=$work/$writer-$kind
+        write "$writer" "$repo"
+        list "$writer" "$repo" > "$repo.listing.json"
+        for reader in "${runtimes[@]}"; do
+            out=$work/out-$writer-$reader-$kind
+            list "$reader" "$repo" > "$out.json"
+            same_json "$out.json" "$repo.listing.json" ||
+                { echo "FAIL $kind $writer -> $reader: listings differ" >&2; diff "$out.json" "$repo.listing.json" >&2; exit 1; }
+            ids=$(python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); print(*[s["id"] for s in sorted(l, key=lambda s: s["tags"]["n"])])' "$out.json")
+            read -r id1 id2 <<< "$ids"
+            restore "$reader" "$repo" "$id1" "$out.1"
+            restore "$reader" "$repo" "$id2" "$out.2"
+            restore "$reader" "$repo" "$id2" "$out.schema" schema.sql
+            cmp "$out.1" "$work/data/v1.bin"
+            cmp "$out.2" "$work/data/v2-whole"
+            cmp "$out.schema" "$work/data/schema.sql"
+            echo "ok $kind: written by $writer, listed and restored by $reader byte for byte"
+            passed=$((passed + 1))
+        done
+    done
+done
+unset CAIRN_PASSPHRASE
+
+# The golden repositories of format version 1, read by the JS package in both runtimes.
+expected=$golden/expected.json
+passphrase=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["passphrase"])' "$expected")
+for name in plain-gzip plain-zstd encrypted-gzip; do
+    for reader in node deno; do
+        if [ "$name" = encrypted-gzip ]; then export CAIRN_PASSPHRASE=$passphrase; else unset CAIRN_PASSPHRASE; fi
+        out=$work/golden-$name-$reader
+        js_tool "$reader" list "$golden/$name" > "$out.json"
+        same_json "$out.json" "$golden/$name.snapshots.json" ||
+            { echo "FAIL golden $name: $reader lists it differently" >&2; exit 1; }
+        python3 - "$out.json" "$expected" > "$out.items" <<'PY'
+import json, sys
+listing, expected = (json.load(open(p)) for p in sys.argv[1:])
+for snap in listing:
+    for item, sha in expected["items"][snap["tags"]["n"]].items():
+        print(snap["id"], item, sha)
+PY
+        while read -r id item sha; do
+            js_tool "$reader" restore "$golden/$name" "$id" "$out.bin" "$item"
+            [ "$(sha256sum < "$out.bin" | cut -d' ' -f1)" = "$sha" ] ||
+                { echo "FAIL golden $name: $reader restored $id/$item wrongly" >&2; exit 1; }
+        done < "$out.items"
+        echo "ok golden $name: listed and restored by $reader byte for byte"
+        passed=$((passed + 1))
+    done
+done
+unset CAIRN_PASSPHRASE
+
+echo "cross-runtime: $passed passed, 0 failed"

@@ -1,0 +1,99 @@
+// The package's host side, white-box (it imports internal modules by path): the file-system
+// storage held to the engine's storage contract, with the same conformance suite
+// (cairn_core::conformance) the CLI's storage passes; and the node:crypto intrinsics,
+// which the engine checks against its own implementation when a repository is opened.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { SyncEngine, checkStorage, loadModule } from "../../js/dist/engine.js";
+import { nodeIntrinsics } from "../../js/dist/intrinsics.js";
+import { FsStorage } from "../../js/dist/storage.js";
+
+import { tempDir } from "./scenarios.mjs";
+
+/** Every file under `dir`, relative, sorted. */
+function files(dir) {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)))
+    .sort();
+}
+
+/** Defines the storage and intrinsics scenarios with `test(name, fn)`. */
+export function internalScenarios(test) {
+  test("storage: passes the engine's conformance suite and leaves no temp files", async () => {
+    await loadModule();
+    const t = tempDir("storage");
+    try {
+      fs.mkdirSync(t.repo);
+      checkStorage(new FsStorage(t.repo));
+      checkStorage(new FsStorage(t.repo));
+      assert.deepEqual(files(t.repo), []);
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("storage: a putNew that overwrites fails the conformance suite", async () => {
+    await loadModule();
+    const t = tempDir("storage-broken");
+    try {
+      fs.mkdirSync(t.repo);
+      class Overwrites extends FsStorage {
+        putNew(key, data) {
+          this.put(key, data);
+        }
+      }
+      assert.throws(() => checkStorage(new Overwrites(t.repo)), (e) => e.code === "Internal" && /AlreadyExists/.test(e.message));
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("storage: keys outside the repository grammar never reach the disk", async () => {
+    await loadModule();
+    const t = tempDir("storage-escape");
+    try {
+      fs.mkdirSync(t.repo);
+      fs.writeFileSync(path.join(t.dir, "secret"), "outside");
+      const s = new FsStorage(t.repo);
+      for (const bad of ["../secret", "/etc/passwd", "keys/../../secret", "config.json/../../secret", "locks/x"]) {
+        for (const op of [() => s.get(bad), () => s.getRange(bad, 0, 1), () => s.put(bad, new Uint8Array(1)), () => s.putNew(bad, new Uint8Array(1)), () => s.delete(bad)]) {
+          assert.throws(op, { code: "InvalidKey" }, bad);
+        }
+      }
+      assert.throws(() => s.list("../"), { code: "InvalidKey" });
+      assert.equal(fs.readFileSync(path.join(t.dir, "secret"), "utf8"), "outside");
+      assert.deepEqual(files(t.dir), ["secret"]);
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("intrinsics: node:crypto's are used, and a wrong one is refused at open", async () => {
+    await loadModule();
+    const t = tempDir("intrinsics");
+    try {
+      const engine = (intrinsics) => new SyncEngine({ root: t.repo, onEvent: () => {}, intrinsics });
+      const good = engine(nodeIntrinsics);
+      assert.equal(good.call("init", { passphrase: "p", kdf: { memoryKiB: 1024, iterations: 1, parallelism: 1 } }).accelerated, true);
+      good.close();
+      const soft = engine(undefined);
+      assert.equal(soft.call("open", { passphrase: "p" }).accelerated, false);
+      soft.close();
+      const wrong = {
+        sha256: { ...nodeIntrinsics, sha256: (d) => nodeIntrinsics.sha256(d).map((b, i) => (i === 0 ? b ^ 1 : b)) },
+        aesGcmOpen: { ...nodeIntrinsics, aesGcmOpen: (k, n, a, d) => nodeIntrinsics.aesGcmSeal(k, n, a, d) },
+      };
+      for (const [name, intrinsics] of Object.entries(wrong)) {
+        const bad = engine(intrinsics);
+        assert.throws(() => bad.call("open", { passphrase: "p" }), { code: "IntrinsicMismatch" }, name);
+        bad.close();
+      }
+    } finally {
+      t.remove();
+    }
+  });
+}

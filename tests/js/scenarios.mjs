@@ -1,0 +1,339 @@
+// The scenarios of the JS package, written once and run by both runtimes' own test
+// runners: node.test.mjs (node --test) and deno.test.mjs (deno test). Each runtime passes
+// its `test` function, the package's exports and how to read what `restore` resolves to.
+import * as assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** Cheap key derivation and small chunks and packs, so small data makes many of each. */
+export const SMALL = {
+  chunking: { min: 4096, avg: 16384, max: 65536 },
+  packSize: 65536,
+  kdf: { memoryKiB: 1024, iterations: 1, parallelism: 1 },
+};
+
+/** Deterministic bytes that do not compress to nothing (xorshift32, seeded). */
+export function bytes(length, seed = 1) {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    // Mostly a small alphabet, so gzip has something to do, but no long repeats.
+    out[i] = (x & 0xff) < 192 ? 97 + ((x >>> 8) % 16) : x >>> 24;
+  }
+  return out;
+}
+
+/** A new empty directory, removed by the returned function. */
+export function tempDir(name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cairn-${name}-`));
+  return { dir, repo: path.join(dir, "repo"), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Every byte of a Node Readable, a web ReadableStream or any async iterable. */
+export async function readAll(stream) {
+  const parts = [];
+  for await (const part of stream) parts.push(part);
+  return concat(parts);
+}
+
+function sameBytes(actual, expected, what) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  assert.ok(Buffer.from(actual).equals(Buffer.from(expected)), `${what}: bytes differ`);
+}
+
+/** Rejects with a CairnError of `code`. */
+async function rejectsWith(promise, code, CairnError) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof CairnError, `expected a CairnError, got ${e}`);
+    assert.ok(e instanceof Error);
+    assert.equal(e.code, code, e.message);
+    assert.ok(e.message.length > 0);
+    return true;
+  });
+}
+
+/** `Repository` with every `init` and `open` running the engine on `thread`. */
+function onThread(Repository, thread) {
+  return {
+    init: (p, options = {}) => Repository.init(p, { ...options, thread }),
+    open: (p, options = {}) => Repository.open(p, { ...options, thread }),
+  };
+}
+
+/** Defines every scenario twice, the engine in a worker and on the calling thread. */
+export function scenarios(test, { Repository, ...rest }) {
+  for (const thread of ["worker", "inline"]) {
+    threadScenarios((name, fn) => test(`${thread}: ${name}`, fn), { Repository: onThread(Repository, thread), ...rest });
+  }
+}
+
+/** Defines every scenario with `test(name, fn)`. */
+function threadScenarios(test, { Repository, CairnError, streamInputs }) {
+  test("init creates a repository that open opens; init refuses an existing one", async () => {
+    const t = tempDir("init");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      assert.deepEqual(await repo.listSnapshots(), []);
+      await repo.close();
+      await rejectsWith(Repository.init(t.repo, SMALL), "RepositoryExists", CairnError);
+      const again = await Repository.open(t.repo);
+      assert.deepEqual(await again.listSnapshots(), []);
+      await again.close();
+      await rejectsWith(Repository.open(path.join(t.dir, "nothing-here")), "RepositoryNotFound", CairnError);
+    } finally {
+      t.remove();
+    }
+  });
+
+  for (const encrypted of [false, true]) {
+    const kind = encrypted ? "encrypted" : "plain";
+    const options = encrypted ? { ...SMALL, passphrase: "correct horse" } : SMALL;
+    const openOptions = encrypted ? { passphrase: "correct horse" } : {};
+
+    test(`${kind}: one stream in, the same bytes out, after reopening`, async () => {
+      const t = tempDir(kind);
+      try {
+        const data = bytes(300_000, 3);
+        const repo = await Repository.init(t.repo, options);
+        const snap = await repo.ingest(data, { tags: { db: "main" }, items: [{ name: "dump", type: "sql" }] });
+        assert.match(snap.id, /^[0-9a-f]{64}$/);
+        assert.equal(snap.originalSize, data.length);
+        assert.deepEqual(snap.tags, { db: "main" });
+        assert.equal(snap.items.length, 1);
+        assert.equal(snap.items[0].name, "dump");
+        assert.equal(snap.items[0].type, "sql");
+        assert.equal(snap.items[0].size, data.length);
+        assert.ok(snap.chunkCount > 3, `300 kB in 16 KiB chunks, got ${snap.chunkCount}`);
+        assert.equal(snap.newChunks + snap.reusedChunks, snap.chunkCount);
+        await repo.close();
+
+        const reopened = await Repository.open(t.repo, openOptions);
+        assert.deepEqual(await reopened.getSnapshot(snap.id), snap);
+        assert.deepEqual(await reopened.getSnapshot("latest"), snap);
+        assert.deepEqual(await reopened.getSnapshot(snap.id.slice(0, 8)), snap);
+        sameBytes(await readAll(await reopened.restore(snap.id)), data, "restore");
+        await reopened.close();
+      } finally {
+        t.remove();
+      }
+    });
+
+    test(`${kind}: several named streams as one snapshot; restore all or one item`, async () => {
+      const t = tempDir(`${kind}-multi`);
+      try {
+        const a = bytes(200_000, 5);
+        const b = new TextEncoder().encode("CREATE TABLE t (id int);\n");
+        const c = bytes(90_000, 6);
+        const repo = await Repository.init(t.repo, options);
+        const snap = await repo.ingestMulti([
+          { name: "volume", type: "tar", stream: a },
+          { name: "schema.sql", stream: b },
+          { name: "empty", stream: new Uint8Array(0) },
+          { name: "tail", stream: c },
+        ]);
+        assert.deepEqual(
+          snap.items.map((i) => [i.name, i.type, i.size]),
+          [["volume", "tar", a.length], ["schema.sql", undefined, b.length], ["empty", undefined, 0], ["tail", undefined, c.length]],
+        );
+        sameBytes(await readAll(await repo.restore(snap.id)), concat([a, b, c]), "whole snapshot");
+        sameBytes(await readAll(await repo.restore(snap.id, { item: "schema.sql" })), b, "one item");
+        sameBytes(await readAll(await repo.restore(snap.id, { item: "tail" })), c, "last item");
+        sameBytes(await readAll(await repo.restore(snap.id, { item: "empty" })), new Uint8Array(0), "empty item");
+        await rejectsWith(repo.restore(snap.id, { item: "nope" }), "ItemNotFound", CairnError);
+        await repo.close();
+      } finally {
+        t.remove();
+      }
+    });
+
+    test(`${kind}: a second, edited version reuses the first one's chunks`, async () => {
+      const t = tempDir(`${kind}-dedup`);
+      try {
+        const v1 = bytes(1_000_000, 9);
+        const v2 = concat([v1.subarray(0, 500_000), new TextEncoder().encode("an edit in the middle"), v1.subarray(500_000)]);
+        const repo = await Repository.init(t.repo, options);
+        const s1 = await repo.ingest(v1);
+        const s2 = await repo.ingest(v2);
+        assert.equal(s1.reusedChunks, 0);
+        assert.ok(s2.reusedChunks >= s2.chunkCount - 3, `reused ${s2.reusedChunks} of ${s2.chunkCount}`);
+        assert.ok(s2.newChunks >= 1 && s2.newChunks <= 3, `new chunks: ${s2.newChunks}`);
+        assert.ok(s2.storedSize * 5 < s1.storedSize, `stored ${s2.storedSize} after ${s1.storedSize}`);
+        sameBytes(await readAll(await repo.restore(s1.id)), v1, "v1");
+        sameBytes(await readAll(await repo.restore(s2.id)), v2, "v2");
+        await repo.close();
+      } finally {
+        t.remove();
+      }
+    });
+  }
+
+  test("every kind of stream input is accepted and stored byte for byte", async () => {
+    const t = tempDir("inputs");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      const data = bytes(2_500_000, 11);
+      const inputs = {
+        "Uint8Array": () => data,
+        "web ReadableStream": () =>
+          new ReadableStream({
+            start(c) {
+              for (let at = 0; at < data.length; at += 70_000) c.enqueue(data.slice(at, at + 70_000));
+              c.close();
+            },
+          }),
+        "AsyncIterable": () =>
+          (async function* () {
+            for (let at = 0; at < data.length; at += 3_000_000 / 7) yield data.slice(at, at + 3_000_000 / 7);
+          })(),
+        ...streamInputs(data),
+      };
+      const original = data.slice();
+      for (const [name, make] of Object.entries(inputs)) {
+        const input = make();
+        const snap = await repo.ingest(input, { tags: { input: name } });
+        assert.equal(snap.originalSize, data.length, name);
+        if (input instanceof Uint8Array) sameBytes(input, original, `${name} is left as it was`);
+        sameBytes(await readAll(await repo.restore(snap.id)), data, name);
+      }
+      const listed = await repo.listSnapshots();
+      assert.equal(listed.length, Object.keys(inputs).length);
+      assert.ok(listed.slice(1).every((s) => s.newChunks === 0), "the same bytes dedup whatever the input type");
+      await rejectsWith(repo.ingest("a string"), "InvalidArgument", CairnError);
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("listSnapshots filters by tags and by date", async () => {
+    const t = tempDir("filters");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      const a = await repo.ingest(bytes(10_000, 1), { tags: { db: "a", env: "prod" } });
+      await new Promise((r) => setTimeout(r, 5));
+      const b = await repo.ingest(bytes(10_000, 2), { tags: { db: "b", env: "prod" } });
+      const ids = (list) => list.map((s) => s.id).sort();
+      assert.deepEqual(ids(await repo.listSnapshots()), ids([a, b]));
+      assert.deepEqual(ids(await repo.listSnapshots({ tags: { env: "prod" } })), ids([a, b]));
+      assert.deepEqual(ids(await repo.listSnapshots({ tags: { db: "b" } })), [b.id]);
+      assert.deepEqual(ids(await repo.listSnapshots({ tags: { db: "b", env: "dev" } })), []);
+      assert.ok(a.createdAt < b.createdAt);
+      assert.deepEqual(ids(await repo.listSnapshots({ after: b.createdAt })), [b.id]);
+      assert.deepEqual(ids(await repo.listSnapshots({ before: b.createdAt })), [a.id]);
+      const today = a.createdAt.slice(0, 10);
+      assert.deepEqual(ids(await repo.listSnapshots({ after: today })), ids([a, b]));
+      assert.deepEqual(ids(await repo.listSnapshots({ before: today })), []);
+      await rejectsWith(repo.listSnapshots({ after: "yesterday" }), "InvalidArgument", CairnError);
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("a wrong or missing passphrase is refused with its own code", async () => {
+    const t = tempDir("passphrase");
+    try {
+      const repo = await Repository.init(t.repo, { ...SMALL, passphrase: "right" });
+      await repo.ingest(bytes(1000));
+      await repo.close();
+      await rejectsWith(Repository.open(t.repo, { passphrase: "wrong" }), "WrongPassphrase", CairnError);
+      await rejectsWith(Repository.open(t.repo), "PassphraseRequired", CairnError);
+      const ok = await Repository.open(t.repo, { passphrase: "right" });
+      assert.equal((await ok.listSnapshots()).length, 1);
+      await ok.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("a missing snapshot is SnapshotNotFound; a closed repository refuses calls", async () => {
+    const t = tempDir("missing");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      const missing = "ab".repeat(32);
+      await rejectsWith(repo.getSnapshot(missing), "SnapshotNotFound", CairnError);
+      await rejectsWith(repo.getSnapshot("latest"), "SnapshotNotFound", CairnError);
+      await rejectsWith(repo.restore(missing), "SnapshotNotFound", CairnError);
+      await repo.close();
+      await rejectsWith(repo.listSnapshots(), "InvalidArgument", CairnError);
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("events: ingest:progress and ingest:complete, until unsubscribed", async () => {
+    const t = tempDir("events");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      const data = bytes(20_000_000, 4);
+      const progress = [];
+      const complete = [];
+      const p = repo.on("ingest:progress", (e) => progress.push(e));
+      const c = repo.on("ingest:complete", (e) => complete.push(e));
+      const snap = await repo.ingest(data);
+      assert.ok(progress.length >= 3, `${progress.length} progress events for 20 MB (one per 8 MiB and the last)`);
+      const last = progress.at(-1);
+      assert.equal(last.operation, "ingest");
+      assert.equal(last.bytesProcessed, data.length);
+      assert.equal(last.totalBytes, data.length);
+      assert.equal(last.percentage, 100);
+      assert.equal(typeof last.message, "string");
+      assert.ok(progress.every((e, i) => i === 0 || e.bytesProcessed >= progress[i - 1].bytesProcessed));
+      assert.deepEqual(complete, [
+        {
+          snapshotId: snap.id,
+          newChunks: snap.newChunks,
+          reusedChunks: snap.reusedChunks,
+          originalSize: snap.originalSize,
+          storedSize: snap.storedSize,
+        },
+      ]);
+      p.unsubscribe();
+      c.unsubscribe();
+      await repo.ingest(bytes(1000));
+      assert.equal(complete.length, 1, "no event after unsubscribe");
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("an abandoned restore stream ends its session; the repository stays usable", async () => {
+    const t = tempDir("abandon");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      const data = bytes(3_000_000, 8);
+      const snap = await repo.ingest(data);
+      const out = await repo.restore(snap.id);
+      const locks = () => fs.readdirSync(path.join(t.repo, "locks"));
+      assert.equal(locks().length, 1, "a restore holds a shared lock");
+      for await (const part of out) {
+        assert.ok(part.length > 0);
+        break; // Stops reading: the stream is destroyed or cancelled.
+      }
+      // Ending the session happens as the stream is torn down, a few ticks later.
+      for (let i = 0; i < 100 && locks().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(locks(), [], "the abandoned restore released its lock before close");
+      sameBytes(await readAll(await repo.restore(snap.id)), data, "second restore");
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+}

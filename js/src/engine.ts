@@ -27,6 +27,20 @@ export function loadModule(): Promise<unknown> {
   return loaded;
 }
 
+/**
+ * Whether process `pid` runs on this host, so that maintenance can remove the locks of
+ * dead processes: signal 0 tests without signalling. `undefined` when the runtime cannot say.
+ */
+function processAlive(pid: number): boolean | undefined {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code === "ESRCH" ? false : code === "EPERM" ? true : undefined;
+  }
+}
+
 /** Who runs the engine, recorded in locks: `{hostname, pid, user}`. */
 export function client(): { hostname: string; pid: number; user: string } {
   let user = process.env.USER ?? process.env.USERNAME ?? process.env.LOGNAME ?? "unknown";
@@ -62,6 +76,7 @@ function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.
     delete: (key: string) => storage.delete(key),
     random: (buf: Uint8Array) => globalThis.crypto.getRandomValues(buf),
     nowMs: () => Date.now(),
+    processAlive,
     event: (name: string, payload: string) => o.onEvent(name, JSON.parse(payload)),
     ...o.intrinsics,
   };

@@ -314,6 +314,84 @@ function threadScenarios(test, { Repository, CairnError, streamInputs }) {
     }
   });
 
+  test("maintenance: verify finds damage (with verify:error events), repair rebuilds it, reindex, prune, unlock", async () => {
+    const t = tempDir("maintenance");
+    try {
+      const repo = await Repository.init(t.repo, { ...SMALL, parity: { dataPacks: 4, parityPacks: 1 } });
+      const versions = [bytes(400_000, 21), bytes(400_000, 22), bytes(400_000, 23)];
+      const snaps = [];
+      for (const v of versions) snaps.push(await repo.ingest(v));
+      const clean = await repo.verify({ level: "full" });
+      assert.equal(clean.ok, true, JSON.stringify(clean.errors));
+      assert.deepEqual(clean.errors, []);
+      assert.ok(clean.stats.packsChecked > 3 && clean.stats.chunksChecked > 10 && clean.stats.snapshotsChecked === 3);
+
+      // Flip one byte of one pack: verify names the pack and the snapshot, and emits events.
+      const packsDir = path.join(t.repo, "packs", "data");
+      const packs = fs.readdirSync(packsDir).flatMap((d) =>
+        fs.readdirSync(path.join(packsDir, d)).filter((f) => f.endsWith(".pack")).map((f) => path.join(packsDir, d, f)));
+      const victim = packs[1];
+      const damaged = fs.readFileSync(victim);
+      damaged[100] ^= 0xff;
+      fs.writeFileSync(victim, damaged);
+      const events = [];
+      const sub = repo.on("verify:error", (e) => events.push(e));
+      const found = await repo.verify(); // standard by default
+      sub.unsubscribe();
+      assert.equal(found.ok, false);
+      assert.ok(found.errors.some((e) => e.pack && victim.endsWith(e.pack.split("/").at(-1))), JSON.stringify(found.errors));
+      assert.ok(found.errors.some((e) => snaps.some((s) => s.id === e.snapshot)), "names an affected snapshot");
+      assert.deepEqual(events, found.errors, "one verify:error event per error");
+
+      const repaired = await repo.repair();
+      assert.equal(repaired.packsRepaired, 1, JSON.stringify(repaired));
+      assert.deepEqual(repaired.errors, []);
+      assert.equal(typeof repaired.indexRebuilt, "boolean");
+      assert.equal(typeof repaired.locksRemoved, "number");
+      assert.equal((await repo.verify({ level: "full" })).ok, true);
+
+      for (const f of fs.readdirSync(path.join(t.repo, "index"))) fs.rmSync(path.join(t.repo, "index", f));
+      assert.equal((await repo.verify({ level: "quick" })).ok, false);
+      assert.equal(await repo.reindex(), undefined);
+      assert.equal((await repo.verify({ level: "full" })).ok, true);
+
+      const dry = await repo.prune({ keepLast: 1 }, true);
+      assert.equal(dry.dryRun, true);
+      assert.equal(dry.removedSnapshots, 2);
+      const pruned = await repo.prune({ keepLast: 1 });
+      assert.deepEqual(pruned, { ...dry, dryRun: false }, "the dry run said exactly what the real run did");
+      assert.ok(pruned.removedPacks > 0 && pruned.freedBytes > 0);
+      assert.deepEqual((await repo.listSnapshots()).map((s) => s.id), [snaps[2].id]);
+      sameBytes(await readAll(await repo.restore(snaps[2].id)), versions[2], "kept snapshot");
+      await rejectsWith(repo.prune({}), "InvalidArgument", CairnError);
+      assert.equal((await repo.verify({ level: "full" })).ok, true);
+
+      assert.equal(await repo.unlock(), undefined);
+      assert.equal(await repo.unlock({ force: true }), undefined);
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+
+  test("a lock left by a process gone from this host blocks nobody, and unlock removes it", async () => {
+    const t = tempDir("dead-lock");
+    try {
+      const repo = await Repository.init(t.repo, SMALL);
+      const lock = path.join(t.repo, "locks", "cd".repeat(32));
+      fs.mkdirSync(path.dirname(lock), { recursive: true });
+      const far = "2099-01-01T00:00:00.000Z";
+      fs.writeFileSync(lock, JSON.stringify({ exclusive: true, operation: "prune", hostname: os.hostname(),
+        pid: 999_999_999, user: "x", createdAt: far, heartbeatAt: far }));
+      await repo.ingest(bytes(1000));
+      await repo.unlock();
+      assert.equal(fs.existsSync(lock), false, "the dead owner's lock is gone");
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
+
   test("an abandoned restore stream ends its session; the repository stays usable", async () => {
     const t = tempDir("abandon");
     try {

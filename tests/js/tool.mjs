@@ -5,6 +5,7 @@
 //   tool.mjs write REPO DATA_DIR     init, then the two snapshots the matrix expects
 //   tool.mjs list REPO               the snapshots, as JSON (as `cairn snapshots --json`)
 //   tool.mjs restore REPO SNAPSHOT OUT [ITEM]
+//   tool.mjs verify REPO             full verification, as JSON (as `cairn verify --json`)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
@@ -49,9 +50,21 @@ async function restore(snapshot, out, item) {
   }
 }
 
-const commands = { write: () => write(rest[0]), list, restore: () => restore(rest[0], rest[1], rest[2]) };
+async function verify() {
+  const repo = await Repository.open(repoPath, { passphrase });
+  const result = await repo.verify({ level: "full" });
+  await repo.close();
+  process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+}
+
+const commands = {
+  write: () => write(rest[0]),
+  list,
+  restore: () => restore(rest[0], rest[1], rest[2]),
+  verify,
+};
 if (!(command in commands) || !repoPath) {
-  console.error("usage: tool.mjs write REPO DATA_DIR | list REPO | restore REPO SNAPSHOT OUT [ITEM]");
+  console.error("usage: tool.mjs write REPO DATA_DIR | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO");
   process.exit(2);
 }
 try {

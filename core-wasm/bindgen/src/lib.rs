@@ -17,6 +17,7 @@
 //! | `random(bytes: Uint8Array)` | fill with cryptographically secure random bytes |
 //! | `nowMs() -> number` | milliseconds since the Unix epoch |
 //! | `event(name, payloadJson)` | an event such as `ingest:progress` |
+//! | `processAlive(pid)?` | optional: `true`/`false` whether process `pid` runs on this host, anything else when unknown |
 //! | `sha256(data)?`, `hmacSha256(key, data)?` | optional: 32-byte digests |
 //! | `aesGcmSeal(key, nonce, aad, data)?` | optional: ciphertext followed by the 16-byte tag |
 //! | `aesGcmOpen(key, nonce, aad, data)?` | optional: plaintext, or `null` if the tag does not verify |
@@ -53,6 +54,7 @@ struct Methods {
     random: Function,
     now_ms: Function,
     event: Function,
+    process_alive: Option<Function>,
     sha256: Option<Function>,
     hmac_sha256: Option<Function>,
     aes_gcm_seal: Option<Function>,
@@ -134,6 +136,7 @@ impl JsHost {
             random: required(&host, "random")?,
             now_ms: required(&host, "nowMs")?,
             event: required(&host, "event")?,
+            process_alive: method(&host, "processAlive"),
             sha256: method(&host, "sha256"),
             hmac_sha256: method(&host, "hmacSha256"),
             aes_gcm_seal: method(&host, "aesGcmSeal"),
@@ -219,6 +222,11 @@ impl Host for JsHost {
     fn event(&self, name: &str, payload: &str) {
         // An event handler that throws must not break the operation that reported it.
         let _ = self.apply(&self.m.event, &[name.into(), payload.into()]);
+    }
+
+    fn process_alive(&self, pid: u32) -> Option<bool> {
+        let f = self.m.process_alive.as_ref()?;
+        self.apply(f, &[pid.into()]).ok()?.as_bool()
     }
 
     fn sha256(&self, data: &[u8]) -> Option<[u8; 32]> {

@@ -15,8 +15,8 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
 }
 
-/// Runs `cairn COMMAND REPO ARGS...` and returns its standard output.
-fn cairn(command: &str, repo: &Path, passphrase: Option<&str>, args: &[&str]) -> Vec<u8> {
+/// Runs `cairn COMMAND REPO ARGS...`; returns its exit status and standard output.
+fn run(command: &str, repo: &Path, passphrase: Option<&str>, args: &[&str]) -> (bool, Vec<u8>) {
     let mut c = Command::new(CAIRN);
     c.arg(command)
         .arg(repo)
@@ -27,12 +27,32 @@ fn cairn(command: &str, repo: &Path, passphrase: Option<&str>, args: &[&str]) ->
         c.env("CAIRN_PASSPHRASE", p);
     }
     let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "cairn {command} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    (out.status.success(), out.stdout)
+}
+
+/// Runs `cairn COMMAND REPO ARGS...`, which must succeed, and returns its standard output.
+fn cairn(command: &str, repo: &Path, passphrase: Option<&str>, args: &[&str]) -> Vec<u8> {
+    let (ok, stdout) = run(command, repo, passphrase, args);
+    assert!(ok, "cairn {command} {args:?} failed");
+    stdout
+}
+
+/// A copy of each golden repository in `tmp` (so that locks never touch the originals),
+/// with its name and passphrase.
+fn golden_copies(tmp: &Path) -> Vec<(&'static str, PathBuf, Option<String>)> {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(golden_dir().join("expected.json")).unwrap()).unwrap();
+    ["plain-gzip", "plain-zstd", "encrypted-gzip"]
+        .into_iter()
+        .map(|name| {
+            let repo = tmp.join(name);
+            copy_tree(&golden_dir().join(name), &repo);
+            let pw = name
+                .starts_with("encrypted")
+                .then(|| expected["passphrase"].as_str().unwrap().to_string());
+            (name, repo, pw)
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -44,12 +64,8 @@ fn golden_repositories_still_list_and_restore() {
     let expected: Value =
         serde_json::from_slice(&std::fs::read(golden_dir().join("expected.json")).unwrap()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    for name in ["plain-gzip", "plain-zstd", "encrypted-gzip"] {
-        let repo = tmp.path().join(name);
-        copy_tree(&golden_dir().join(name), &repo);
-        let pw = name
-            .starts_with("encrypted")
-            .then(|| expected["passphrase"].as_str().unwrap());
+    for (name, repo, pw) in golden_copies(tmp.path()) {
+        let pw = pw.as_deref();
         let recorded: Value = serde_json::from_slice(
             &std::fs::read(golden_dir().join(format!("{name}.snapshots.json"))).unwrap(),
         )
@@ -87,33 +103,17 @@ fn the_encrypted_golden_repository_refuses_a_wrong_passphrase() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
 }
 
-/// Runs `cairn verify --level full --json` and returns its answer.
-fn verify_full(repo: &Path, pw: Option<&str>) -> Value {
-    let mut c = Command::new(CAIRN);
-    c.args(["verify", "--level", "full", "--json"])
-        .arg(repo)
-        .stdin(Stdio::null())
-        .env_remove("CAIRN_PASSPHRASE");
-    if let Some(p) = pw {
-        c.env("CAIRN_PASSPHRASE", p);
-    }
-    serde_json::from_slice(&c.output().unwrap().stdout).unwrap()
-}
-
 /// The golden repositories predate parity: verify finds every chunk intact and says that
 /// no parity protects their packs; repair gives them parity, and then they verify clean.
 #[test]
 fn golden_repositories_verify_and_repair_gives_them_parity() {
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(golden_dir().join("expected.json")).unwrap()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    for name in ["plain-gzip", "plain-zstd", "encrypted-gzip"] {
-        let repo = tmp.path().join(name);
-        copy_tree(&golden_dir().join(name), &repo);
-        let pw = name
-            .starts_with("encrypted")
-            .then(|| expected["passphrase"].as_str().unwrap());
-        let before = verify_full(&repo, pw);
+    for (name, repo, pw) in golden_copies(tmp.path()) {
+        let pw = pw.as_deref();
+        let verify_full = |repo: &Path| -> Value {
+            serde_json::from_slice(&run("verify", repo, pw, &["--level", "full", "--json"]).1).unwrap()
+        };
+        let before = verify_full(&repo);
         let errors = before["errors"].as_array().unwrap();
         assert!(!errors.is_empty(), "{name}: {before}");
         assert!(
@@ -129,7 +129,7 @@ fn golden_repositories_verify_and_repair_gives_them_parity() {
             Some(errors.len() as u64),
             "{name}"
         );
-        let after = verify_full(&repo, pw);
+        let after = verify_full(&repo);
         assert_eq!(after["ok"], true, "{name}: {after}");
     }
 }

@@ -206,6 +206,16 @@ pub fn decode_idx(bytes: &[u8]) -> Result<(IdxHeader, &[u8]), String> {
     Ok((header, &bytes[IDX_HEADER_LEN..]))
 }
 
+/// Checks that a `.idx` sidecar describes `pack`, whose id is `id`: same id, same size, and
+/// the same sealed entry table as the pack's trailer. Returns the sidecar's header.
+pub fn idx_describes(idx: &[u8], id: &[u8; 32], pack: &[u8]) -> Result<IdxHeader, String> {
+    let (header, idx_table) = decode_idx(idx)?;
+    if header.pack_id != *id || header.pack_size != pack.len() as u64 || idx_table != pack_table(pack)? {
+        return Err("it does not describe the pack it is named after".into());
+    }
+    Ok(header)
+}
+
 /// Checks decoded entries against the pack they describe: count, bounds, no overlap.
 pub fn check_entries(
     entries: &[BlobEntry],
@@ -294,6 +304,20 @@ mod tests {
         let (h, t) = decode_idx(&idx).unwrap();
         assert_eq!((h.count, h.pack_id, t), (2, [9; 32], &table[..]));
         assert!(check_entries(&entries, 3, pack.len() as u64, table.len()).is_err());
+        let own = encode_idx(
+            &IdxHeader {
+                pack_size: pack.len() as u64,
+                pack_id: [7; 32],
+                count: 2,
+            },
+            &table,
+        );
+        assert_eq!(idx_describes(&own, &[7; 32], &pack).unwrap().count, 2);
+        assert!(idx_describes(&own, &[8; 32], &pack).is_err(), "another pack's id");
+        assert!(
+            idx_describes(&own, &[7; 32], &pack[..pack.len() - 1]).is_err(),
+            "another size"
+        );
         assert!(check_entries(&entries, 2, 20, table.len()).is_err());
     }
 }

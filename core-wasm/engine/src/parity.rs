@@ -214,11 +214,6 @@ impl ParityBuilder {
         self.members.is_empty()
     }
 
-    /// The members so far.
-    pub fn members(&self) -> &[Shard] {
-        &self.members
-    }
-
     /// The parity shards' bytes.
     pub fn parity(&self) -> &[Vec<u8>] {
         &self.parity

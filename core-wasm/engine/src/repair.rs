@@ -97,12 +97,9 @@ impl<H: Host + Clone> Repository<H> {
     /// Ids of the data packs in storage.
     pub(crate) fn pack_ids(&self) -> Result<BTreeSet<[u8; 32]>> {
         Ok(self
-            .list(layout::PACKS)?
-            .iter()
-            .filter_map(|k| match layout::parse_key(k) {
-                Some(layout::KeyKind::Pack(id)) => Some(id),
-                _ => None,
-            })
+            .pack_files()?
+            .into_iter()
+            .filter_map(|(id, (pack, _))| pack.then_some(id))
             .collect())
     }
 
@@ -115,9 +112,9 @@ impl<H: Host + Clone> Repository<H> {
             let mut lost = Vec::new();
             for (i, m) in g.members.iter().enumerate() {
                 if !intact.contains(&m.id.0) {
-                    match self.whole_pack(&m.id.0, m.size)? {
-                        true => drop(intact.insert(m.id.0)),
-                        false => lost.push(i),
+                    match self.intact_pack(&m.id.0, m.size)? {
+                        Some(_) => drop(intact.insert(m.id.0)),
+                        None => lost.push(i),
                     }
                 }
             }
@@ -171,11 +168,11 @@ impl<H: Host + Clone> Repository<H> {
         Ok(())
     }
 
-    /// True when the pack exists, has `size` bytes and hashes to its name.
-    fn whole_pack(&self, id: &[u8; 32], size: u64) -> Result<bool> {
+    /// The pack's bytes when it exists, has `size` bytes and hashes to its name.
+    fn intact_pack(&self, id: &[u8; 32], size: u64) -> Result<Option<Vec<u8>>> {
         Ok(self
             .get_opt(&layout::pack_file(id))?
-            .is_some_and(|b| b.len() as u64 == size && self.sha256(&b) == *id))
+            .filter(|b| b.len() as u64 == size && self.sha256(b) == *id))
     }
 
     /// The shards at positions `lost` of a group, rebuilt stripe by stripe from the others.
@@ -231,10 +228,9 @@ impl<H: Host + Clone> Repository<H> {
         let Ok(table) = pack::pack_table(&bytes) else {
             return Ok(()); // a damaged pack; reported by verify, rebuilt from parity if possible
         };
-        let sound = self.get_opt(&idx_key)?.is_some_and(|idx| {
-            pack::decode_idx(&idx)
-                .is_ok_and(|(h, t)| h.pack_id == *id && h.pack_size == bytes.len() as u64 && t == table)
-        });
+        let sound = self
+            .get_opt(&idx_key)?
+            .is_some_and(|idx| pack::idx_describes(&idx, id, &bytes).is_ok());
         if sound || self.sha256(&bytes) != *id {
             return Ok(());
         }
@@ -316,8 +312,8 @@ impl<H: Host + Clone> Repository<H> {
             .iter()
             .filter(|(id, _)| files.contains(*id) && !protected.contains(*id))
         {
-            match self.get_opt(&layout::pack_file(id))? {
-                Some(bytes) if bytes.len() as u64 == *size && self.sha256(&bytes) == *id => {
+            match self.intact_pack(id, *size)? {
+                Some(bytes) => {
                     self.protect_pack(&mut stream, *id, &bytes)?;
                     r.packs_protected += 1;
                 }

@@ -445,14 +445,7 @@ impl<H: Host + Clone> Repository<H> {
     /// and those are deleted only after it exists: until then the old index stays in force,
     /// so a crash leaves at worst duplicate entries.
     pub(crate) fn replace_index(&mut self, records: &[index::PackRecord]) -> Result<()> {
-        let old: Vec<[u8; 32]> = self
-            .list(layout::INDEX)?
-            .iter()
-            .filter_map(|k| match layout::parse_key(k) {
-                Some(layout::KeyKind::Index(id)) => Some(id),
-                _ => None,
-            })
-            .collect();
+        let old = self.segment_ids()?;
         let batches: Vec<&[index::PackRecord]> = records.chunks(crate::ingest::SEGMENT_PACKS).collect();
         let mut written = Vec::new();
         for (i, batch) in batches.iter().enumerate() {
@@ -473,12 +466,9 @@ impl<H: Host + Clone> Repository<H> {
     /// segment that supersedes others makes the whole index reload without them.
     pub(crate) fn refresh_index(&mut self) -> Result<()> {
         let mut fresh = Vec::new();
-        for key in self.list(layout::INDEX)? {
-            let Some(layout::KeyKind::Index(id)) = layout::parse_key(&key) else {
-                continue;
-            };
+        for id in self.segment_ids()? {
             if !self.index.segments.contains(&id) {
-                fresh.push((id, self.read_segment(&key, &id)?));
+                fresh.push((id, self.read_segment(&id)?));
             }
         }
         if fresh.iter().any(|(_, (sup, _))| !sup.is_empty()) {
@@ -520,21 +510,32 @@ impl<H: Host + Clone> Repository<H> {
     /// Every index segment in storage, each read or with the error that names it.
     #[allow(clippy::type_complexity)]
     fn segments(&self) -> Result<Vec<([u8; 32], Result<(Vec<[u8; 32]>, Vec<index::PackRecord>)>)>> {
-        let mut out = Vec::new();
-        for key in self.list(layout::INDEX)? {
-            if let Some(layout::KeyKind::Index(id)) = layout::parse_key(&key) {
-                out.push((id, self.read_segment(&key, &id)));
-            }
-        }
-        Ok(out)
+        Ok(self
+            .segment_ids()?
+            .into_iter()
+            .map(|id| (id, self.read_segment(&id)))
+            .collect())
     }
 
-    fn read_segment(&self, key: &str, id: &[u8; 32]) -> Result<(Vec<[u8; 32]>, Vec<index::PackRecord>)> {
+    /// Ids of the index segments in storage.
+    fn segment_ids(&self) -> Result<Vec<[u8; 32]>> {
+        Ok(self
+            .list(layout::INDEX)?
+            .iter()
+            .filter_map(|k| match layout::parse_key(k) {
+                Some(layout::KeyKind::Index(id)) => Some(id),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn read_segment(&self, id: &[u8; 32]) -> Result<(Vec<[u8; 32]>, Vec<index::PackRecord>)> {
+        let key = layout::index_file(id);
         let corrupt = |detail: String| Error::CorruptIndex {
-            file: key.to_string(),
+            file: key.clone(),
             detail,
         };
-        let Some(stored) = self.get_opt(key)? else {
+        let Some(stored) = self.get_opt(&key)? else {
             return Ok((Vec::new(), Vec::new()));
         };
         if self.sha256(&stored) != *id {

@@ -147,7 +147,7 @@ pub struct VerifyResult {
 
 /// What a verification has found so far.
 #[derive(Default)]
-pub(crate) struct Findings {
+struct Findings {
     errors: Vec<VerifyError>,
     stats: VerifyStats,
     /// Packs found missing or damaged.
@@ -243,7 +243,7 @@ impl<H: Host + Clone> Repository<H> {
     }
 
     /// Pack ids in storage, each with whether its `.pack` and its `.idx` exist.
-    fn pack_files(&self) -> Result<BTreeMap<[u8; 32], (bool, bool)>> {
+    pub(crate) fn pack_files(&self) -> Result<BTreeMap<[u8; 32], (bool, bool)>> {
         let mut files: BTreeMap<[u8; 32], (bool, bool)> = BTreeMap::new();
         for key in self.list(layout::PACKS)? {
             match layout::parse_key(&key) {
@@ -393,9 +393,7 @@ impl<H: Host + Clone> Repository<H> {
             let list = layout::hex_id(&lid);
             match read {
                 Ok(entries) => entries.into_iter().for_each(|(c, len)| each(f, needed, c, len)),
-                Err(Error::Storage { key, message }) if !message.contains("not found") => {
-                    return Err(Error::Storage { key, message })
-                }
+                Err(e @ Error::Storage { .. }) => return Err(e),
                 Err(e) => {
                     broken = true;
                     let error = format!("its chunk list {list} cannot be read: {e}");
@@ -659,10 +657,7 @@ impl<H: Host + Clone> Repository<H> {
                 false => Err(bad_idx("the file is missing".into())),
             };
         };
-        let (header, idx_table) = pack::decode_idx(&idx).map_err(bad_idx)?;
-        if header.pack_id != *id || header.pack_size != bytes.len() as u64 || idx_table != table {
-            return Err(bad_idx("it does not describe the pack it is named after".into()));
-        }
+        let header = pack::idx_describes(&idx, id, bytes).map_err(bad_idx)?;
         if self.keyless() {
             return Ok(());
         }

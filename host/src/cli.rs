@@ -1,8 +1,12 @@
-//! The command line (API.md "CLI"), parsed with clap.
+//! The command line, parsed with clap. Values the engine defines (codecs, verify levels)
+//! are parsed into the engine's own types.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use cairn_core::codec::CodecName;
+use cairn_core::verify::VerifyLevel;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
 
 /// Content-addressed, deduplicating, optionally encrypted backups.
 #[derive(Debug, Parser)]
@@ -48,15 +52,29 @@ pub enum Command {
     Key(KeyCommand),
 }
 
-/// How deep `verify` goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Level {
-    /// Index, packs, parity groups and snapshots agree (reads little).
-    Quick,
-    /// Also reads every pack and checks it against its name, its .idx and its group's parity.
-    Standard,
-    /// Also decrypts, decompresses and re-hashes every chunk.
-    Full,
+/// A value parser for one of the engine's enums: the possible values are its serde names,
+/// so the CLI offers exactly the values the engine's table accepts.
+pub fn engine_enum<T>() -> impl TypedValueParser<Value = T>
+where
+    T: serde::Serialize
+        + serde::de::DeserializeOwned
+        + strum::IntoEnumIterator
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let names: Vec<&'static str> = T::iter()
+        .map(|v| {
+            let name = serde_json::to_value(v)
+                .ok()
+                .and_then(|j| j.as_str().map(str::to_owned));
+            // The names live as long as the process: clap wants them `'static`.
+            &*Box::leak(name.expect("engine enums serialise as strings").into_boxed_str())
+        })
+        .collect();
+    PossibleValuesParser::new(names)
+        .map(|s| serde_json::from_value(serde_json::Value::String(s)).expect("clap checked the value"))
 }
 
 /// `cairn verify`.
@@ -64,9 +82,10 @@ pub enum Level {
 pub struct VerifyArgs {
     /// The repository directory.
     pub repo: PathBuf,
-    /// How deep to check.
-    #[arg(long, value_enum, default_value = "standard")]
-    pub level: Level,
+    /// How deep to check: quick (index, packs, groups and snapshots agree), standard (also
+    /// every pack's bytes and every group's parity), full (also every chunk decoded).
+    #[arg(long, value_parser = engine_enum::<VerifyLevel>(), default_value = "standard")]
+    pub level: VerifyLevel,
     /// Read only part of the packs: N/M (part N of M, by pack id) or P% (a random share).
     #[arg(long, value_name = "N/M|P%")]
     pub read_data_subset: Option<String>,
@@ -133,28 +152,6 @@ pub struct UnlockArgs {
     pub force: bool,
 }
 
-/// Compression codec of a new repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Compression {
-    /// deflate in a gzip member (level 1 unless `--compression-level`).
-    Gzip,
-    /// zstd (its fastest level).
-    Zstd,
-    /// Stored as is.
-    None,
-}
-
-impl Compression {
-    /// The name the engine's `init` expects.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
-            Compression::None => "none",
-        }
-    }
-}
-
 /// Content-defined chunk sizes in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunking {
@@ -183,9 +180,9 @@ pub struct InitArgs {
     /// Encrypt the repository under a passphrase (asked twice on a terminal).
     #[arg(long)]
     pub encrypt: bool,
-    /// Compression codec.
-    #[arg(long, value_enum)]
-    pub compression: Option<Compression>,
+    /// Compression codec: gzip (deflate, level 1 unless --compression-level), zstd, none.
+    #[arg(long, value_parser = engine_enum::<CodecName>())]
+    pub compression: Option<CodecName>,
     /// Compression level of the codec (gzip: 1-9; zstd: 1 only).
     #[arg(long, value_name = "N")]
     pub compression_level: Option<u32>,
@@ -398,6 +395,28 @@ mod tests {
         );
         assert!(parse_chunking("1,2").is_err());
         assert_eq!(parse_parity("20,1"), Ok(Parity { data: 20, parity: 1 }));
+    }
+
+    #[test]
+    fn engine_enums_parse_by_their_serde_names() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["cairn", "verify", "r", "--level", "full"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Verify(VerifyArgs {
+                level: VerifyLevel::Full,
+                ..
+            })
+        ));
+        assert!(Cli::try_parse_from(["cairn", "verify", "r", "--level", "deep"]).is_err());
+        let cli = Cli::try_parse_from(["cairn", "init", "r", "--compression", "zstd"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Init(InitArgs {
+                compression: Some(CodecName::Zstd),
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -125,16 +125,43 @@ impl CliError {
     }
 }
 
-/// The exit code for an error code.
+/// Exit status: the operation ran and found a problem (damaged data).
+pub const EXIT_PROBLEM: i32 = 1;
+/// Exit status: a usage or input error (bad flag, unknown snapshot, wrong passphrase).
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status: the repository is locked by another operation.
+pub const EXIT_LOCKED: i32 = 3;
+/// Exit status: an internal error (a bug, or a failure of the machine's storage).
+pub const EXIT_INTERNAL: i32 = 4;
+
+/// The exit code for an error code. The match has no catch-all: a new code does not
+/// compile until someone decides its exit code here.
 pub fn exit_code(code: ErrorCode) -> i32 {
-    use ErrorCode::*;
     match code {
-        CorruptPack | CorruptIndex | CorruptSnapshot | CorruptParity | CorruptConfig | CorruptKey
-        | ChunkNotFound => 1,
-        InvalidArgument | RepositoryNotFound | RepositoryExists | UnsupportedVersion | PassphraseRequired
-        | WrongPassphrase | SnapshotNotFound | AmbiguousSnapshot | ItemNotFound | KeyNotFound | LastKey => 2,
-        RepositoryLocked => 3,
-        _ => 4,
+        ErrorCode::CorruptPack
+        | ErrorCode::CorruptIndex
+        | ErrorCode::CorruptSnapshot
+        | ErrorCode::CorruptParity
+        | ErrorCode::CorruptConfig
+        | ErrorCode::CorruptKey
+        | ErrorCode::ChunkNotFound => EXIT_PROBLEM,
+        ErrorCode::InvalidArgument
+        | ErrorCode::RepositoryNotFound
+        | ErrorCode::RepositoryExists
+        | ErrorCode::UnsupportedVersion
+        | ErrorCode::PassphraseRequired
+        | ErrorCode::WrongPassphrase
+        | ErrorCode::SnapshotNotFound
+        | ErrorCode::AmbiguousSnapshot
+        | ErrorCode::ItemNotFound
+        | ErrorCode::KeyNotFound
+        | ErrorCode::LastKey => EXIT_USAGE,
+        ErrorCode::RepositoryLocked => EXIT_LOCKED,
+        ErrorCode::InvalidStorageKey
+        | ErrorCode::StorageError
+        | ErrorCode::IntrinsicMismatch
+        | ErrorCode::SessionNotFound
+        | ErrorCode::Internal => EXIT_INTERNAL,
     }
 }
 
@@ -155,6 +182,13 @@ mod tests {
         assert_eq!(exit_code(ErrorCode::StorageError), 4);
         assert_eq!(CliError::OutputIsTerminal.exit_code(), 2);
         assert_eq!(CliError::Trap { message: "x".into() }.exit_code(), 4);
+    }
+
+    #[test]
+    fn every_code_has_an_exit_code_in_range() {
+        for code in ErrorCode::all() {
+            assert!((1..=4).contains(&exit_code(code)), "{code:?}");
+        }
     }
 
     #[test]

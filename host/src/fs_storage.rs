@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn keys_map_to_paths_under_the_root_and_back() {
         let s = FsStorage::new("/repo");
-        let key = layout::pack_file(&[0xab; 32]);
+        let key = layout::StorageKey::Pack([0xab; 32].into()).to_string();
         let path = s.path(&key).unwrap();
         assert!(path.starts_with("/repo/packs/data/ab"));
         assert_eq!(s.key_of(&path), Some(key));

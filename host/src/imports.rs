@@ -1,6 +1,6 @@
 //! The host side of the module's `"cairn"` imports (the ABI of `core-wasm/abi`).
 //!
-//! [`add_to_linker`] defines exactly the imports of [`IMPORTS`] and nothing else, so a
+//! [`add_to_linker`] defines exactly the imports of `cairn_core::wire::IMPORTS` and nothing else, so a
 //! module that asks for anything more fails to instantiate. Every pointer/length pair is
 //! bounds-checked against the module's memory: an out-of-range one traps. Storage goes
 //! to [`FsStorage`], which checks every key against the repository grammar first.
@@ -9,6 +9,7 @@ use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use cairn_core::host::{Storage, StorageError};
+use cairn_core::wire::{self, StorageStatus};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use wasmtime::{Caller, Linker, Memory, Result};
@@ -16,27 +17,7 @@ use wasmtime::{Caller, Linker, Memory, Result};
 use crate::fs_storage::FsStorage;
 
 /// The import module every import of the ABI module comes from.
-pub const IMPORT_MODULE: &str = "cairn";
-
-/// The names of the `"cairn"` imports, as the ABI defines them.
-pub const IMPORTS: &[&str] = &[
-    "storage_get",
-    "storage_get_range",
-    "storage_list",
-    "storage_put",
-    "storage_put_new",
-    "storage_delete",
-    "pending_len",
-    "take_pending",
-    "random_fill",
-    "now_ms",
-    "process_alive",
-    "emit_event",
-    "sha256",
-    "hmac_sha256",
-    "aes256gcm_seal",
-    "aes256gcm_open",
-];
+pub const IMPORT_MODULE: &str = wire::IMPORT_MODULE;
 
 /// Receives the module's events: name and JSON payload.
 pub type EventSink = Box<dyn FnMut(&str, &str)>;
@@ -93,15 +74,8 @@ impl HostState {
 
     /// Minus the status of `e`, with its message held pending.
     fn hold_error(&mut self, key: &[u8], e: StorageError) -> i32 {
-        let key = String::from_utf8_lossy(key);
-        let (status, message) = match e {
-            StorageError::NotFound => (1, format!("`{key}` does not exist")),
-            StorageError::AlreadyExists => (2, format!("`{key}` already exists")),
-            StorageError::InvalidKey => (3, format!("storage key `{key}` is outside the repository layout")),
-            StorageError::Io(message) => (4, message),
-        };
-        self.pending = message.into_bytes();
-        -status
+        self.pending = wire::failure_message(&e, &String::from_utf8_lossy(key)).into_bytes();
+        StorageStatus::of(&e).code()
     }
 }
 
@@ -134,7 +108,7 @@ fn split<'a>(caller: &'a mut Caller<'_, HostState>) -> Result<(&'a mut [u8], &'a
     Ok(memory.data_and_store_mut(caller))
 }
 
-/// Defines the `"cairn"` imports of [`IMPORTS`] in `linker`.
+/// Defines the `"cairn"` imports of `cairn_core::wire::IMPORTS` in `linker`.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
     let m = IMPORT_MODULE;
     linker.func_wrap(
@@ -242,7 +216,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
             let (mem, st) = split(&mut c)?;
             let name = String::from_utf8_lossy(bytes(mem, np, nl)?);
             let payload = String::from_utf8_lossy(bytes(mem, pp, pl)?);
-            if name == "panic" {
+            if name == wire::PANIC_EVENT {
                 let v: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
                 st.panic_message = Some(
                     v["message"]

@@ -9,9 +9,6 @@ use cairn::output;
 use clap::error::ErrorKind;
 use clap::Parser;
 
-/// Exit code of an internal error, also used when the host itself panics.
-const INTERNAL: u8 = 4;
-
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
@@ -35,7 +32,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(move || cairn::commands::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => report(&e, json),
-        Err(_) => ExitCode::from(INTERNAL),
+        Err(_) => ExitCode::from(cairn::error::EXIT_INTERNAL as u8),
     }
 }
 

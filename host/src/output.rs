@@ -1,9 +1,13 @@
 //! What commands print: one JSON document with `--json`, short human text otherwise.
-//! Human output reads the engine's JSON (API.md field names), so both show the same data.
+//! Both are made from the engine's own answer types, so they show the same data, and the
+//! JSON has the field names of the JS package.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde_json::Value;
+use cairn_core::keys::KeyListing;
+use cairn_core::manifest::Snapshot;
+use serde::Serialize;
 
 use crate::error::{CliError, Result};
 
@@ -20,8 +24,10 @@ pub fn print_text(text: &str) -> Result<()> {
 }
 
 /// Prints one JSON document on standard output.
-pub fn print_json(v: &Value) -> Result<()> {
-    print_text(&serde_json::to_string_pretty(v).expect("JSON values serialise"))
+pub fn print_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(v)
+        .map_err(|e| CliError::Protocol(format!("an answer does not serialise: {e}")))?;
+    print_text(&text)
 }
 
 /// Bytes in binary units: `512 B`, `1.5 KiB`, `12.0 MiB`.
@@ -44,38 +50,27 @@ pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-fn u64_of(v: &Value, field: &str) -> u64 {
-    v[field].as_u64().unwrap_or(0)
-}
-
-fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field].as_str().unwrap_or("")
-}
-
 /// Tags as `k=v,k2=v2`.
-pub fn tags_text(tags: &Value) -> String {
-    tags.as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default()
+pub fn tags_text(tags: &BTreeMap<String, String>) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-/// A one-paragraph summary of a new snapshot (an ISnapshot).
-pub fn snapshot_summary(s: &Value) -> String {
-    let items = s["items"].as_array().map_or(0, Vec::len);
+/// A one-paragraph summary of a new snapshot.
+pub fn snapshot_summary(s: &Snapshot) -> String {
+    let f = &s.fields;
+    let items = f.items.len();
     format!(
         "snapshot {} saved\n  {} item{}, {} read, {} stored, {} new chunks, {} reused",
-        short_id(str_of(s, "id")),
+        short_id(&s.id.to_hex()),
         items,
         if items == 1 { "" } else { "s" },
-        human_bytes(u64_of(s, "originalSize")),
-        human_bytes(u64_of(s, "storedSize")),
-        u64_of(s, "newChunks"),
-        u64_of(s, "reusedChunks"),
+        human_bytes(f.original_size),
+        human_bytes(f.stored_size),
+        f.new_chunks,
+        f.reused_chunks,
     )
 }
 
@@ -101,17 +96,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// The `snapshots` table: short id, createdAt, size, stored, items, tags.
-pub fn snapshots_table(list: &[Value]) -> String {
+pub fn snapshots_table(list: &[Snapshot]) -> String {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|s| {
+            let f = &s.fields;
             vec![
-                short_id(str_of(s, "id")).to_string(),
-                str_of(s, "createdAt").to_string(),
-                human_bytes(u64_of(s, "originalSize")),
-                human_bytes(u64_of(s, "storedSize")),
-                s["items"].as_array().map_or(0, Vec::len).to_string(),
-                tags_text(&s["tags"]),
+                short_id(&s.id.to_hex()).to_string(),
+                f.created_at.clone(),
+                human_bytes(f.original_size),
+                human_bytes(f.stored_size),
+                f.items.len().to_string(),
+                tags_text(&f.tags),
             ]
         })
         .collect();
@@ -119,59 +115,49 @@ pub fn snapshots_table(list: &[Value]) -> String {
 }
 
 /// Everything about one snapshot (`show`).
-pub fn snapshot_detail(s: &Value) -> String {
+pub fn snapshot_detail(s: &Snapshot) -> String {
+    let f = &s.fields;
     let mut out = vec![
-        format!("snapshot  {}", str_of(s, "id")),
-        format!("created   {}", str_of(s, "createdAt")),
-        format!("tags      {}", tags_text(&s["tags"])),
+        format!("snapshot  {}", s.id),
+        format!("created   {}", f.created_at),
+        format!("tags      {}", tags_text(&f.tags)),
         format!(
             "size      {} ({} stored)",
-            human_bytes(u64_of(s, "originalSize")),
-            human_bytes(u64_of(s, "storedSize"))
+            human_bytes(f.original_size),
+            human_bytes(f.stored_size)
         ),
         format!(
             "chunks    {} ({} new, {} reused)",
-            u64_of(s, "chunkCount"),
-            u64_of(s, "newChunks"),
-            u64_of(s, "reusedChunks")
+            f.chunk_count, f.new_chunks, f.reused_chunks
         ),
         String::new(),
     ];
-    let rows: Vec<Vec<String>> = s["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|i| {
-                    vec![
-                        str_of(i, "name").to_string(),
-                        str_of(i, "type").to_string(),
-                        human_bytes(u64_of(i, "size")),
-                        u64_of(i, "chunkCount").to_string(),
-                    ]
-                })
-                .collect()
+    let rows: Vec<Vec<String>> = f
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                i.name.clone(),
+                i.kind.clone().unwrap_or_default(),
+                human_bytes(i.size),
+                i.chunk_count.to_string(),
+            ]
         })
-        .unwrap_or_default();
+        .collect();
     out.push(table(&["ITEM", "TYPE", "SIZE", "CHUNKS"], &rows));
     out.join("\n")
 }
 
 /// The `key list` table.
-pub fn keys_table(list: &[Value]) -> String {
+pub fn keys_table(list: &[KeyListing]) -> String {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|k| {
             vec![
-                if k["current"].as_bool() == Some(true) {
-                    "*"
-                } else {
-                    ""
-                }
-                .to_string(),
-                str_of(k, "id").to_string(),
-                str_of(k, "createdAt").to_string(),
-                str_of(k, "hostname").to_string(),
+                if k.current { "*" } else { "" }.to_string(),
+                k.id.to_hex(),
+                k.created_at.clone(),
+                k.hostname.clone(),
             ]
         })
         .collect();
@@ -181,7 +167,6 @@ pub fn keys_table(list: &[Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn sizes_and_tables() {
@@ -192,13 +177,18 @@ mod tests {
             table(&["A", "BB"], &[vec!["xyz".into(), "1".into()]]),
             "A    BB\nxyz  1"
         );
-        let s = json!({"id": "0123456789abcdef", "createdAt": "2026-01-01T00:00:00.000Z", "tags": {"h": "x"},
-                       "originalSize": 2048, "storedSize": 100, "items": [{"name": "a", "size": 2048, "chunkCount": 1}]});
+        let s: Snapshot = serde_json::from_value(serde_json::json!({
+            "id": "01234567".repeat(8), "version": 1, "createdAt": "2026-01-01T00:00:00.000Z",
+            "tags": {"h": "x"}, "originalSize": 2048, "storedSize": 100, "chunkCount": 1,
+            "newChunks": 1, "reusedChunks": 0, "items": [{"name": "a", "size": 2048, "chunkCount": 1}]
+        }))
+        .unwrap();
         let t = snapshots_table(std::slice::from_ref(&s));
         assert!(
             t.contains("01234567") && t.contains("h=x") && t.contains("2.0 KiB"),
             "{t}"
         );
-        assert!(snapshot_detail(&s).contains("0123456789abcdef"));
+        assert!(snapshot_detail(&s).contains(&"01234567".repeat(8)));
+        assert!(snapshot_summary(&s).contains("1 item, 2.0 KiB read"));
     }
 }

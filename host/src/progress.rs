@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use cairn_core::events::{self, INGEST_PROGRESS, VERIFY_PROGRESS};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::imports::EventSink;
@@ -54,31 +55,26 @@ impl Progress {
     }
 
     /// An event sink that drives this bar from the engine's progress events
-    /// (`ingest:progress`, `verify:progress`): `{operation, bytesProcessed, totalBytes?,
-    /// percentage?, message}`.
+    /// (`ingest:progress`, `verify:progress`, whose payload is [`events::Progress`]).
     pub fn sink(&self) -> EventSink {
         let Some(bar) = self.bar.clone() else {
             return Box::new(|_, _| {});
         };
         Box::new(move |name, payload| {
-            if !name.ends_with(":progress") {
+            if name != INGEST_PROGRESS.name() && name != VERIFY_PROGRESS.name() {
                 return;
             }
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
+            let Ok(p) = serde_json::from_str::<events::Progress>(payload) else {
                 return;
             };
-            if let Some(total) = v["totalBytes"].as_u64() {
+            if let Some(total) = p.total_bytes {
                 if bar.length() != Some(total) {
                     bar.set_length(total);
                     bar.set_style(style(true));
                 }
             }
-            if let Some(done) = v["bytesProcessed"].as_u64() {
-                bar.set_position(done);
-            }
-            if let Some(message) = v["message"].as_str() {
-                bar.set_message(message.to_string());
-            }
+            bar.set_position(p.bytes_processed);
+            bar.set_message(p.message);
         })
     }
 }

@@ -2,6 +2,8 @@
 //! with exactly the `"cairn"` imports ([`crate::imports`]), and driven through its exports.
 
 use cairn_core::error::ErrorCode;
+use cairn_core::ops::Operation;
+use cairn_core::wire;
 use wasmtime::{Config, Engine as WasmEngine, Linker, Memory, Module, Store, TypedFunc};
 
 use crate::error::{CliError, Result};
@@ -68,7 +70,7 @@ impl Runtime {
             .instantiate(&mut store, &compiled.module)
             .map_err(CliError::Runtime)?;
         let memory = instance
-            .get_memory(&mut store, "memory")
+            .get_memory(&mut store, wire::MEMORY_EXPORT)
             .ok_or_else(|| CliError::Protocol("the module exports no memory".into()))?;
         store.data_mut().set_memory(memory);
         let mut func = |name: &str| {
@@ -101,9 +103,22 @@ impl Runtime {
         })
     }
 
-    /// Runs one operation with JSON arguments; answers the engine's JSON.
-    pub fn call(&mut self, op: &str, args: &serde_json::Value) -> Result<serde_json::Value> {
-        let args = args.to_string();
+    /// Runs one operation of the engine's table ([`cairn_core::ops`]) with its typed
+    /// arguments; answers its typed answer.
+    pub fn call<O: Operation>(&mut self, args: &O::Args) -> Result<O::Answer> {
+        let args = serde_json::to_string(args)
+            .map_err(|e| CliError::Protocol(format!("`{}` arguments do not serialise: {e}", O::NAME)))?;
+        let answer = self.call_json(O::NAME, &args)?;
+        serde_json::from_slice(&answer).map_err(|e| {
+            CliError::Protocol(format!(
+                "`{}` answered something else than its type: {e}",
+                O::NAME
+            ))
+        })
+    }
+
+    /// Runs one operation by name with JSON arguments; answers the engine's JSON bytes.
+    pub fn call_json(&mut self, op: &str, args: &str) -> Result<Vec<u8>> {
         let mut input = Vec::with_capacity(op.len() + args.len());
         input.extend_from_slice(op.as_bytes());
         input.extend_from_slice(args.as_bytes());
@@ -114,9 +129,7 @@ impl Runtime {
                 (ptr, op.len() as i32, ptr + op.len() as i32, args.len() as i32),
             )
         })?;
-        let answer = self.reply(packed)?;
-        serde_json::from_slice(&answer)
-            .map_err(|e| CliError::Protocol(format!("`{op}` answered invalid JSON: {e}")))
+        self.reply(packed)
     }
 
     /// Feeds the next bytes of the current item to an ingest session.
@@ -179,9 +192,10 @@ impl Runtime {
         Ok(ptr)
     }
 
-    /// Copies out and frees a packed reply `(ptr << 32) | len`; its payload on success.
+    /// Copies out and frees a packed reply ([`wire::pack_reply`]); its payload on success.
     fn reply(&mut self, packed: i64) -> Result<Vec<u8>> {
-        let (ptr, len) = ((packed as u64 >> 32) as usize, packed as u32 as usize);
+        let (ptr, len) = wire::unpack_reply(packed);
+        let (ptr, len) = (ptr as usize, len as usize);
         if len == 0 {
             return Err(CliError::Protocol("a reply without a status byte".into()));
         }
@@ -198,8 +212,8 @@ impl Runtime {
             .map_err(outside)?;
         self.guard(|rt| rt.ex.free.call(&mut rt.store, (ptr as i32, len as i32)))?;
         match status[0] {
-            0 => Ok(payload),
-            1 => Err(engine_error(&payload)),
+            wire::REPLY_OK => Ok(payload),
+            wire::REPLY_ERR => Err(engine_error(&payload)),
             other => Err(CliError::Protocol(format!("a reply with status byte {other}"))),
         }
     }
@@ -213,10 +227,16 @@ fn engine_error(payload: &[u8]) -> CliError {
         message: String,
     }
     match serde_json::from_slice::<Wire>(payload) {
-        Ok(w) => CliError::Engine {
-            // A code this host does not know yet is still an error: report it as internal.
-            code: serde_json::from_value(serde_json::Value::String(w.code)).unwrap_or(ErrorCode::Internal),
-            message: w.message,
+        Ok(w) => match ErrorCode::all().find(|c| c.as_str() == w.code) {
+            Some(code) => CliError::Engine {
+                code,
+                message: w.message,
+            },
+            // The module is built with this host: a code it does not know is a broken ABI.
+            None => CliError::Protocol(format!(
+                "an error with an unknown code `{}`: {}",
+                w.code, w.message
+            )),
         },
         Err(e) => CliError::Protocol(format!("an error that is not {{code, message}} JSON: {e}")),
     }

@@ -126,17 +126,17 @@ fn two_ingest_processes_at_once_both_succeed_and_lose_nothing() {
 }
 
 #[test]
-fn stdin_is_one_item_named_stdin() {
+fn stdin_is_one_item_with_the_engines_default_name() {
     let repo = Repo::init(&["--compression", "zstd"]);
     let data = text_data(700_000, 2);
     let snap = run_with_stdin(&["ingest", repo.repo(), "--json", "-"], &data)
         .ok()
         .json();
-    assert_eq!(snap["items"][0]["name"], "stdin");
+    assert_eq!(snap["items"][0]["name"], cairn_core::ingest::DEFAULT_ITEM);
     let snap = run_with_stdin(&["ingest", repo.repo(), "--json"], &data)
         .ok()
         .json();
-    assert_eq!(snap["items"][0]["name"], "stdin");
+    assert_eq!(snap["items"][0]["name"], cairn_core::ingest::DEFAULT_ITEM);
     assert_eq!(
         snap["newChunks"], 0,
         "the same bytes again store nothing new: {snap}"

@@ -66,8 +66,8 @@ fn refuses_keys_that_escape_the_repository() {
 fn writes_leave_no_temp_files_and_create_directories() {
     let dir = tempfile::tempdir().unwrap();
     let s = FsStorage::new(dir.path());
-    let pack = layout::pack_file(&[0x5c; 32]);
-    let lock = layout::lock_file(&[1; 32]);
+    let pack = layout::StorageKey::Pack([0x5c; 32].into()).to_string();
+    let lock = layout::StorageKey::Lock([1; 32].into()).to_string();
     s.put(&pack, &[9u8; 10_000]).unwrap();
     s.put(&pack, &[8u8; 20_000]).unwrap();
     s.put_new(&lock, b"mine").unwrap();
@@ -84,7 +84,7 @@ fn writes_leave_no_temp_files_and_create_directories() {
 fn list_ignores_files_outside_the_grammar() {
     let dir = tempfile::tempdir().unwrap();
     let s = FsStorage::new(dir.path());
-    let snap = layout::snapshot_file(&[3; 32]);
+    let snap = layout::StorageKey::Snapshot([3; 32].into()).to_string();
     s.put(&snap, b"s").unwrap();
     // A temp file left by a crash, an editor's backup, and a stray directory.
     std::fs::write(dir.path().join("snapshots/.tmp-123"), b"partial").unwrap();
@@ -103,7 +103,7 @@ fn a_missing_root_is_an_empty_repository_and_is_not_created() {
     assert_eq!(s.get(layout::CONFIG), Err(StorageError::NotFound));
     assert_eq!(s.list("").unwrap(), Vec::<String>::new());
     assert!(matches!(
-        s.put(&layout::snapshot_file(&[1; 32]), b"x"),
+        s.put(&layout::StorageKey::Snapshot([1; 32].into()).to_string(), b"x"),
         Err(StorageError::Io(_))
     ));
     assert!(

@@ -2,12 +2,27 @@
 //! import list is the sandbox), and the runtime refuses a module that wants anything else.
 
 use cairn::fs_storage::FsStorage;
-use cairn::imports::{IMPORTS, IMPORT_MODULE};
+use cairn::imports::{self, HostState};
 use cairn::runtime::{self, Compiled, Runtime, MODULE_WASM};
-use wasmtime::{ExternType, Module};
+use cairn_core::wire::{self, Function, ValType, EXPORTS, IMPORTS, IMPORT_MODULE};
+use wasmtime::{ExternType, FuncType, Linker, Module, Store};
+
+/// The wire table's value types of a wasmtime function type.
+fn signature(ty: &FuncType) -> (Vec<ValType>, Vec<ValType>) {
+    let map = |t: wasmtime::ValType| match t {
+        wasmtime::ValType::I32 => ValType::I32,
+        wasmtime::ValType::I64 => ValType::I64,
+        other => panic!("a value type outside the ABI: {other:?}"),
+    };
+    (ty.params().map(map).collect(), ty.results().map(map).collect())
+}
+
+fn expected(f: &Function) -> (Vec<ValType>, Vec<ValType>) {
+    (f.params.to_vec(), f.results.to_vec())
+}
 
 #[test]
-fn embedded_module_imports_only_the_cairn_interface() {
+fn embedded_module_imports_exactly_the_wire_table() {
     let compiled = runtime::compile().expect("the embedded module compiles");
     let mut seen = Vec::new();
     for import in compiled.module.imports() {
@@ -18,41 +33,81 @@ fn embedded_module_imports_only_the_cairn_interface() {
             import.module(),
             import.name()
         );
-        assert!(
-            IMPORTS.contains(&import.name()),
-            "import `{}` is not in the ABI",
-            import.name()
-        );
-        assert!(
-            matches!(import.ty(), ExternType::Func(_)),
-            "import `{}` is not a function",
-            import.name()
+        let Some(f) = IMPORTS.iter().find(|f| f.name == import.name()) else {
+            panic!("import `{}` is not in the wire table", import.name());
+        };
+        let ExternType::Func(ty) = import.ty() else {
+            panic!("import `{}` is not a function", import.name());
+        };
+        assert_eq!(
+            signature(&ty),
+            expected(f),
+            "the module's signature of `{}`",
+            f.name
         );
         seen.push(import.name().to_string());
     }
     seen.sort();
-    let mut all: Vec<String> = IMPORTS.iter().map(|s| s.to_string()).collect();
+    let mut all: Vec<String> = IMPORTS.iter().map(|f| f.name.to_string()).collect();
     all.sort();
     assert_eq!(
         seen, all,
-        "the module imports every function of the ABI, each once"
+        "the module imports every function of the table, each once"
     );
 }
 
 #[test]
-fn embedded_module_exports_the_abi() {
+fn the_host_defines_exactly_the_wire_table() {
     let compiled = runtime::compile().unwrap();
-    let exports: Vec<&str> = compiled.module.exports().map(|e| e.name()).collect();
-    for name in [
-        "memory",
-        "cairn_alloc",
-        "cairn_free",
-        "cairn_call",
-        "cairn_write",
-        "cairn_read",
-    ] {
-        assert!(exports.contains(&name), "missing export {name}: {exports:?}");
+    let mut linker = Linker::new(&compiled.engine);
+    imports::add_to_linker(&mut linker).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::new(
+        &compiled.engine,
+        HostState::new(FsStorage::new(dir.path()), Box::new(|_, _| {})),
+    );
+    let items: Vec<(String, String, wasmtime::Extern)> = linker
+        .iter(&mut store)
+        .map(|(m, n, e)| (m.to_string(), n.to_string(), e))
+        .collect();
+    let mut defined = 0;
+    for (module, name, item) in items {
+        assert_eq!(module, IMPORT_MODULE);
+        let f = IMPORTS
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("`{name}` is not in the table"));
+        let ExternType::Func(ty) = item.ty(&store) else {
+            panic!("`{name}` is not a function");
+        };
+        assert_eq!(signature(&ty), expected(f), "the host's signature of `{name}`");
+        defined += 1;
     }
+    assert_eq!(defined, IMPORTS.len());
+}
+
+#[test]
+fn embedded_module_exports_the_wire_table() {
+    let compiled = runtime::compile().unwrap();
+    for f in EXPORTS {
+        let export = compiled
+            .module
+            .get_export(f.name)
+            .unwrap_or_else(|| panic!("missing export {}", f.name));
+        let ExternType::Func(ty) = export else {
+            panic!("export {} is not a function", f.name);
+        };
+        assert_eq!(
+            signature(&ty),
+            expected(f),
+            "the module's signature of `{}`",
+            f.name
+        );
+    }
+    assert!(matches!(
+        compiled.module.get_export(wire::MEMORY_EXPORT),
+        Some(ExternType::Memory(_))
+    ));
     assert!(MODULE_WASM.starts_with(b"\0asm"));
 }
 

@@ -35,7 +35,7 @@ fn a_panic_is_an_internal_error_with_its_message() {
     )
     .unwrap();
 
-    let err = rt.call("open", &serde_json::json!({})).unwrap_err();
+    let err = rt.call_json("open", "{}").unwrap_err();
     assert_eq!(err.code(), ErrorCode::Internal);
     assert_eq!(err.exit_code(), 4);
     assert!(err.to_string().contains("boom"), "{err}");

@@ -1,76 +1,12 @@
-//! Cairn's engine behind a small C ABI, for wasmtime and any other wasm runtime (DESIGN.md §3).
+//! Cairn's engine behind a small C ABI, for wasmtime and any other wasm runtime
+//! (docs/DESIGN.md §3).
 //!
 //! This crate is marshalling only: it moves bytes between the runtime and
 //! [`cairn_core::api::Api`], which holds every operation. It builds for
 //! `wasm32-unknown-unknown`; on other targets it is empty.
 //!
-//! # The contract
-//!
-//! This ABI is a contract between the module and its hosts: changing a name, a signature
-//! or a meaning below is a breaking change for every host.
-//!
-//! ## Imports
-//!
-//! The module imports from **one** import module, `"cairn"`, and nothing else (no WASI, no
-//! wasm-bindgen glue): the import list is the sandbox. Pointers and lengths are `i32`
-//! offsets into the module's exported `memory`.
-//!
-//! | import | signature | meaning |
-//! |---|---|---|
-//! | `storage_get` | `(key_ptr, key_len) -> i64` | read a whole object |
-//! | `storage_get_range` | `(key_ptr, key_len, offset: i64, len: i64) -> i64` | read `len` bytes from `offset` (fewer at the end) |
-//! | `storage_list` | `(prefix_ptr, prefix_len) -> i64` | keys under a prefix, joined by `'\n'` |
-//! | `storage_put` | `(key_ptr, key_len, data_ptr, data_len) -> i32` | create or replace, atomically and durably |
-//! | `storage_put_new` | `(key_ptr, key_len, data_ptr, data_len) -> i32` | create; fail if the key exists |
-//! | `storage_delete` | `(key_ptr, key_len) -> i32` | remove; a missing key is not an error |
-//! | `pending_len` | `() -> i64` | length of the bytes the host holds pending |
-//! | `take_pending` | `(dst_ptr, dst_len)` | copy the pending bytes out and clear them |
-//! | `random_fill` | `(ptr, len)` | fill with cryptographically secure random bytes |
-//! | `now_ms` | `() -> i64` | milliseconds since the Unix epoch (UTC) |
-//! | `process_alive` | `(pid: u32) -> i32` | 1 if process `pid` runs on this host, 0 if not, -1 if the host cannot tell |
-//! | `emit_event` | `(name_ptr, name_len, payload_ptr, payload_len)` | an event: UTF-8 name, JSON payload |
-//! | `sha256` | `(data_ptr, data_len, out_ptr) -> i32` | 1: wrote 32 bytes; 0: not supplied |
-//! | `hmac_sha256` | `(key_ptr, key_len, data_ptr, data_len, out_ptr) -> i32` | 1: wrote 32 bytes; 0: not supplied |
-//! | `aes256gcm_seal` | `(key_ptr, nonce_ptr, aad_ptr, aad_len, data_ptr, data_len, out_ptr) -> i32` | out gets `data_len + 16` bytes (ciphertext, tag); 1 ok, 0 not supplied |
-//! | `aes256gcm_open` | `(key_ptr, nonce_ptr, aad_ptr, aad_len, data_ptr, data_len, out_ptr) -> i32` | out gets `data_len - 16` bytes; 1 ok, 0 not supplied, -1 authentication failed |
-//!
-//! AES keys are 32 bytes and nonces 12 bytes, read from `key_ptr` and `nonce_ptr`.
-//!
-//! The `i64` storage results are: `>= 0`, the byte length of a result that the host now
-//! holds pending (the module fetches it with `take_pending`); `< 0`, minus a status. The
-//! `i32` storage results are `0` for success or minus a status. Statuses:
-//! `1` NotFound, `2` AlreadyExists, `3` InvalidKey (outside the grammar of
-//! `cairn_core::layout`; hosts check every key and prefix before touching storage), `4` Io.
-//! With any negative status the host holds the error message (UTF-8, for Io the
-//! operating system's text) as the pending result.
-//!
-//! ## Exports
-//!
-//! | export | signature |
-//! |---|---|
-//! | `memory` | the module's linear memory |
-//! | `cairn_alloc` | `(len: i32) -> i32`: a buffer of `len` bytes for the host to fill |
-//! | `cairn_free` | `(ptr: i32, len: i32)`: frees a buffer from `cairn_alloc` or a reply |
-//! | `cairn_call` | `(op_ptr, op_len, args_ptr, args_len) -> i64`: one operation of the `Api` table; args are JSON |
-//! | `cairn_write` | `(session: i32, data_ptr, data_len) -> i64`: the next bytes of an ingest |
-//! | `cairn_read` | `(session: i32) -> i64`: the next block of a restore; empty means the end |
-//!
-//! Input buffers belong to the host: it allocates them with `cairn_alloc`, writes them,
-//! passes them, and frees them with `cairn_free` when the call has returned (it may reuse
-//! one across calls instead). The module only reads them during the call.
-//!
-//! `cairn_call`, `cairn_write` and `cairn_read` return a packed reply
-//! `(ptr << 32) | len` naming a buffer in module memory that the host copies and then
-//! frees with `cairn_free(ptr, len)`. Its byte 0 is `0` (ok) or `1` (error); the rest is
-//! the payload: the JSON answer (`cairn_call`), the raw bytes (`cairn_read`) or nothing
-//! (`cairn_write`); on error the JSON object `{"code": ..., "message": ...}` of
-//! `cairn_core::error::Error::to_json`.
-//!
-//! ## Panics
-//!
-//! A panic in the module calls `emit_event("panic", {"message": ...})` and then traps
-//! (`unreachable`). The host reports the trap as an internal error with that message. After
-//! a trap the instance must not be used again.
+//! The contract with the host (imports, exports, statuses, replies, panics) is written
+//! once, in [`cairn_core::wire`]; the `extern` block below is generated from its table.
 
 #![cfg(target_arch = "wasm32")]
 #![warn(missing_docs)]
@@ -80,55 +16,43 @@ use std::cell::RefCell;
 
 use cairn_core::api::Api;
 use cairn_core::host::{Host, Storage, StorageError};
+use cairn_core::wire::{self, StorageStatus};
 
-mod sys {
-    #[link(wasm_import_module = "cairn")]
-    extern "C" {
-        pub fn storage_get(key_ptr: *const u8, key_len: usize) -> i64;
-        pub fn storage_get_range(key_ptr: *const u8, key_len: usize, offset: i64, len: i64) -> i64;
-        pub fn storage_list(prefix_ptr: *const u8, prefix_len: usize) -> i64;
-        pub fn storage_put(key_ptr: *const u8, key_len: usize, data_ptr: *const u8, data_len: usize) -> i32;
-        pub fn storage_put_new(
-            key_ptr: *const u8,
-            key_len: usize,
-            data_ptr: *const u8,
-            data_len: usize,
-        ) -> i32;
-        pub fn storage_delete(key_ptr: *const u8, key_len: usize) -> i32;
-        pub fn pending_len() -> i64;
-        pub fn take_pending(dst_ptr: *mut u8, dst_len: usize);
-        pub fn random_fill(ptr: *mut u8, len: usize);
-        pub fn now_ms() -> i64;
-        pub fn process_alive(pid: u32) -> i32;
-        pub fn emit_event(name_ptr: *const u8, name_len: usize, payload_ptr: *const u8, payload_len: usize);
-        pub fn sha256(data_ptr: *const u8, data_len: usize, out_ptr: *mut u8) -> i32;
-        pub fn hmac_sha256(
-            key_ptr: *const u8,
-            key_len: usize,
-            data_ptr: *const u8,
-            data_len: usize,
-            out_ptr: *mut u8,
-        ) -> i32;
-        pub fn aes256gcm_seal(
-            key_ptr: *const u8,
-            nonce_ptr: *const u8,
-            aad_ptr: *const u8,
-            aad_len: usize,
-            data_ptr: *const u8,
-            data_len: usize,
-            out_ptr: *mut u8,
-        ) -> i32;
-        pub fn aes256gcm_open(
-            key_ptr: *const u8,
-            nonce_ptr: *const u8,
-            aad_ptr: *const u8,
-            aad_len: usize,
-            data_ptr: *const u8,
-            data_len: usize,
-            out_ptr: *mut u8,
-        ) -> i32;
-    }
+/// The ABI argument type of a wire-table argument kind.
+macro_rules! abi_type {
+    (ptr) => {
+        *const u8
+    };
+    (out) => {
+        *mut u8
+    };
+    (len) => {
+        usize
+    };
+    (u32) => {
+        u32
+    };
+    (i32) => {
+        i32
+    };
+    (i64) => {
+        i64
+    };
 }
+
+/// Declares the imports of [`cairn_core::wire`]'s table.
+macro_rules! declare_imports {
+    ($($(#[doc = $doc:literal])+ $name:ident($($arg:ident: $ty:ident),*) $(-> $ret:ident)?;)+) => {
+        mod sys {
+            #[link(wasm_import_module = "cairn")]
+            extern "C" {
+                $($(#[doc = $doc])+ pub fn $name($($arg: abi_type!($ty)),*) $(-> abi_type!($ret))?;)+
+            }
+        }
+    };
+}
+
+cairn_core::cairn_imports!(declare_imports);
 
 /// The [`Host`] of the module: every method is one call of a `"cairn"` import.
 #[derive(Clone, Copy, Debug, Default)]
@@ -147,12 +71,7 @@ fn status_error(status: i64) -> StorageError {
     // SAFETY: a call without arguments.
     let len = unsafe { sys::pending_len() }.max(0) as usize;
     let message = String::from_utf8_lossy(&take_pending(len)).into_owned();
-    match -status {
-        1 => StorageError::NotFound,
-        2 => StorageError::AlreadyExists,
-        3 => StorageError::InvalidKey,
-        _ => StorageError::Io(message),
-    }
+    StorageStatus::from_code(status).error(message)
 }
 
 /// Collects the answer of an `i64`-returning storage import.
@@ -314,7 +233,7 @@ thread_local! {
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let payload = serde_json::json!({ "message": info.to_string() }).to_string();
-        AbiHost.event("panic", &payload);
+        AbiHost.event(wire::PANIC_EVENT, &payload);
     }));
 }
 
@@ -347,12 +266,12 @@ unsafe fn input<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 /// Packs a reply: status byte then payload, in a buffer the host frees with [`cairn_free`].
 fn reply(ok: bool, payload: &[u8]) -> i64 {
     let mut buf = Vec::with_capacity(payload.len() + 1);
-    buf.push(if ok { 0 } else { 1 });
+    buf.push(if ok { wire::REPLY_OK } else { wire::REPLY_ERR });
     buf.extend_from_slice(payload);
     let buf = buf.into_boxed_slice();
     let len = buf.len();
     let ptr = Box::into_raw(buf) as *mut u8;
-    ((ptr as usize as i64) << 32) | len as i64
+    wire::pack_reply(ptr as usize as u32, len as u32)
 }
 
 /// Packs the outcome of an engine call.

@@ -1,4 +1,4 @@
-//! Cairn's engine behind wasm-bindgen, for the JS package (DESIGN.md §3).
+//! Cairn's engine behind wasm-bindgen, for the JS package (docs/DESIGN.md §3).
 //!
 //! Marshalling only: [`Engine`] forwards to [`cairn_core::api::Api`], and [`JsHost`]
 //! forwards the engine's [`Host`] calls to a JS host object. The JS loader builds that
@@ -22,12 +22,15 @@
 //! | `aesGcmSeal(key, nonce, aad, data)?` | optional: ciphertext followed by the 16-byte tag |
 //! | `aesGcmOpen(key, nonce, aad, data)?` | optional: plaintext, or `null` if the tag does not verify |
 //!
-//! Storage methods report failure by throwing; the thrown value's `code` chooses the
-//! error: `"NotFound"` or `"ENOENT"`, `"AlreadyExists"` or `"EEXIST"`, `"InvalidKey"`;
+//! Storage methods report failure by throwing; the thrown value's `code` is one of the
+//! names of [`cairn_core::wire::StorageStatus`] (`NotFound`, `AlreadyExists`,
+//! `InvalidKey`, `Io`; the generated TypeScript lists them as `STORAGE_FAILURE_CODES`);
 //! anything else is an I/O error described by its `message`. Hosts check every key with
 //! [`validate_key`] / [`validate_prefix`] before touching storage.
 //!
-//! [`Engine`] methods throw `{code, message}` objects (the engine's `Error::to_json`).
+//! [`Engine::call`] takes the name and JSON arguments of an operation of the table
+//! ([`cairn_core::ops`]); [`Engine`] methods throw `{code, message}` objects (the
+//! engine's `Error::to_json`).
 //!
 //! A panic in the module traps (`unreachable`, a `WebAssembly.RuntimeError` in JS) after
 //! its message is recorded; [`take_panic_message`] hands it to the host, which reports it
@@ -38,7 +41,9 @@
 use std::cell::RefCell;
 
 use cairn_core::api::Api;
+use cairn_core::error::{Error, ErrorCode};
 use cairn_core::host::{Host, Storage, StorageError};
+use cairn_core::wire::StorageStatus;
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -92,7 +97,7 @@ fn js_error(code: &str, message: &str) -> JsValue {
     obj.into()
 }
 
-fn engine_error(e: cairn_core::error::Error) -> JsValue {
+fn engine_error(e: Error) -> JsValue {
     js_error(e.code().as_str(), &e.to_string())
 }
 
@@ -103,16 +108,14 @@ fn storage_error(thrown: JsValue) -> StorageError {
             .ok()
             .and_then(|v| v.as_string())
     };
-    match field("code").as_deref() {
-        Some("NotFound" | "ENOENT") => StorageError::NotFound,
-        Some("AlreadyExists" | "EEXIST") => StorageError::AlreadyExists,
-        Some("InvalidKey") => StorageError::InvalidKey,
-        _ => StorageError::Io(
-            field("message")
-                .or_else(|| thrown.as_string())
-                .unwrap_or_else(|| "the JS host's storage failed".into()),
-        ),
-    }
+    let status = field("code")
+        .as_deref()
+        .and_then(StorageStatus::from_name)
+        .unwrap_or(StorageStatus::Io);
+    let message = field("message")
+        .or_else(|| thrown.as_string())
+        .unwrap_or_else(|| "the JS host's storage failed".into());
+    status.error(message)
 }
 
 fn bytes(v: &JsValue) -> Option<Vec<u8>> {
@@ -341,6 +344,25 @@ impl Engine {
     pub fn close(&mut self) -> Result<(), JsValue> {
         self.api.close().map_err(engine_error)
     }
+}
+
+/// Every error code of the engine, in order (what the generated `ERROR_CODES` must list).
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Vec<String> {
+    ErrorCode::all().map(|c| c.as_str().to_string()).collect()
+}
+
+/// Throws an example error of `code` the way every engine error is thrown, so that a test
+/// can check each code reaches JS under its own name.
+#[wasm_bindgen(js_name = throwErrorExample)]
+pub fn throw_error_example(code: &str) -> Result<(), JsValue> {
+    let code = ErrorCode::all().find(|c| c.as_str() == code).ok_or_else(|| {
+        js_error(
+            "InvalidArgument",
+            &format!("invalid argument: no error code `{code}`"),
+        )
+    })?;
+    Err(engine_error(Error::example(code)))
 }
 
 /// True when `key` is a storage key of the repository grammar.

@@ -35,6 +35,7 @@ impl Codec {
 }
 
 /// The repository's compression setting, as in `config.json`.
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Compression {
     /// `gzip`, `zstd` or `none`.
@@ -44,7 +45,8 @@ pub struct Compression {
 }
 
 /// Codec names as written in `config.json` and accepted from users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumIter)]
 #[serde(rename_all = "lowercase")]
 pub enum CodecName {
     /// gzip via `miniz_oxide`.

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chunker::ChunkingParams;
-use crate::codec::Compression;
+use crate::codec::{CodecName, Compression};
+use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 
 /// The format version this engine writes and the newest it reads.
@@ -11,8 +12,37 @@ pub const FORMAT_VERSION: u64 = 1;
 /// The value of the `format` field, which marks the file as Cairn's.
 pub const FORMAT_NAME: &str = "cairn";
 
+/// Options of `init`; everything absent takes the default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InitOptions {
+    /// `gzip` (default), `zstd` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<CodecName>,
+    /// Codec level (gzip 1..9, default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression_level: Option<u32>,
+    /// Chunk sizes (default 64 KiB / 256 KiB / 1 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunking: Option<ChunkingParams>,
+    /// Target pack size in bytes (default 8 MiB; 4 KiB to 1 GiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_size: Option<u64>,
+    /// Parity layout (default 20 data + 1 parity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parity: Option<ParityParams>,
+    /// Argon2id cost of the first key (default 64 MiB, 3 passes); lower only for tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf: Option<KdfParams>,
+}
+
+/// Default target pack size.
+pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
+
 /// Reed-Solomon parity layout: parity packs per group of data packs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct ParityParams {
     /// Data packs per group (k).
@@ -83,15 +113,38 @@ pub const MIN_PACK_SIZE: u32 = 4 * 1024;
 pub const MAX_PACK_SIZE: u32 = 1024 * 1024 * 1024;
 
 impl Config {
+    /// The configuration of a new repository with id `id`, created at `created_at`, from
+    /// `init`'s options; checks every parameter (nothing is written before this passes).
+    pub fn new(id: String, created_at: String, options: &InitOptions, encrypted: bool) -> Result<Config> {
+        let mut compression = Compression::with_default_level(options.compression.unwrap_or(CodecName::Gzip));
+        if let Some(level) = options.compression_level {
+            compression.level = level;
+        }
+        let pack_size = options.pack_size.unwrap_or(DEFAULT_PACK_SIZE as u64);
+        let config = Config {
+            format: FORMAT_NAME.into(),
+            version: FORMAT_VERSION,
+            id,
+            created_at,
+            chunking: options.chunking.unwrap_or_default(),
+            compression,
+            pack_size: u32::try_from(pack_size).unwrap_or(u32::MAX),
+            parity: options.parity.unwrap_or_default(),
+            encryption: encrypted.then(EncryptionParams::default),
+        };
+        if pack_size > MAX_PACK_SIZE as u64 {
+            return Err(pack_size_error(pack_size));
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Checks every parameter; the error names the bad one.
     pub fn validate(&self) -> Result<()> {
         self.chunking.validate()?;
         self.compression.validate()?;
         if !(MIN_PACK_SIZE..=MAX_PACK_SIZE).contains(&self.pack_size) {
-            return Err(Error::InvalidArgument(format!(
-                "pack size {} is outside {MIN_PACK_SIZE}..{MAX_PACK_SIZE} bytes",
-                self.pack_size
-            )));
+            return Err(pack_size_error(self.pack_size as u64));
         }
         let p = self.parity;
         if p.data_packs == 0 || p.data_packs + p.parity_packs > 256 {
@@ -142,6 +195,12 @@ impl Config {
     }
 }
 
+fn pack_size_error(size: u64) -> Error {
+    Error::InvalidArgument(format!(
+        "pack size {size} is outside {MIN_PACK_SIZE}..{MAX_PACK_SIZE} bytes (4 KiB to 1 GiB): choose a size in that range"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +228,22 @@ mod tests {
             text.contains("\"packSize\": 8388608") && text.contains("\"dataPacks\": 20"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn new_repositories_take_defaults_and_refuse_impossible_options() {
+        let c = Config::new("ab".repeat(32), "t".into(), &InitOptions::default(), true).unwrap();
+        assert_eq!(
+            (c.pack_size, c.compression, c.parity),
+            (8 << 20, Compression::default(), ParityParams::default())
+        );
+        assert!(c.encryption.is_some());
+        let five_gib = InitOptions {
+            pack_size: Some(5 << 30),
+            ..Default::default()
+        };
+        let e = Config::new("ab".repeat(32), "t".into(), &five_gib, false).unwrap_err();
+        assert!(e.to_string().contains("pack size 5368709120 is outside"), "{e}");
     }
 
     #[test]

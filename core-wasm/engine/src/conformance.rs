@@ -1,19 +1,18 @@
 //! The storage conformance suite: the one set of checks every [`Storage`] implementation
 //! must pass (the memory store here, the file-system stores of the CLI and the JS package).
 //!
-//! It encodes the contract of DESIGN.md §2 so that a new backend is proven against the
+//! It encodes the contract of docs/DESIGN.md §2 so that a new backend is proven against the
 //! same behaviour the engine relies on, not against its author's reading of it.
 
 use crate::host::{Storage, StorageError};
-use crate::layout;
+use crate::layout::{self, StorageKey};
 
 /// Runs every check against an empty storage; panics with a description on the first failure.
 pub fn run_storage_suite<S: Storage + ?Sized>(s: &S) {
-    let id = |b: u8| [b; 32];
-    let snap = layout::snapshot_file(&id(1));
-    let pack = layout::pack_file(&id(0xab));
-    let pack_idx = layout::pack_index_file(&id(0xab));
-    let lock = layout::lock_file(&id(7));
+    let snap = StorageKey::Snapshot([1; 32].into()).to_string();
+    let pack = StorageKey::Pack([0xab; 32].into()).to_string();
+    let pack_idx = StorageKey::PackIndex([0xab; 32].into()).to_string();
+    let lock = StorageKey::Lock([7; 32].into()).to_string();
 
     // Missing objects.
     assert_eq!(s.get(&snap), Err(StorageError::NotFound), "get of a missing key");

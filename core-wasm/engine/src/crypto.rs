@@ -46,6 +46,7 @@ pub fn soft_open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], ciphertext
 }
 
 /// Argon2id parameters, as stored in key files.
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KdfParams {

@@ -10,7 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Stable, machine-readable identifier of an [`Error`]; the same names in Rust, JSON and JS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr,
+)]
 pub enum ErrorCode {
     /// An argument or option is malformed or out of range.
     InvalidArgument,
@@ -63,35 +65,16 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The code's name as it appears in JSON and in JS `Error.code`.
+    /// The code's name as it appears in JSON and in JS `Error.code` (serde's name too; a
+    /// unit test checks that they agree for every code).
     pub fn as_str(self) -> &'static str {
-        // Must equal serde's unit-variant names; a unit test checks that.
-        match self {
-            ErrorCode::InvalidArgument => "InvalidArgument",
-            ErrorCode::RepositoryNotFound => "RepositoryNotFound",
-            ErrorCode::RepositoryExists => "RepositoryExists",
-            ErrorCode::UnsupportedVersion => "UnsupportedVersion",
-            ErrorCode::PassphraseRequired => "PassphraseRequired",
-            ErrorCode::WrongPassphrase => "WrongPassphrase",
-            ErrorCode::SnapshotNotFound => "SnapshotNotFound",
-            ErrorCode::AmbiguousSnapshot => "AmbiguousSnapshot",
-            ErrorCode::ItemNotFound => "ItemNotFound",
-            ErrorCode::RepositoryLocked => "RepositoryLocked",
-            ErrorCode::CorruptPack => "CorruptPack",
-            ErrorCode::CorruptIndex => "CorruptIndex",
-            ErrorCode::CorruptSnapshot => "CorruptSnapshot",
-            ErrorCode::CorruptParity => "CorruptParity",
-            ErrorCode::CorruptConfig => "CorruptConfig",
-            ErrorCode::CorruptKey => "CorruptKey",
-            ErrorCode::ChunkNotFound => "ChunkNotFound",
-            ErrorCode::KeyNotFound => "KeyNotFound",
-            ErrorCode::LastKey => "LastKey",
-            ErrorCode::InvalidStorageKey => "InvalidStorageKey",
-            ErrorCode::StorageError => "StorageError",
-            ErrorCode::IntrinsicMismatch => "IntrinsicMismatch",
-            ErrorCode::SessionNotFound => "SessionNotFound",
-            ErrorCode::Internal => "Internal",
-        }
+        self.into()
+    }
+
+    /// Every code, in declaration order: what the generated TypeScript lists, and what the
+    /// exhaustive matches of the hosts cover.
+    pub fn all() -> impl Iterator<Item = ErrorCode> {
+        <ErrorCode as strum::IntoEnumIterator>::iter()
     }
 }
 
@@ -263,6 +246,68 @@ impl Error {
         }
     }
 
+    /// An error of `code` with placeholder details: what the hosts' tests use to check that
+    /// every code reaches their users under its own name. The match is exhaustive, so every
+    /// code has a variant.
+    pub fn example(code: ErrorCode) -> Error {
+        let s = |t: &str| t.to_string();
+        match code {
+            ErrorCode::InvalidArgument => Error::InvalidArgument(s("example")),
+            ErrorCode::RepositoryNotFound => Error::RepositoryNotFound,
+            ErrorCode::RepositoryExists => Error::RepositoryExists,
+            ErrorCode::UnsupportedVersion => Error::UnsupportedVersion {
+                what: s("example"),
+                found: 2,
+                supported: 1,
+            },
+            ErrorCode::PassphraseRequired => Error::PassphraseRequired,
+            ErrorCode::WrongPassphrase => Error::WrongPassphrase,
+            ErrorCode::SnapshotNotFound => Error::SnapshotNotFound(s("example")),
+            ErrorCode::AmbiguousSnapshot => Error::AmbiguousSnapshot {
+                prefix: s("ab"),
+                count: 2,
+            },
+            ErrorCode::ItemNotFound => Error::ItemNotFound {
+                snapshot: s("example"),
+                item: s("x"),
+                available: s("y"),
+            },
+            ErrorCode::RepositoryLocked => Error::RepositoryLocked { holder: s("example") },
+            ErrorCode::CorruptPack => Error::CorruptPack {
+                pack: s("example"),
+                detail: s("example"),
+            },
+            ErrorCode::CorruptIndex => Error::CorruptIndex {
+                file: s("example"),
+                detail: s("example"),
+            },
+            ErrorCode::CorruptSnapshot => Error::CorruptSnapshot {
+                file: s("example"),
+                detail: s("example"),
+            },
+            ErrorCode::CorruptParity => Error::CorruptParity {
+                file: s("example"),
+                detail: s("example"),
+            },
+            ErrorCode::CorruptConfig => Error::CorruptConfig(s("example")),
+            ErrorCode::CorruptKey => Error::CorruptKey {
+                file: s("example"),
+                detail: s("example"),
+            },
+            ErrorCode::ChunkNotFound => Error::ChunkNotFound(s("example")),
+            ErrorCode::KeyNotFound => Error::KeyNotFound(s("example")),
+            ErrorCode::LastKey => Error::LastKey,
+            ErrorCode::InvalidStorageKey => Error::InvalidStorageKey(s("example")),
+            ErrorCode::StorageError => Error::Storage {
+                key: s("example"),
+                message: s("example"),
+            },
+            ErrorCode::IntrinsicMismatch => Error::IntrinsicMismatch(s("example")),
+            ErrorCode::SessionNotFound => Error::SessionNotFound(0),
+            ErrorCode::Internal => Error::Internal(s("example")),
+        }
+    }
+
     /// The error as the JSON object that crosses the wasm boundary: `{"code": ..., "message": ...}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "code": self.code().as_str(), "message": self.to_string() })
@@ -278,14 +323,20 @@ mod tests {
 
     #[test]
     fn code_names_match_serde_names() {
-        for code in [
-            ErrorCode::WrongPassphrase,
-            ErrorCode::RepositoryLocked,
-            ErrorCode::CorruptPack,
-            ErrorCode::Internal,
-        ] {
+        assert_eq!(ErrorCode::all().count(), 24);
+        for code in ErrorCode::all() {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json.as_str().unwrap(), code.as_str());
+            assert_eq!(serde_json::from_value::<ErrorCode>(json).unwrap(), code);
+        }
+    }
+
+    #[test]
+    fn every_code_has_an_error_with_a_sentence() {
+        for code in ErrorCode::all() {
+            let e = Error::example(code);
+            assert_eq!(e.code(), code);
+            assert!(e.to_string().len() > 10, "{code:?}");
         }
     }
 

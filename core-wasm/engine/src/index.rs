@@ -1,12 +1,14 @@
 //! The global chunk index: which pack holds each blob, and where.
 //!
 //! On storage it is a set of immutable segments in `index/`, each written once by the
-//! operation that wrote the packs it lists (docs/FORMAT.md, "Index segments"). In memory it
-//! is a hash map from blob id to location, loaded when an operation first needs it.
+//! operation that wrote the packs it lists (docs/FORMAT.md §7); this module is their
+//! encoding and the in-memory index, a hash map from blob id to location. Reading and
+//! writing segments is [`crate::segments`].
 
 use std::collections::{HashMap, HashSet};
 
 use crate::codec::Codec;
+use crate::ids::{BlobId, PackId, SegmentId};
 use crate::pack::{self, BlobEntry, BlobKind};
 
 /// First 8 bytes of an index segment.
@@ -33,7 +35,7 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackRecord {
     /// The pack's id (SHA-256 of its bytes).
-    pub id: [u8; 32],
+    pub id: PackId,
     /// Its size in bytes.
     pub size: u64,
     /// Its blobs.
@@ -43,21 +45,22 @@ pub struct PackRecord {
 /// The in-memory index.
 #[derive(Default)]
 pub struct Index {
-    packs: Vec<([u8; 32], u64)>,
-    pack_pos: HashMap<[u8; 32], u32>,
-    blobs: HashMap<[u8; 32], Location>,
+    packs: Vec<(PackId, u64)>,
+    pack_pos: HashMap<PackId, u32>,
+    blobs: HashMap<BlobId, Location>,
     /// Segments whose contents are loaded.
-    pub(crate) segments: HashSet<[u8; 32]>,
+    segments: HashSet<SegmentId>,
 }
 
 impl Index {
     /// Records a pack and its blobs; a blob already indexed keeps its first location.
-    pub fn add_pack(&mut self, id: [u8; 32], size: u64, entries: &[BlobEntry]) {
+    pub fn add(&mut self, record: &PackRecord) {
+        let (id, size) = (record.id, record.size);
         let pos = *self.pack_pos.entry(id).or_insert_with(|| {
             self.packs.push((id, size));
             (self.packs.len() - 1) as u32
         });
-        for e in entries {
+        for e in &record.entries {
             self.blobs.entry(e.id).or_insert(Location {
                 pack: pos,
                 offset: e.offset,
@@ -70,23 +73,43 @@ impl Index {
     }
 
     /// The location of a blob.
-    pub fn get(&self, id: &[u8; 32]) -> Option<Location> {
+    pub fn get(&self, id: &BlobId) -> Option<Location> {
         self.blobs.get(id).copied()
     }
 
     /// True when the blob is indexed.
-    pub fn contains(&self, id: &[u8; 32]) -> bool {
+    pub fn contains(&self, id: &BlobId) -> bool {
         self.blobs.contains_key(id)
     }
 
     /// Id and size of the pack at a position.
-    pub fn pack(&self, pos: u32) -> ([u8; 32], u64) {
+    pub fn pack(&self, pos: u32) -> (PackId, u64) {
         self.packs[pos as usize]
     }
 
+    /// The pack the index places a blob in.
+    pub fn pack_of(&self, id: &BlobId) -> Option<PackId> {
+        self.get(id).map(|l| self.pack(l.pack).0)
+    }
+
+    /// Every indexed pack with its size, in the order they were added.
+    pub fn packs(&self) -> impl Iterator<Item = (PackId, u64)> + '_ {
+        self.packs.iter().copied()
+    }
+
     /// True when the pack is indexed.
-    pub fn has_pack(&self, id: &[u8; 32]) -> bool {
+    pub fn has_pack(&self, id: &PackId) -> bool {
         self.pack_pos.contains_key(id)
+    }
+
+    /// True when the segment's contents are loaded.
+    pub fn has_segment(&self, id: &SegmentId) -> bool {
+        self.segments.contains(id)
+    }
+
+    /// Records that a segment's contents are loaded.
+    pub fn mark_segment(&mut self, id: SegmentId) {
+        self.segments.insert(id);
     }
 
     /// Number of indexed blobs.
@@ -101,17 +124,17 @@ impl Index {
 }
 
 /// Encodes a segment's plaintext body: the segments it supersedes, then its packs.
-pub fn encode_segment(supersedes: &[[u8; 32]], packs: &[PackRecord]) -> Vec<u8> {
+pub fn encode_segment(supersedes: &[SegmentId], packs: &[PackRecord]) -> Vec<u8> {
     let entries: usize = packs.iter().map(|p| p.entries.len()).sum();
     let mut out =
         Vec::with_capacity(8 + supersedes.len() * 32 + packs.len() * 44 + entries * pack::ENTRY_LEN);
     out.extend_from_slice(&(supersedes.len() as u32).to_le_bytes());
     for s in supersedes {
-        out.extend_from_slice(s);
+        out.extend_from_slice(s.as_bytes());
     }
     out.extend_from_slice(&(packs.len() as u32).to_le_bytes());
     for p in packs {
-        out.extend_from_slice(&p.id);
+        out.extend_from_slice(p.id.as_bytes());
         out.extend_from_slice(&p.size.to_le_bytes());
         out.extend_from_slice(&(p.entries.len() as u32).to_le_bytes());
         out.extend_from_slice(&pack::encode_entries(&p.entries));
@@ -119,15 +142,23 @@ pub fn encode_segment(supersedes: &[[u8; 32]], packs: &[PackRecord]) -> Vec<u8> 
     out
 }
 
+/// A decoded segment body: the segments it supersedes, and its packs.
+pub type SegmentBody = (Vec<SegmentId>, Vec<PackRecord>);
+
 /// Decodes a segment body; every length is checked before it is trusted.
-pub fn decode_segment(body: &[u8]) -> Result<(Vec<[u8; 32]>, Vec<PackRecord>), String> {
+pub fn decode_segment(body: &[u8]) -> Result<SegmentBody, String> {
     let mut r = Reader { buf: body, pos: 0 };
     let n = r.u32()? as usize;
-    let supersedes = (0..n).map(|_| r.id()).collect::<Result<Vec<_>, _>>()?;
+    if n > body.len() / 32 {
+        return Err("segment is truncated".into());
+    }
+    let supersedes = (0..n)
+        .map(|_| r.id().map(SegmentId::new))
+        .collect::<Result<Vec<_>, _>>()?;
     let packs_n = r.u32()? as usize;
     let mut packs = Vec::with_capacity(packs_n.min(body.len() / 44));
     for _ in 0..packs_n {
-        let id = r.id()?;
+        let id = PackId::new(r.id()?);
         let size = r.u64()?;
         let count = r.u32()? as usize;
         let table = r.take(
@@ -140,11 +171,7 @@ pub fn decode_segment(body: &[u8]) -> Result<(Vec<[u8; 32]>, Vec<PackRecord>), S
             .iter()
             .find(|e| e.offset as u64 + e.stored_len as u64 > size)
         {
-            return Err(format!(
-                "blob {} lies beyond the end of pack {}",
-                hex::encode(e.id),
-                hex::encode(id)
-            ));
+            return Err(format!("blob {} lies beyond the end of pack {id}", e.id));
         }
         packs.push(PackRecord { id, size, entries });
     }
@@ -188,7 +215,7 @@ mod tests {
     fn rec(b: u8, n: usize) -> PackRecord {
         let entries = (0..n)
             .map(|i| BlobEntry {
-                id: [b.wrapping_add(i as u8); 32],
+                id: BlobId::new([b.wrapping_add(i as u8); 32]),
                 offset: 8 + i as u32 * 10,
                 stored_len: 10,
                 raw_len: 20,
@@ -197,7 +224,7 @@ mod tests {
             })
             .collect();
         PackRecord {
-            id: [b; 32],
+            id: PackId::new([b; 32]),
             size: 1000,
             entries,
         }
@@ -206,8 +233,11 @@ mod tests {
     #[test]
     fn segments_round_trip_and_truncation_is_caught() {
         let packs = vec![rec(1, 3), rec(100, 0), rec(200, 2)];
-        let body = encode_segment(&[[9; 32]], &packs);
-        assert_eq!(decode_segment(&body).unwrap(), (vec![[9; 32]], packs));
+        let body = encode_segment(&[SegmentId::new([9; 32])], &packs);
+        assert_eq!(
+            decode_segment(&body).unwrap(),
+            (vec![SegmentId::new([9; 32])], packs)
+        );
         for cut in [0, 3, 40, body.len() - 1] {
             assert!(decode_segment(&body[..cut]).is_err(), "cut at {cut}");
         }
@@ -222,11 +252,14 @@ mod tests {
     #[test]
     fn the_first_location_of_a_blob_wins() {
         let mut idx = Index::default();
-        idx.add_pack([1; 32], 100, &rec(1, 2).entries);
-        let dup = rec(1, 1);
-        idx.add_pack([2; 32], 200, &dup.entries);
+        idx.add(&rec(1, 2));
+        let dup = PackRecord {
+            id: PackId::new([2; 32]),
+            ..rec(1, 1)
+        };
+        idx.add(&dup);
         assert_eq!(idx.pack_count(), 2);
         assert_eq!(idx.blob_count(), 2);
-        assert_eq!(idx.pack(idx.get(&[1; 32]).unwrap().pack).0, [1; 32]);
+        assert_eq!(idx.pack_of(&BlobId::new([1; 32])), Some(PackId::new([1; 32])));
     }
 }

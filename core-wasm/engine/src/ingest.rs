@@ -1,47 +1,50 @@
 //! Ingest: streams in, one snapshot out.
 //!
-//! The host pushes bytes with [`Repository::ingest_write`]; the engine chunks them, stores
+//! The host pushes bytes with [`IngestSession::write`]; the engine chunks them, stores
 //! each chunk it has not seen (in this repository or earlier in this stream) into the open
 //! pack, and writes a pack whenever it reaches the target size. Memory holds one pack, one
-//! chunk-list piece and the index, whatever the stream's length (DESIGN.md §8).
+//! chunk-list piece and the index, whatever the stream's length.
 //!
-//! Writes follow DESIGN.md §11: packs (each with its `.idx`), then their parity group, then
-//! the index segment, then the manifest. An ingest killed at any point leaves every earlier snapshot intact, and at
-//! worst packs no snapshot references.
+//! Writes follow docs/FORMAT.md §11: packs (each with its `.idx`), then their parity group,
+//! then the index segment, then the manifest. An ingest killed at any point leaves every
+//! earlier snapshot intact, and at worst packs no snapshot references.
 
-use std::collections::{BTreeMap, HashSet};
-
-use serde_json::json;
+use std::collections::BTreeMap;
 
 use crate::chunker::Chunker;
 use crate::error::{Error, Result};
+use crate::events::{self, IngestComplete, Progress, INGEST_COMPLETE, INGEST_PROGRESS};
 use crate::groups::ParityStream;
 use crate::host::Host;
-use crate::index::PackRecord;
-use crate::layout;
-use crate::lock::HeldLock;
-use crate::pack::{BlobKind, PackBuilder};
-use crate::repo::Repository;
-use crate::snapshot::{
+use crate::ids::BlobId;
+use crate::index::{Index, PackRecord};
+use crate::locking::{self, HeldLock};
+use crate::manifest::{
     self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
 };
+use crate::pack::BlobKind;
+use crate::segments::{self, SEGMENT_PACKS};
+use crate::snapshots;
+use crate::store::Store;
 use crate::time;
+use crate::writer::PackStream;
 
-/// Name of the item that receives bytes written before any item was named.
+/// Name of the item that receives bytes written before any item was named: what the CLI
+/// calls standard input and the JS package a single stream.
 pub const DEFAULT_ITEM: &str = "data";
-/// Packs per index segment: a long ingest writes a segment every this many packs.
-pub const SEGMENT_PACKS: usize = 256;
 /// Bytes between two `ingest:progress` events.
 pub const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
+/// Longest item name, in bytes.
+pub const MAX_ITEM_NAME: usize = 255;
 
 /// An item being ingested.
 struct ItemBuilder {
     manifest: ItemManifest,
     /// The chunk-list piece not yet stored.
-    list: Vec<([u8; 32], u32)>,
+    list: Vec<(BlobId, u32)>,
 }
 
-/// Counters of one ingest.
+/// Counters of one ingest (docs/FORMAT.md §9).
 #[derive(Default)]
 struct Stats {
     original: u64,
@@ -59,11 +62,9 @@ struct IngestState {
     total_bytes: Option<u64>,
     items: Vec<ItemManifest>,
     current: Option<ItemBuilder>,
-    pack: PackBuilder,
+    packs: PackStream,
+    /// Packs written since the last index segment.
     written: Vec<PackRecord>,
-    parity: ParityStream,
-    /// Ids in the open pack: the only stored blobs the index does not know yet.
-    pending_ids: HashSet<[u8; 32]>,
     stats: Stats,
     /// Bytes the host has written, including those still in the chunker.
     received: u64,
@@ -77,27 +78,36 @@ pub struct IngestSession {
     state: IngestState,
 }
 
-impl<H: Host + Clone> Repository<H> {
+/// Checks an item name: 1 to [`MAX_ITEM_NAME`] bytes, no control characters.
+pub fn check_item_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_ITEM_NAME || name.chars().any(char::is_control) {
+        return Err(Error::InvalidArgument(format!(
+            "item name {name:?} is not valid: use 1 to {MAX_ITEM_NAME} bytes without control characters"
+        )));
+    }
+    Ok(())
+}
+
+impl IngestSession {
     /// Starts an ingest under a shared lock.
-    pub fn ingest_begin(
-        &mut self,
+    pub fn begin<H: Host>(
+        store: &Store<H>,
+        index: &mut Index,
         tags: BTreeMap<String, String>,
         total_bytes: Option<u64>,
     ) -> Result<IngestSession> {
-        self.refresh_index()?;
-        let lock = self.acquire_lock(false, "ingest")?;
+        segments::refresh(store, index)?;
+        let lock = locking::acquire(store, false, "ingest")?;
         Ok(IngestSession {
-            chunker: self.chunker(),
+            chunker: store.chunker(),
             state: IngestState {
                 lock: Some(lock),
                 tags,
                 total_bytes,
                 items: Vec::new(),
                 current: None,
-                pack: PackBuilder::new(),
+                packs: PackStream::new(ParityStream::default(), store.config().pack_size),
                 written: Vec::new(),
-                parity: ParityStream::default(),
-                pending_ids: HashSet::new(),
                 stats: Stats::default(),
                 received: 0,
                 next_progress: PROGRESS_EVERY,
@@ -107,26 +117,28 @@ impl<H: Host + Clone> Repository<H> {
     }
 
     /// Ends the current item (if any) and starts a new one; later writes go to it.
-    pub fn ingest_item(&mut self, s: &mut IngestSession, name: String, kind: Option<String>) -> Result<()> {
-        check_usable(s)?;
-        if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
-            return Err(Error::InvalidArgument(format!(
-                "item name {name:?} is not valid: use 1 to 255 characters without control characters"
-            )));
-        }
-        let taken = s
-            .state
+    pub fn item<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &mut Index,
+        name: String,
+        kind: Option<String>,
+    ) -> Result<()> {
+        self.check_usable()?;
+        check_item_name(&name)?;
+        let st = &self.state;
+        let mut taken = st
             .items
             .iter()
             .map(|i| &i.item.name)
-            .chain(s.state.current.as_ref().map(|c| &c.manifest.item.name));
-        if taken.into_iter().any(|n| *n == name) {
+            .chain(st.current.as_ref().map(|c| &c.manifest.item.name));
+        if taken.any(|n| *n == name) {
             return Err(Error::InvalidArgument(format!(
                 "item name `{name}` is used twice in one snapshot"
             )));
         }
-        self.guard(s, |repo, s| {
-            repo.end_item(s)?;
+        self.guard(|s| {
+            s.end_item(store, index)?;
             s.state.current = Some(ItemBuilder {
                 manifest: ItemManifest {
                     item: SnapshotItem {
@@ -143,27 +155,27 @@ impl<H: Host + Clone> Repository<H> {
         })
     }
 
-    /// Feeds bytes of the current item.
-    pub fn ingest_write(&mut self, s: &mut IngestSession, data: &[u8]) -> Result<()> {
-        check_usable(s)?;
-        if s.state.current.is_none() {
-            self.ingest_item(s, DEFAULT_ITEM.into(), None)?;
+    /// Feeds bytes of the current item (of [`DEFAULT_ITEM`] when none was named).
+    pub fn write<H: Host>(&mut self, store: &Store<H>, index: &mut Index, data: &[u8]) -> Result<()> {
+        self.check_usable()?;
+        if self.state.current.is_none() {
+            self.item(store, index, DEFAULT_ITEM.into(), None)?;
         }
-        self.guard(s, |repo, s| {
+        self.guard(|s| {
             s.chunker.push(data);
-            repo.drain_chunks(s)?;
+            s.drain_chunks(store, index)?;
             s.state.received += data.len() as u64;
-            repo.progress(&mut s.state, false);
+            s.state.progress(store, false);
             Ok(())
         })
     }
 
     /// Stores what remains and writes the snapshot; returns it.
-    pub fn ingest_finish(&mut self, mut s: IngestSession) -> Result<Snapshot> {
-        check_usable(&s)?;
-        let result = self.finish_inner(&mut s);
-        if let Some(lock) = s.state.lock.take() {
-            let released = self.release_lock(lock);
+    pub fn finish<H: Host>(mut self, store: &Store<H>, index: &mut Index) -> Result<Snapshot> {
+        self.check_usable()?;
+        let result = self.finish_inner(store, index);
+        if let Some(lock) = self.state.lock.take() {
+            let released = locking::release(store, lock);
             if result.is_ok() {
                 released?;
             }
@@ -172,30 +184,45 @@ impl<H: Host + Clone> Repository<H> {
     }
 
     /// Abandons an ingest: releases its lock. Packs already written stay until prune.
-    pub fn ingest_abort(&mut self, mut s: IngestSession) -> Result<()> {
-        match s.state.lock.take() {
-            Some(lock) => self.release_lock(lock),
+    pub fn abort<H: Host>(mut self, store: &Store<H>) -> Result<()> {
+        match self.state.lock.take() {
+            Some(lock) => locking::release(store, lock),
             None => Ok(()),
         }
     }
 
-    fn finish_inner(&mut self, s: &mut IngestSession) -> Result<Snapshot> {
-        if s.state.current.is_none() && s.state.items.is_empty() {
-            self.ingest_item(s, DEFAULT_ITEM.into(), None)?;
+    fn check_usable(&self) -> Result<()> {
+        if self.state.failed {
+            return Err(Error::InvalidArgument(
+                "this ingest failed earlier and cannot continue: abort it and start again".into(),
+            ));
         }
-        self.end_item(s)?;
-        let st = &mut s.state;
-        if !st.pack.is_empty() {
-            self.flush_pack(st)?;
+        Ok(())
+    }
+
+    /// Runs `f`; if it fails, the session is marked failed (its state may be partial).
+    fn guard(&mut self, f: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        let r = f(self);
+        if r.is_err() {
+            self.state.failed = true;
         }
-        self.finish_parity(&mut st.parity)?;
+        r
+    }
+
+    fn finish_inner<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<Snapshot> {
+        if self.state.current.is_none() && self.state.items.is_empty() {
+            self.item(store, index, DEFAULT_ITEM.into(), None)?;
+        }
+        self.end_item(store, index)?;
+        let st = &mut self.state;
+        st.written.extend(st.packs.finish(store, index)?);
         if !st.written.is_empty() {
-            self.write_segment(&[], &st.written)?;
+            segments::write(store, index, &[], &st.written)?;
             st.written.clear();
         }
         let manifest = Manifest {
             version: MANIFEST_VERSION,
-            created_at: time::format_ms(self.host().now_ms()),
+            created_at: time::format_ms(store.now_ms()),
             tags: std::mem::take(&mut st.tags),
             original_size: st.stats.original,
             stored_size: st.stats.stored,
@@ -204,152 +231,129 @@ impl<H: Host + Clone> Repository<H> {
             reused_chunks: st.stats.reused_chunks,
             items: std::mem::take(&mut st.items),
         };
-        let id = self.store_manifest(&manifest)?;
-        let snap = manifest.into_snapshot(&id);
-        self.progress(st, true);
-        let done = json!({
-            "snapshotId": id,
-            "newChunks": snap.fields.new_chunks,
-            "reusedChunks": snap.fields.reused_chunks,
-            "originalSize": snap.fields.original_size,
-            "storedSize": snap.fields.stored_size,
-        });
-        self.host().event("ingest:complete", &done.to_string());
+        let id = snapshots::store_manifest(store, &manifest)?;
+        let snap = manifest.into_snapshot(id);
+        st.progress(store, true);
+        let done = IngestComplete {
+            snapshot_id: id,
+            new_chunks: snap.fields.new_chunks,
+            reused_chunks: snap.fields.reused_chunks,
+            original_size: snap.fields.original_size,
+            stored_size: snap.fields.stored_size,
+        };
+        events::emit(store.host(), INGEST_COMPLETE, &done);
         Ok(snap)
     }
 
-    /// Runs `f`; if it fails, the session is marked failed (its state may be partial).
-    fn guard(
-        &mut self,
-        s: &mut IngestSession,
-        f: impl FnOnce(&mut Self, &mut IngestSession) -> Result<()>,
-    ) -> Result<()> {
-        let r = f(self, s);
-        if r.is_err() {
-            s.state.failed = true;
-        }
-        r
-    }
-
     /// Flushes the chunker's remainder and the chunk list of the current item.
-    fn end_item(&mut self, s: &mut IngestSession) -> Result<()> {
-        if s.state.current.is_none() {
+    fn end_item<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
+        if self.state.current.is_none() {
             return Ok(());
         }
-        s.chunker.finish();
-        self.drain_chunks(s)?;
-        s.chunker.reset();
-        self.store_list_piece(&mut s.state)?;
-        let item = s.state.current.take().expect("checked above");
-        s.state.items.push(item.manifest);
+        self.chunker.finish();
+        self.drain_chunks(store, index)?;
+        self.chunker.reset();
+        self.state.store_list_piece(store, index)?;
+        let item = self.state.current.take().expect("checked above");
+        self.state.items.push(item.manifest);
         Ok(())
     }
 
-    fn drain_chunks(&mut self, s: &mut IngestSession) -> Result<()> {
-        while let Some(chunk) = s.chunker.next_chunk() {
-            self.add_chunk(&mut s.state, chunk)?;
+    fn drain_chunks<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
+        while let Some(chunk) = self.chunker.next_chunk() {
+            self.state.add_chunk(store, index, chunk)?;
         }
         Ok(())
     }
+}
 
-    fn add_chunk(&mut self, st: &mut IngestState, chunk: &[u8]) -> Result<()> {
-        let id = self.blob_id(chunk);
+impl IngestState {
+    fn add_chunk<H: Host>(&mut self, store: &Store<H>, index: &mut Index, chunk: &[u8]) -> Result<()> {
+        let id = store.blob_id(chunk);
         let len = chunk.len() as u32;
-        if self.store_blob(st, id, BlobKind::Data, chunk)? {
-            st.stats.new_chunks += 1;
+        if self.store_blob(store, index, id, BlobKind::Data, chunk)? {
+            self.stats.new_chunks += 1;
         } else {
-            st.stats.reused_chunks += 1;
+            self.stats.reused_chunks += 1;
         }
-        st.stats.chunks += 1;
-        st.stats.original += len as u64;
-        let item = st.current.as_mut().expect("an item is open while chunks flow");
+        self.stats.chunks += 1;
+        self.stats.original += len as u64;
+        let item = self.current.as_mut().expect("an item is open while chunks flow");
         item.manifest.item.size += len as u64;
         item.manifest.item.chunk_count += 1;
         item.list.push((id, len));
         if item.list.len() == LIST_MAX_ENTRIES {
-            self.store_list_piece(st)?;
+            self.store_list_piece(store, index)?;
         }
         Ok(())
     }
 
     /// Stores the current item's pending chunk-list piece as a blob.
-    fn store_list_piece(&mut self, st: &mut IngestState) -> Result<()> {
-        let Some(item) = st.current.as_mut() else {
+    fn store_list_piece<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
+        let Some(item) = self.current.as_mut() else {
             return Ok(());
         };
         if item.list.is_empty() {
             return Ok(());
         }
-        let bytes = snapshot::encode_list(&item.list);
+        let bytes = manifest::encode_list(&item.list);
         item.list.clear();
-        let id = self.blob_id(&bytes);
-        item.manifest.lists.push(layout::hex_id(&id));
-        self.store_blob(st, id, BlobKind::List, &bytes)?;
+        let id = store.blob_id(&bytes);
+        item.manifest.lists.push(id);
+        self.store_blob(store, index, id, BlobKind::List, &bytes)?;
         Ok(())
     }
 
     /// Adds a blob to the open pack unless it is already stored; true if it was new.
-    fn store_blob(
+    fn store_blob<H: Host>(
         &mut self,
-        st: &mut IngestState,
-        id: [u8; 32],
+        store: &Store<H>,
+        index: &mut Index,
+        id: BlobId,
         kind: BlobKind,
         plain: &[u8],
     ) -> Result<bool> {
-        if self.index.contains(&id) || st.pending_ids.contains(&id) {
+        if index.contains(&id) || self.packs.is_pending(&id) {
             return Ok(false);
         }
-        let (codec, stored) = self.seal_blob(plain);
-        st.pack.add(id, kind, codec, plain.len() as u32, &stored);
-        st.stats.stored += stored.len() as u64;
-        st.pending_ids.insert(id);
-        if st.pack.len() >= self.config.pack_size as usize {
-            self.flush_pack(st)?;
+        let (codec, stored) = store.seal_blob(plain);
+        self.stats.stored += stored.len() as u64;
+        if let Some(record) = self
+            .packs
+            .add(store, index, id, kind, codec, plain.len() as u32, &stored)?
+        {
+            self.written.push(record);
+            if self.written.len() >= SEGMENT_PACKS {
+                segments::write(store, index, &[], &self.written)?;
+                self.written.clear();
+            }
         }
         Ok(true)
     }
 
-    fn flush_pack(&mut self, st: &mut IngestState) -> Result<()> {
-        let record = self.write_pack(&mut st.pack, &mut st.parity)?;
-        st.pending_ids.clear(); // write_pack indexed them
-        st.written.push(record);
-        if st.written.len() >= SEGMENT_PACKS {
-            self.write_segment(&[], &st.written)?;
-            st.written.clear();
-        }
-        if let Some(lock) = st.lock.as_mut() {
-            self.refresh_lock(lock)?;
-        }
-        Ok(())
-    }
-
     /// Emits `ingest:progress` every [`PROGRESS_EVERY`] bytes received, and at the end.
-    fn progress(&self, st: &mut IngestState, last: bool) {
-        let done = st.received;
-        if !last && done < st.next_progress {
+    fn progress<H: Host>(&mut self, store: &Store<H>, last: bool) {
+        let done = self.received;
+        if !last && done < self.next_progress {
             return;
         }
-        st.next_progress = done + PROGRESS_EVERY;
-        let mut ev = json!({
-            "operation": "ingest",
-            "bytesProcessed": done,
-            "message": format!("{} MiB read, {} new chunks, {} reused", done >> 20, st.stats.new_chunks, st.stats.reused_chunks),
-        });
-        if let Some(total) = st.total_bytes {
-            ev["totalBytes"] = json!(total);
-            if total > 0 {
-                ev["percentage"] = json!(((done as f64 / total as f64) * 100.0).min(100.0));
-            }
-        }
-        self.host().event("ingest:progress", &ev.to_string());
+        self.next_progress = done + PROGRESS_EVERY;
+        let s = &self.stats;
+        let p = Progress {
+            operation: "ingest".into(),
+            bytes_processed: done,
+            total_bytes: self.total_bytes,
+            percentage: self
+                .total_bytes
+                .filter(|&t| t > 0)
+                .map(|t| ((done as f64 / t as f64) * 100.0).min(100.0)),
+            message: format!(
+                "{} MiB read, {} new chunks, {} reused",
+                done >> 20,
+                s.new_chunks,
+                s.reused_chunks
+            ),
+        };
+        events::emit(store.host(), INGEST_PROGRESS, &p);
     }
-}
-
-fn check_usable(s: &IngestSession) -> Result<()> {
-    if s.state.failed {
-        return Err(Error::InvalidArgument(
-            "this ingest failed earlier and cannot continue: abort it and start again".into(),
-        ));
-    }
-    Ok(())
 }

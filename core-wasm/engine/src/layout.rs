@@ -18,6 +18,12 @@
 //! ```
 //! where `<id>` is 64 lowercase hex digits.
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{parse_hex_id, GroupId, KeyId, LockId, PackId, SegmentId, ShardId, SnapshotId};
+
 /// The repository's configuration file.
 pub const CONFIG: &str = "config.json";
 /// Directory of wrapped master keys.
@@ -35,129 +41,165 @@ pub const GROUPS: &str = "parity/";
 /// Directory of parity shards.
 pub const PARITY: &str = "packs/parity/";
 
-/// Lowercase hex of a 32-byte id.
-pub fn hex_id(id: &[u8; 32]) -> String {
-    hex::encode(id)
-}
-
-/// Parses 64 lowercase hex digits into an id.
-pub fn parse_id(s: &str) -> Option<[u8; 32]> {
-    if !is_id(s) {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out).ok()?;
-    Some(out)
-}
-
-/// True for exactly 64 lowercase hex digits.
-pub fn is_id(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// Key of a key file.
-pub fn key_file(id: &[u8; 32]) -> String {
-    format!("{KEYS}{}", hex_id(id))
-}
-
-/// Key of a lock file.
-pub fn lock_file(id: &[u8; 32]) -> String {
-    format!("{LOCKS}{}", hex_id(id))
-}
-
-/// Key of a snapshot manifest.
-pub fn snapshot_file(id: &[u8; 32]) -> String {
-    format!("{SNAPSHOTS}{}", hex_id(id))
-}
-
-/// Key of a global index segment.
-pub fn index_file(id: &[u8; 32]) -> String {
-    format!("{INDEX}{}", hex_id(id))
-}
-
-/// Key of a pack file.
-pub fn pack_file(id: &[u8; 32]) -> String {
-    let h = hex_id(id);
-    format!("{PACKS}{}/{h}.pack", &h[..2])
-}
-
-/// Key of a pack's `.idx` sidecar.
-pub fn pack_index_file(id: &[u8; 32]) -> String {
-    let h = hex_id(id);
-    format!("{PACKS}{}/{h}.idx", &h[..2])
-}
-
-/// Key of a parity group manifest.
-pub fn group_file(id: &[u8; 32]) -> String {
-    format!("{GROUPS}{}", hex_id(id))
-}
-
-/// Key of a parity shard.
-pub fn parity_file(id: &[u8; 32]) -> String {
-    let h = hex_id(id);
-    format!("{PARITY}{}/{h}.par", &h[..2])
-}
-
-/// What a valid key names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
+/// One object of the repository, by kind and id: what a storage key names.
+///
+/// The engine addresses storage only through these; [`StorageKey::to_string`] gives the
+/// key the host sees, and [`StorageKey::parse`] reads back the keys a listing returns, so
+/// a key string is formatted in one place and parsed in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StorageKey {
     /// `config.json`.
     Config,
     /// A file in `keys/`.
-    Key([u8; 32]),
+    Key(KeyId),
     /// A file in `locks/`.
-    Lock([u8; 32]),
+    Lock(LockId),
     /// A file in `snapshots/`.
-    Snapshot([u8; 32]),
+    Snapshot(SnapshotId),
     /// A file in `index/`.
-    Index([u8; 32]),
+    Segment(SegmentId),
     /// A `.pack` file.
-    Pack([u8; 32]),
-    /// A `.idx` sidecar.
-    PackIndex([u8; 32]),
+    Pack(PackId),
+    /// A pack's `.idx` sidecar.
+    PackIndex(PackId),
     /// A file in `parity/`.
-    Group([u8; 32]),
+    Group(GroupId),
     /// A `.par` parity shard.
-    Parity([u8; 32]),
+    Shard(ShardId),
 }
 
-/// Builds a [`KeyKind`] from an id.
-type MakeKind = fn([u8; 32]) -> KeyKind;
+/// A directory of the grammar: what a listing is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// `keys/`.
+    Keys,
+    /// `locks/`.
+    Locks,
+    /// `snapshots/`.
+    Snapshots,
+    /// `index/`.
+    Index,
+    /// `packs/data/`: packs and their sidecars.
+    Packs,
+    /// `parity/`: group manifests.
+    Groups,
+    /// `packs/parity/`: parity shards.
+    Shards,
+}
 
-/// Parses a key against the grammar; `None` for anything outside it.
-pub fn parse_key(key: &str) -> Option<KeyKind> {
-    if key == CONFIG {
-        return Some(KeyKind::Config);
-    }
-    for (dir, make) in [
-        (KEYS, KeyKind::Key as MakeKind),
-        (LOCKS, KeyKind::Lock),
-        (SNAPSHOTS, KeyKind::Snapshot),
-        (INDEX, KeyKind::Index),
-        (GROUPS, KeyKind::Group),
-    ] {
-        if let Some(rest) = key.strip_prefix(dir) {
-            return parse_id(rest).map(make);
+impl Dir {
+    /// The key prefix the host lists.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Dir::Keys => KEYS,
+            Dir::Locks => LOCKS,
+            Dir::Snapshots => SNAPSHOTS,
+            Dir::Index => INDEX,
+            Dir::Packs => PACKS,
+            Dir::Groups => GROUPS,
+            Dir::Shards => PARITY,
         }
     }
-    let (rest, suffixes): (&str, &[(&str, MakeKind)]) = if let Some(rest) = key.strip_prefix(PACKS) {
-        (rest, &[(".pack", KeyKind::Pack), (".idx", KeyKind::PackIndex)])
-    } else {
-        (key.strip_prefix(PARITY)?, &[(".par", KeyKind::Parity)])
-    };
-    let (fan, file) = rest.split_once('/')?;
-    let (name, kind) = suffixes
-        .iter()
-        .find_map(|(suffix, kind)| Some((file.strip_suffix(suffix)?, *kind)))?;
-    let id = parse_id(name)?;
-    (fan.len() == 2 && name.starts_with(fan)).then(|| kind(id))
+}
+
+/// `<dir><hh>/<hex><suffix>`: the fan-out form of packs, sidecars and shards.
+fn fanned(f: &mut fmt::Formatter<'_>, dir: &str, id: &[u8; 32], suffix: &str) -> fmt::Result {
+    let h = hex::encode(id);
+    write!(f, "{dir}{}/{h}{suffix}", &h[..2])
+}
+
+impl fmt::Display for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageKey::Config => f.write_str(CONFIG),
+            StorageKey::Key(id) => write!(f, "{KEYS}{id}"),
+            StorageKey::Lock(id) => write!(f, "{LOCKS}{id}"),
+            StorageKey::Snapshot(id) => write!(f, "{SNAPSHOTS}{id}"),
+            StorageKey::Segment(id) => write!(f, "{INDEX}{id}"),
+            StorageKey::Group(id) => write!(f, "{GROUPS}{id}"),
+            StorageKey::Pack(id) => fanned(f, PACKS, id.as_bytes(), ".pack"),
+            StorageKey::PackIndex(id) => fanned(f, PACKS, id.as_bytes(), ".idx"),
+            StorageKey::Shard(id) => fanned(f, PARITY, id.as_bytes(), ".par"),
+        }
+    }
+}
+
+impl Serialize for StorageKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StorageKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        StorageKey::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a storage key of the repository")))
+    }
+}
+
+#[cfg(feature = "typescript")]
+impl specta::Type for StorageKey {
+    fn inline(types: &mut specta::TypeCollection, generics: specta::Generics) -> specta::DataType {
+        <String as specta::Type>::inline(types, generics)
+    }
+}
+
+/// Builds a [`StorageKey`] from an id.
+type Make = fn([u8; 32]) -> StorageKey;
+
+impl StorageKey {
+    /// Parses a key against the grammar; `None` for anything outside it.
+    pub fn parse(key: &str) -> Option<StorageKey> {
+        if key == CONFIG {
+            return Some(StorageKey::Config);
+        }
+        let flat: [(&str, Make); 5] = [
+            (KEYS, |b| StorageKey::Key(b.into())),
+            (LOCKS, |b| StorageKey::Lock(b.into())),
+            (SNAPSHOTS, |b| StorageKey::Snapshot(b.into())),
+            (INDEX, |b| StorageKey::Segment(b.into())),
+            (GROUPS, |b| StorageKey::Group(b.into())),
+        ];
+        for (dir, make) in flat {
+            if let Some(rest) = key.strip_prefix(dir) {
+                return parse_hex_id(rest).map(make);
+            }
+        }
+        let pack: Make = |b| StorageKey::Pack(b.into());
+        let pack_index: Make = |b| StorageKey::PackIndex(b.into());
+        let shard: Make = |b| StorageKey::Shard(b.into());
+        let (rest, suffixes): (&str, &[(&str, Make)]) = if let Some(rest) = key.strip_prefix(PACKS) {
+            (rest, &[(".pack", pack), (".idx", pack_index)])
+        } else {
+            (key.strip_prefix(PARITY)?, &[(".par", shard)])
+        };
+        let (fan, file) = rest.split_once('/')?;
+        let (name, make) = suffixes
+            .iter()
+            .find_map(|(suffix, make)| Some((file.strip_suffix(suffix)?, *make)))?;
+        let id = parse_hex_id(name)?;
+        (fan.len() == 2 && name.starts_with(fan)).then(|| make(id))
+    }
+
+    /// The directory the key lies in (`None` for `config.json`).
+    pub fn dir(&self) -> Option<Dir> {
+        Some(match self {
+            StorageKey::Config => return None,
+            StorageKey::Key(_) => Dir::Keys,
+            StorageKey::Lock(_) => Dir::Locks,
+            StorageKey::Snapshot(_) => Dir::Snapshots,
+            StorageKey::Segment(_) => Dir::Index,
+            StorageKey::Pack(_) | StorageKey::PackIndex(_) => Dir::Packs,
+            StorageKey::Group(_) => Dir::Groups,
+            StorageKey::Shard(_) => Dir::Shards,
+        })
+    }
 }
 
 /// True when `key` is in the grammar.
 pub fn validate_key(key: &str) -> bool {
-    parse_key(key).is_some()
+    StorageKey::parse(key).is_some()
 }
 
 /// True when `prefix` may be listed: the empty prefix, a directory of the grammar
@@ -190,22 +232,44 @@ mod tests {
 
     #[test]
     fn constructed_keys_are_valid_and_parse_back() {
-        assert_eq!(parse_key(CONFIG), Some(KeyKind::Config));
-        assert_eq!(parse_key(&key_file(&ID)), Some(KeyKind::Key(ID)));
-        assert_eq!(parse_key(&lock_file(&ID)), Some(KeyKind::Lock(ID)));
-        assert_eq!(parse_key(&snapshot_file(&ID)), Some(KeyKind::Snapshot(ID)));
-        assert_eq!(parse_key(&index_file(&ID)), Some(KeyKind::Index(ID)));
-        assert_eq!(parse_key(&pack_file(&ID)), Some(KeyKind::Pack(ID)));
-        assert_eq!(parse_key(&pack_index_file(&ID)), Some(KeyKind::PackIndex(ID)));
-        assert_eq!(parse_key(&group_file(&ID)), Some(KeyKind::Group(ID)));
-        assert_eq!(parse_key(&parity_file(&ID)), Some(KeyKind::Parity(ID)));
-        assert!(pack_file(&ID).starts_with("packs/data/ab/abab"));
-        assert!(parity_file(&ID).starts_with("packs/parity/ab/abab"));
+        let b = ID;
+        for key in [
+            StorageKey::Config,
+            StorageKey::Key(b.into()),
+            StorageKey::Lock(b.into()),
+            StorageKey::Snapshot(b.into()),
+            StorageKey::Segment(b.into()),
+            StorageKey::Pack(b.into()),
+            StorageKey::PackIndex(b.into()),
+            StorageKey::Group(b.into()),
+            StorageKey::Shard(b.into()),
+        ] {
+            let text = key.to_string();
+            assert_eq!(StorageKey::parse(&text), Some(key), "{text}");
+            assert!(validate_key(&text));
+            if let Some(dir) = key.dir() {
+                assert!(
+                    text.starts_with(dir.prefix()) && validate_prefix(dir.prefix()),
+                    "{text}"
+                );
+            }
+            assert_eq!(serde_json::to_value(key).unwrap(), serde_json::json!(text));
+        }
+        assert!(StorageKey::Pack(b.into())
+            .to_string()
+            .starts_with("packs/data/ab/abab"));
+        assert!(StorageKey::Shard(b.into())
+            .to_string()
+            .starts_with("packs/parity/ab/abab"));
+        assert_eq!(
+            StorageKey::Pack(b.into()).to_string().len(),
+            "packs/data/ab/".len() + 64 + 5
+        );
     }
 
     #[test]
     fn keys_outside_the_grammar_are_refused() {
-        let h = hex_id(&ID);
+        let h = hex::encode(ID);
         for bad in [
             "",
             "/etc/passwd",

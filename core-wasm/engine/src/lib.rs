@@ -1,30 +1,52 @@
 //! Cairn's backup engine: content-defined chunking, hashing, compression, encryption,
-//! packing and snapshots, written against one narrow host interface ([`host::Host`]).
+//! packing, parity and snapshots, written against one narrow host interface
+//! ([`host::Host`]).
 //!
-//! The crate does no I/O of its own (DESIGN.md §1): it compiles to `wasm32` and runs
+//! The crate does no I/O of its own (docs/DESIGN.md §1): it compiles to `wasm32` and runs
 //! wherever a host supplies storage, randomness, a clock and an event sink. Two thin
 //! binding crates expose [`api::Api`] to wasmtime and to JavaScript. The repository format
 //! it reads and writes is specified in `docs/FORMAT.md`.
+//!
+//! The modules form layers; each uses only those below it (a test checks the graph has no
+//! cycle):
+//! 1. foundations: [`error`], [`ids`], [`layout`], [`host`], [`wire`], [`time`],
+//!    [`crypto`], [`codec`], [`chunker`], [`seal`];
+//! 2. formats, pure encoding and decoding: [`config`], [`pack`], [`index`], [`parity`],
+//!    [`manifest`], [`keyfile`], [`lockfile`], [`retention`], [`events`];
+//! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
+//! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
+//!    [`locking`], [`writer`];
+//! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`repair`], [`keys`];
+//! 6. the surface: [`repo`], [`ops`] (the operation table), [`api`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod blobs;
 pub mod chunker;
 pub mod codec;
 pub mod config;
 pub mod conformance;
 pub mod crypto;
 pub mod error;
+pub mod events;
+pub mod faults;
 pub mod groups;
 pub mod host;
+pub mod ids;
 pub mod index;
 pub mod ingest;
+pub mod keyfile;
 pub mod keys;
 pub mod layout;
-pub mod lock;
+pub mod lockfile;
+pub mod locking;
+pub mod manifest;
 pub mod memory;
+pub mod ops;
 pub mod pack;
+pub mod packer;
 pub mod parity;
 pub mod prune;
 pub mod repair;
@@ -32,9 +54,15 @@ pub mod repo;
 pub mod restore;
 pub mod retention;
 pub mod seal;
-pub mod snapshot;
+pub mod segments;
+pub mod snapshots;
+pub mod store;
 pub mod time;
+#[cfg(feature = "typescript")]
+pub mod typescript;
 pub mod verify;
+pub mod wire;
+pub mod writer;
 
 pub use error::{Error, ErrorCode, Result};
 pub use host::{Host, Storage, StorageError};

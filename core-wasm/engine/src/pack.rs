@@ -7,6 +7,7 @@
 //! without the key, and a pack can be checked against its sidecar without the key.
 
 use crate::codec::Codec;
+use crate::ids::{BlobId, PackId};
 
 /// First 8 bytes of a pack.
 pub const PACK_MAGIC: &[u8; 8] = b"CAIRNPK1";
@@ -33,7 +34,7 @@ pub enum BlobKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobEntry {
     /// The blob's id: SHA-256 (plain) or HMAC-SHA-256 (encrypted) of its plaintext.
-    pub id: [u8; 32],
+    pub id: BlobId,
     /// Offset of the stored bytes from the start of the pack.
     pub offset: u32,
     /// Length of the stored bytes.
@@ -50,7 +51,7 @@ pub struct BlobEntry {
 pub fn encode_entries(entries: &[BlobEntry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(entries.len() * ENTRY_LEN);
     for e in entries {
-        out.extend_from_slice(&e.id);
+        out.extend_from_slice(e.id.as_bytes());
         out.extend_from_slice(&e.offset.to_le_bytes());
         out.extend_from_slice(&e.stored_len.to_le_bytes());
         out.extend_from_slice(&e.raw_len.to_le_bytes());
@@ -82,7 +83,7 @@ pub fn decode_entries(bytes: &[u8]) -> Result<Vec<BlobEntry>, String> {
             let codec =
                 Codec::from_byte(e[45]).ok_or_else(|| format!("entry {i} has unknown codec {}", e[45]))?;
             Ok(BlobEntry {
-                id: e[..32].try_into().expect("32 bytes"),
+                id: BlobId::new(e[..32].try_into().expect("32 bytes")),
                 offset: u32_at(32),
                 stored_len: u32_at(36),
                 raw_len: u32_at(40),
@@ -110,7 +111,7 @@ impl PackBuilder {
     }
 
     /// Appends one sealed blob.
-    pub fn add(&mut self, id: [u8; 32], kind: BlobKind, codec: Codec, raw_len: u32, stored: &[u8]) {
+    pub fn add(&mut self, id: BlobId, kind: BlobKind, codec: Codec, raw_len: u32, stored: &[u8]) {
         if self.buf.is_empty() {
             self.buf.extend_from_slice(PACK_MAGIC);
         }
@@ -177,7 +178,7 @@ pub struct IdxHeader {
     /// Size of the pack in bytes.
     pub pack_size: u64,
     /// SHA-256 of the pack, which is also its name.
-    pub pack_id: [u8; 32],
+    pub pack_id: PackId,
     /// Number of entries in the table.
     pub count: u32,
 }
@@ -187,7 +188,7 @@ pub fn encode_idx(header: &IdxHeader, sealed_table: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(IDX_HEADER_LEN + sealed_table.len());
     out.extend_from_slice(IDX_MAGIC);
     out.extend_from_slice(&header.pack_size.to_le_bytes());
-    out.extend_from_slice(&header.pack_id);
+    out.extend_from_slice(header.pack_id.as_bytes());
     out.extend_from_slice(&header.count.to_le_bytes());
     out.extend_from_slice(sealed_table);
     out
@@ -200,7 +201,7 @@ pub fn decode_idx(bytes: &[u8]) -> Result<(IdxHeader, &[u8]), String> {
     }
     let header = IdxHeader {
         pack_size: u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")),
-        pack_id: bytes[16..48].try_into().expect("32 bytes"),
+        pack_id: PackId::new(bytes[16..48].try_into().expect("32 bytes")),
         count: u32::from_le_bytes(bytes[48..52].try_into().expect("4 bytes")),
     };
     Ok((header, &bytes[IDX_HEADER_LEN..]))
@@ -208,7 +209,7 @@ pub fn decode_idx(bytes: &[u8]) -> Result<(IdxHeader, &[u8]), String> {
 
 /// Checks that a `.idx` sidecar describes `pack`, whose id is `id`: same id, same size, and
 /// the same sealed entry table as the pack's trailer. Returns the sidecar's header.
-pub fn idx_describes(idx: &[u8], id: &[u8; 32], pack: &[u8]) -> Result<IdxHeader, String> {
+pub fn idx_describes(idx: &[u8], id: &PackId, pack: &[u8]) -> Result<IdxHeader, String> {
     let (header, idx_table) = decode_idx(idx)?;
     if header.pack_id != *id || header.pack_size != pack.len() as u64 || idx_table != pack_table(pack)? {
         return Err("it does not describe the pack it is named after".into());
@@ -252,7 +253,7 @@ mod tests {
 
     fn entry(b: u8, offset: u32, len: u32) -> BlobEntry {
         BlobEntry {
-            id: [b; 32],
+            id: BlobId::new([b; 32]),
             offset,
             stored_len: len,
             raw_len: len * 2,
@@ -283,8 +284,8 @@ mod tests {
     #[test]
     fn a_pack_describes_itself() {
         let mut b = PackBuilder::new();
-        b.add([1; 32], BlobKind::Data, Codec::None, 3, b"abc");
-        b.add([2; 32], BlobKind::Data, Codec::None, 2, b"de");
+        b.add(BlobId::new([1; 32]), BlobKind::Data, Codec::None, 3, b"abc");
+        b.add(BlobId::new([2; 32]), BlobKind::Data, Codec::None, 2, b"de");
         let table = encode_entries(b.entries());
         let (pack, entries) = b.finish(&table);
         assert_eq!(&pack[..8], PACK_MAGIC);
@@ -296,26 +297,32 @@ mod tests {
         let idx = encode_idx(
             &IdxHeader {
                 pack_size: pack.len() as u64,
-                pack_id: [9; 32],
+                pack_id: PackId::new([9; 32]),
                 count: 2,
             },
             &table,
         );
         let (h, t) = decode_idx(&idx).unwrap();
-        assert_eq!((h.count, h.pack_id, t), (2, [9; 32], &table[..]));
+        assert_eq!((h.count, h.pack_id, t), (2, PackId::new([9; 32]), &table[..]));
         assert!(check_entries(&entries, 3, pack.len() as u64, table.len()).is_err());
         let own = encode_idx(
             &IdxHeader {
                 pack_size: pack.len() as u64,
-                pack_id: [7; 32],
+                pack_id: PackId::new([7; 32]),
                 count: 2,
             },
             &table,
         );
-        assert_eq!(idx_describes(&own, &[7; 32], &pack).unwrap().count, 2);
-        assert!(idx_describes(&own, &[8; 32], &pack).is_err(), "another pack's id");
+        assert_eq!(
+            idx_describes(&own, &PackId::new([7; 32]), &pack).unwrap().count,
+            2
+        );
         assert!(
-            idx_describes(&own, &[7; 32], &pack[..pack.len() - 1]).is_err(),
+            idx_describes(&own, &PackId::new([8; 32]), &pack).is_err(),
+            "another pack's id"
+        );
+        assert!(
+            idx_describes(&own, &PackId::new([7; 32]), &pack[..pack.len() - 1]).is_err(),
             "another size"
         );
         assert!(check_entries(&entries, 2, 20, table.len()).is_err());

@@ -12,43 +12,25 @@ use reed_solomon_erasure::galois_8::ReedSolomon;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::layout;
+use crate::ids::{GroupId, PackId, ShardId};
 
 /// Version of the group manifest format this engine writes and reads.
 pub const GROUP_VERSION: u64 = 1;
 
-/// A 32-byte id written as 64 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct HexId(pub [u8; 32]);
-
-impl Serialize for HexId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&layout::hex_id(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for HexId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        layout::parse_id(&s)
-            .map(HexId)
-            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not 64 lowercase hex digits")))
-    }
-}
-
-/// A member or parity shard of a group: a file named by the SHA-256 of its bytes.
+/// A member (`I` = [`PackId`]) or parity shard (`I` = [`ShardId`]) of a group: a file
+/// named by the SHA-256 of its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Shard {
+#[serde(rename_all = "camelCase")]
+pub struct Shard<I> {
     /// SHA-256 of the file, which is also its name.
-    pub id: HexId,
+    pub id: I,
     /// Its size in bytes.
     pub size: u64,
 }
 
 /// The manifest of one parity group, stored as JSON in `parity/<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct GroupManifest {
     /// [`GROUP_VERSION`].
     pub version: u64,
@@ -59,9 +41,9 @@ pub struct GroupManifest {
     /// Length every shard is padded to: the largest member's size.
     pub shard_size: u64,
     /// The data packs, in shard order; fewer than k while the group is not full.
-    pub members: Vec<Shard>,
+    pub members: Vec<Shard<PackId>>,
     /// The parity shards, in shard order (k, k+1, ...).
-    pub parity: Vec<Shard>,
+    pub parity: Vec<Shard<ShardId>>,
 }
 
 impl GroupManifest {
@@ -94,10 +76,7 @@ impl GroupManifest {
             return Err(format!("{} parity shards for m = {m}", self.parity.len()));
         }
         if let Some(s) = self.members.iter().find(|s| s.size > self.shard_size) {
-            return Err(format!(
-                "member {} is larger than the shard size",
-                layout::hex_id(&s.id.0)
-            ));
+            return Err(format!("member {} is larger than the shard size", s.id));
         }
         if self.members.iter().map(|s| s.size).max() != Some(self.shard_size) {
             return Err("the shard size is not the largest member's size".into());
@@ -127,8 +106,8 @@ impl GroupManifest {
     }
 
     /// The shard index of a member pack.
-    pub fn position(&self, pack: &[u8; 32]) -> Option<usize> {
-        self.members.iter().position(|s| s.id.0 == *pack)
+    pub fn position(&self, pack: &PackId) -> Option<usize> {
+        self.members.iter().position(|s| s.id == *pack)
     }
 }
 
@@ -145,10 +124,10 @@ pub fn code(data_packs: u32, parity_packs: u32) -> Result<ReedSolomon> {
 pub struct ParityBuilder {
     rs: ReedSolomon,
     data_packs: u32,
-    members: Vec<Shard>,
+    members: Vec<Shard<PackId>>,
     parity: Vec<Vec<u8>>,
     /// The group manifest this one extends (and replaces once written), if any.
-    pub base: Option<[u8; 32]>,
+    pub base: Option<GroupId>,
 }
 
 impl ParityBuilder {
@@ -164,7 +143,7 @@ impl ParityBuilder {
     }
 
     /// Continues a group that is not full yet, from its manifest and its parity shards' bytes.
-    pub fn resume(id: [u8; 32], g: &GroupManifest, parity: Vec<Vec<u8>>) -> Result<ParityBuilder> {
+    pub fn resume(id: GroupId, g: &GroupManifest, parity: Vec<Vec<u8>>) -> Result<ParityBuilder> {
         let mut b = ParityBuilder::new(g.data_packs, g.parity_packs)?;
         if g.is_full()
             || parity.len() != b.parity.len()
@@ -179,7 +158,7 @@ impl ParityBuilder {
     }
 
     /// Adds the next member's contribution to the parity.
-    pub fn add(&mut self, id: [u8; 32], pack: &[u8]) {
+    pub fn add(&mut self, id: PackId, pack: &[u8]) {
         assert!(!self.is_full(), "a full group takes no more members");
         let i = self.members.len();
         if pack.len() > self.parity[0].len() {
@@ -199,7 +178,7 @@ impl ParityBuilder {
             }
         }
         self.members.push(Shard {
-            id: HexId(id),
+            id,
             size: pack.len() as u64,
         });
     }
@@ -220,7 +199,7 @@ impl ParityBuilder {
     }
 
     /// The manifest of this group, given the ids of its parity shards' files.
-    pub fn manifest(&self, parity_ids: &[[u8; 32]]) -> GroupManifest {
+    pub fn manifest(&self, parity_ids: &[ShardId]) -> GroupManifest {
         let shard_size = self.parity[0].len() as u64;
         GroupManifest {
             version: GROUP_VERSION,
@@ -231,7 +210,7 @@ impl ParityBuilder {
             parity: parity_ids
                 .iter()
                 .map(|id| Shard {
-                    id: HexId(*id),
+                    id: *id,
                     size: shard_size,
                 })
                 .collect(),
@@ -263,7 +242,7 @@ mod tests {
     fn build(k: u32, m: u32, packs: &[Vec<u8>]) -> ParityBuilder {
         let mut b = ParityBuilder::new(k, m).unwrap();
         for (i, p) in packs.iter().enumerate() {
-            b.add([i as u8; 32], p);
+            b.add(PackId::new([i as u8; 32]), p);
         }
         b
     }
@@ -272,7 +251,7 @@ mod tests {
     fn any_m_lost_members_of_a_partial_group_are_rebuilt() {
         let packs = packs();
         let b = build(8, 2, &packs);
-        let g = b.manifest(&[[0xaa; 32], [0xbb; 32]]);
+        let g = b.manifest(&[ShardId::new([0xaa; 32]), ShardId::new([0xbb; 32])]);
         assert_eq!(g.shard_size, packs.iter().map(|p| p.len() as u64).max().unwrap());
         for lost in [[0usize, 1], [2, 4], [4, 8], [8, 9], [3, 9]] {
             let mut shards: Vec<Option<Vec<u8>>> = (0..10)
@@ -306,13 +285,13 @@ mod tests {
         let packs = packs();
         let whole = build(8, 2, &packs);
         let first = build(8, 2, &packs[..2]);
-        let g = first.manifest(&[[1; 32], [2; 32]]);
-        let mut grown = ParityBuilder::resume([7; 32], &g, first.parity().to_vec()).unwrap();
+        let g = first.manifest(&[ShardId::new([1; 32]), ShardId::new([2; 32])]);
+        let mut grown = ParityBuilder::resume(GroupId::new([7; 32]), &g, first.parity().to_vec()).unwrap();
         for (i, p) in packs.iter().enumerate().skip(2) {
-            grown.add([i as u8; 32], p);
+            grown.add(PackId::new([i as u8; 32]), p);
         }
         assert_eq!(grown.parity(), whole.parity());
-        assert_eq!(grown.base, Some([7; 32]));
+        assert_eq!(grown.base, Some(GroupId::new([7; 32])));
         // Members added largest-first give the same parity as the padded encoding.
         let mut rev: Vec<Vec<u8>> = packs.iter().rev().cloned().collect();
         let r = build(8, 2, &rev);
@@ -330,7 +309,7 @@ mod tests {
     #[test]
     fn manifests_round_trip_and_bad_ones_are_refused() {
         let b = build(4, 1, &packs()[..3]);
-        let g = b.manifest(&[[9; 32]]);
+        let g = b.manifest(&[ShardId::new([9; 32])]);
         assert_eq!(GroupManifest::parse(&g.to_bytes()).unwrap(), g);
         let text = String::from_utf8(g.to_bytes()).unwrap();
         assert!(text.contains("\"dataPacks\":4"), "{text}");

@@ -19,22 +19,29 @@ type PeriodOf = fn(DateTime<Utc>) -> String;
 
 /// Which snapshots to keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetentionPolicy {
     /// Keep the n newest snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_last: Option<u32>,
     /// Keep the newest snapshot of each of the n most recent hours with snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_hourly: Option<u32>,
     /// The same per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_days: Option<u32>,
     /// The same per ISO week.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_weeks: Option<u32>,
     /// The same per month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_months: Option<u32>,
     /// The same per year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_yearly: Option<u32>,
     /// Keep every snapshot that has one of these tags (`key` or `key=value`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keep_tags: Vec<String>,
 }
 

@@ -5,6 +5,7 @@
 mod common;
 
 use cairn_core::api::Api;
+use cairn_core::faults::FaultyHost;
 use cairn_core::memory::MemoryHost;
 use cairn_core::{layout, ErrorCode, Host, Storage};
 use common::*;
@@ -31,7 +32,7 @@ fn daily_snapshots(host: &MemoryHost, e: &mut Engine) -> Vec<(String, Vec<u8>)> 
 fn pack_bytes(host: &MemoryHost) -> u64 {
     data_packs(host)
         .iter()
-        .map(|p| host.object(&layout::pack_file(p)).unwrap().len() as u64)
+        .map(|p| host.object(&pack_key(p)).unwrap().len() as u64)
         .sum()
 }
 
@@ -41,7 +42,7 @@ fn every_pack_has_parity(host: &MemoryHost) {
         assert!(
             gs.iter().any(|g| g.position(&p).is_some()),
             "pack {} lacks parity",
-            layout::hex_id(&p)
+            p.to_hex()
         );
     }
 }
@@ -110,7 +111,7 @@ fn prune_frees_space_rewrites_partly_used_packs_and_keeps_parity_whole() {
         assert_ok(&verify(&mut e, "full"));
         every_pack_has_parity(&host);
         // Parity still rebuilds a pack after the groups were re-encoded.
-        let victim = layout::pack_file(&data_packs(&host)[0]);
+        let victim = pack_key(&data_packs(&host)[0]);
         host.delete(&victim).unwrap();
         assert_eq!(e.call("repair", json!({}))["packsRepaired"], 1);
         restores_all(&mut e, &snaps[5..]);
@@ -138,9 +139,9 @@ fn prune_refuses_an_empty_policy_a_lock_and_a_damaged_repository() {
     );
     other.call("ingest_abort", json!({ "session": s }));
     // A pack that kept snapshots need is missing: prune changes nothing.
-    let needed = groups(&host)[0].members[0].id.0;
+    let needed = groups(&host)[0].members[0].id;
     let pristine = host.clone_objects();
-    host.delete(&layout::pack_file(&needed)).unwrap();
+    host.delete(&pack_key(&needed)).unwrap();
     let before = host.clone_objects();
     let code = e.err("prune", json!({"retention": {"keepLast": 6}}));
     assert_eq!(code, ErrorCode::CorruptPack);
@@ -172,18 +173,17 @@ fn prune_killed_after_any_change_leaves_a_verifying_repository() {
             None => "{}".to_string(),
         };
         let pristine = host.clone_objects();
-        let crashing = CrashingHost::new(&host);
+        let crashing = FaultyHost::new(&host);
         for n in 0.. {
             host.restore_objects(&pristine);
-            crashing.changes.set(0);
-            crashing.changes_left.set(n);
+            crashing.crash_after(n);
             let mut api = Api::new(crashing.clone());
             if api.call("open", &open).is_ok() && api.call("prune", &args.to_string()).is_ok() {
                 assert!(n > 10, "prune made {n} changes");
                 break;
             }
             kill_points += 1;
-            crashing.changes_left.set(u64::MAX);
+            crashing.heal();
             let mut e = Engine::open(&host, pw);
             e.call("unlock", json!({"force": true})); // the killed prune's lock
             let listed = e.call("list_snapshots", json!({}));
@@ -209,12 +209,11 @@ fn ingest_killed_after_any_change_loses_no_completed_snapshot() {
     let first = sample(50_000, 1);
     let done = vec![(id_of(&e.ingest(&[("a", &first)], json!({}), 5000)), first)];
     let pristine = host.clone_objects();
-    let crashing = CrashingHost::new(&host);
+    let crashing = FaultyHost::new(&host);
     let mut kill_points = 0;
     for n in 0.. {
         host.restore_objects(&pristine);
-        crashing.changes.set(0);
-        crashing.changes_left.set(n);
+        crashing.crash_after(n);
         let mut api = Api::new(crashing.clone());
         let ok = api.call("open", r#"{"passphrase": "pw"}"#).is_ok()
             && api.call("ingest_begin", "{}").is_ok()
@@ -224,7 +223,7 @@ fn ingest_killed_after_any_change_loses_no_completed_snapshot() {
             break;
         }
         kill_points += 1;
-        crashing.changes_left.set(u64::MAX);
+        crashing.heal();
         let mut e = Engine::open(&host, Some("pw"));
         restores_all(&mut e, &done);
         let v: Value = verify(&mut e, "full");

@@ -4,7 +4,9 @@ use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use cairn_core::ingest::DEFAULT_ITEM;
+use cairn_core::manifest::Snapshot;
+use cairn_core::ops::{self, IngestBeginArgs, IngestItemArgs, SessionHandle};
 
 use super::{with_repo, Globals, OpenRepo};
 use crate::cli::{IngestArgs, ItemSpec};
@@ -30,21 +32,18 @@ pub fn run(g: &Globals, a: IngestArgs) -> Result<()> {
     let mut inputs = open_inputs(&a)?;
     let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
     let progress = Progress::new(total, "ingesting");
-    let tags: serde_json::Map<String, Value> = a.tags.into_iter().map(|(k, v)| (k, json!(v))).collect();
+    let args = IngestBeginArgs {
+        tags: a.tags.into_iter().collect(),
+        total_bytes: total,
+    };
 
     let snapshot = with_repo(g, &a.repo, progress.sink(), |repo| {
         progress.show();
-        let mut args = json!({ "tags": tags });
-        if let Some(t) = total {
-            args["totalBytes"] = json!(t);
-        }
-        let session = repo.call("ingest_begin", args)?["session"]
-            .as_u64()
-            .ok_or_else(|| CliError::Protocol("ingest_begin answered no session".into()))?;
+        let session = repo.call::<ops::IngestBegin>(&args)?;
         let result = store(repo, session, &mut inputs);
         if result.is_err() && !repo.runtime().is_dead() {
             // Best effort: the error being reported matters more than one from the abort.
-            let _ = repo.call("ingest_abort", json!({ "session": session }));
+            let _ = repo.call::<ops::IngestAbort>(&session);
         }
         result
     });
@@ -53,14 +52,14 @@ pub fn run(g: &Globals, a: IngestArgs) -> Result<()> {
 }
 
 /// Streams every input into the session and finishes it.
-fn store(repo: &mut OpenRepo, session: u64, inputs: &mut [Input]) -> Result<Value> {
+fn store(repo: &mut OpenRepo, session: SessionHandle, inputs: &mut [Input]) -> Result<Snapshot> {
     let mut buf = vec![0u8; BLOCK];
     for input in inputs.iter_mut() {
-        let mut args = json!({ "session": session, "name": input.name });
-        if let Some(kind) = &input.kind {
-            args["type"] = json!(kind);
-        }
-        repo.call("ingest_item", args)?;
+        repo.call::<ops::IngestItem>(&IngestItemArgs {
+            session: session.session,
+            name: input.name.clone(),
+            kind: input.kind.clone(),
+        })?;
         loop {
             let n = read_block(&mut input.reader, &mut buf).map_err(|source| CliError::ReadInput {
                 path: input.path.clone(),
@@ -69,10 +68,10 @@ fn store(repo: &mut OpenRepo, session: u64, inputs: &mut [Input]) -> Result<Valu
             if n == 0 {
                 break;
             }
-            repo.runtime().write(session as u32, &buf[..n])?;
+            repo.runtime().write(session.session, &buf[..n])?;
         }
     }
-    repo.call("ingest_finish", json!({ "session": session }))
+    repo.call::<ops::IngestFinish>(&session)
 }
 
 /// Fills `buf` as far as the source allows; 0 only at the end.
@@ -104,7 +103,7 @@ fn open_inputs(a: &IngestArgs) -> Result<Vec<Input>> {
                 return Err(CliError::NoInput);
             }
             vec![ItemSpec {
-                name: "stdin".into(),
+                name: DEFAULT_ITEM.into(),
                 kind: None,
                 path: "-".into(),
             }]
@@ -120,10 +119,11 @@ fn is_stdin(path: &Path) -> bool {
     path == Path::new("-")
 }
 
-/// A single PATH's item name: its file name, or `stdin`.
+/// A single PATH's item name: its file name, or the engine's default item name for
+/// standard input (the name the JS package gives a single stream too).
 fn item_name(path: &Path) -> String {
     if is_stdin(path) {
-        return "stdin".into();
+        return DEFAULT_ITEM.into();
     }
     path.file_name().map_or_else(
         || path.display().to_string(),
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn names_and_blocks() {
         assert_eq!(item_name(Path::new("/var/backups/db.sql")), "db.sql");
-        assert_eq!(item_name(Path::new("-")), "stdin");
+        assert_eq!(item_name(Path::new("-")), DEFAULT_ITEM);
         let data = vec![7u8; 2500];
         let mut r: &[u8] = &data;
         let mut buf = vec![0u8; 1000];

@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use cairn_core::chunker::ChunkingParams;
+use cairn_core::config::{InitOptions, ParityParams};
+use cairn_core::ops::{self, NoArgs};
+use cairn_core::repo::RepoInfo;
 
 use super::{client, Globals};
 use crate::cli::InitArgs;
@@ -41,25 +44,26 @@ pub fn run(g: &Globals, a: InitArgs) -> Result<()> {
 }
 
 /// `created encrypted repository at PATH` and its parameters, from the engine's repository info.
-fn describe(info: &Value, path: &Path) -> String {
-    let kind = if info["encrypted"].as_bool() == Some(true) {
+fn describe(info: &RepoInfo, path: &Path) -> String {
+    let kind = if info.encrypted {
         "encrypted"
     } else {
         "unencrypted"
     };
-    let size = |v: &Value| output::human_bytes(v.as_u64().unwrap_or(0));
-    let c = &info["chunking"];
+    let size = |n: u32| output::human_bytes(n as u64);
+    let c = &info.chunking;
+    let codec = serde_json::to_value(info.compression.codec).unwrap_or_default();
     format!(
         "created {kind} repository at {}\n  compression {} level {}, chunks {} / {} / {}, packs {}, parity {}+{}",
         path.display(),
-        info["compression"]["codec"].as_str().unwrap_or("?"),
-        info["compression"]["level"],
-        size(&c["min"]),
-        size(&c["avg"]),
-        size(&c["max"]),
-        size(&info["packSize"]),
-        info["parity"]["dataPacks"],
-        info["parity"]["parityPacks"],
+        codec.as_str().unwrap_or("?"),
+        info.compression.level,
+        size(c.min),
+        size(c.avg),
+        size(c.max),
+        size(info.pack_size),
+        info.parity.data_packs,
+        info.parity.parity_packs,
     )
 }
 
@@ -84,33 +88,38 @@ fn check_dir(path: &Path) -> Result<()> {
     }
 }
 
-/// The arguments of the engine's `init` op.
-fn init_args(a: &InitArgs, passphrase: Option<String>) -> Value {
-    let mut args = json!({ "client": client() });
-    if let Some(p) = passphrase {
-        args["passphrase"] = json!(p);
-    }
-    if let Some(c) = a.compression {
-        args["compression"] = json!(c.as_str());
-    }
-    if let Some(level) = a.compression_level {
-        args["compressionLevel"] = json!(level);
-    }
-    if let Some(c) = a.chunking {
-        args["chunking"] = json!({ "min": c.min, "avg": c.avg, "max": c.max });
-    }
-    if let Some(size) = a.pack_size {
-        args["packSize"] = json!(size);
-    }
-    if let Some(p) = a.parity {
-        args["parity"] = json!({ "dataPacks": p.data, "parityPacks": p.parity });
-    }
-    args
+/// A count from the command line as the `u32` the engine takes; too large a count becomes
+/// `u32::MAX`, which the engine's validation refuses with a sentence naming the option.
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn initialise(path: &Path, args: &Value) -> Result<Value> {
+/// The arguments of the engine's `init` operation.
+fn init_args(a: &InitArgs, passphrase: Option<String>) -> ops::InitArgs {
+    ops::InitArgs {
+        passphrase,
+        client: client(),
+        options: InitOptions {
+            compression: a.compression,
+            compression_level: a.compression_level,
+            chunking: a.chunking.map(|c| ChunkingParams {
+                min: count(c.min),
+                avg: count(c.avg),
+                max: count(c.max),
+            }),
+            pack_size: a.pack_size,
+            parity: a.parity.map(|p| ParityParams {
+                data_packs: count(p.data),
+                parity_packs: count(p.parity),
+            }),
+            kdf: None,
+        },
+    }
+}
+
+fn initialise(path: &Path, args: &ops::InitArgs) -> Result<RepoInfo> {
     let mut rt = Runtime::start(FsStorage::new(path), super::no_events())?;
-    let info = rt.call("init", args)?;
-    rt.call("close", &json!({}))?;
+    let info = rt.call::<ops::Init>(args)?;
+    rt.call::<ops::Close>(&NoArgs {})?;
     Ok(info)
 }

@@ -1,6 +1,6 @@
 //! `cairn key add|list|remove`: the passphrases that open an encrypted repository.
 
-use serde_json::json;
+use cairn_core::ops::{self, KeyRef, NoArgs, PassphraseArgs};
 
 use super::{no_events, with_repo, Globals};
 use crate::cli::KeyCommand;
@@ -25,26 +25,21 @@ pub fn run(g: &Globals, k: KeyCommand) -> Result<()> {
                 });
             }
             let added = with_repo(g, &repo, no_events(), |r| {
-                let new = match given {
+                let passphrase = match given {
                     Some(p) => p,
                     None => passphrase::prompt_new("New passphrase: ")?,
                 };
-                r.call("key_add", json!({ "passphrase": new }))
+                r.call::<ops::KeyAdd>(&PassphraseArgs { passphrase })
             })?;
-            g.print(&added, |a| {
-                format!("added key {}", a["id"].as_str().unwrap_or(""))
-            })
+            g.print(&added, |a| format!("added key {}", a.id))
         }
         KeyCommand::List { repo } => {
-            let keys = with_repo(g, &repo, no_events(), |r| r.call("key_list", json!({})))?;
-            g.print(&keys, |k| {
-                output::keys_table(k.as_array().map_or(&[], Vec::as_slice))
-            })
+            let keys = with_repo(g, &repo, no_events(), |r| r.call::<ops::KeyList>(&NoArgs {}))?;
+            g.print(&keys, |k| output::keys_table(k))
         }
         KeyCommand::Remove { repo, id } => {
-            let removed = with_repo(g, &repo, no_events(), |r| {
-                r.call("key_remove", json!({ "id": id }))
-            })?;
+            let wanted = KeyRef { id: id.clone() };
+            let removed = with_repo(g, &repo, no_events(), |r| r.call::<ops::KeyRemove>(&wanted))?;
             g.print(&removed, |_| format!("removed key {id}"))
         }
     }

@@ -1,71 +1,61 @@
-//! `cairn verify`, `prune`, `repair`, `reindex` and `unlock`: the maintenance half of API.md.
+//! `cairn verify`, `prune`, `repair`, `reindex` and `unlock`: keeping a repository healthy.
 
-use serde_json::{json, Value};
+use cairn_core::events::VerifyError;
+use cairn_core::ops::{self, NoArgs, UnlockArgs};
+use cairn_core::prune::{PruneOptions, PruneResult};
+use cairn_core::repair::RepairResult;
+use cairn_core::retention::RetentionPolicy;
+use cairn_core::verify::{VerifyOptions, VerifyResult};
 
 use super::{no_events, with_repo, Globals};
-use crate::cli::{Level, PruneArgs, RepairArgs, RepoArg, UnlockArgs, VerifyArgs};
+use crate::cli::{PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, VerifyArgs};
 use crate::error::{CliError, Result};
 use crate::output::human_bytes;
 use crate::progress::Progress;
 
 /// Runs `cairn verify`; exit status 1 when the answer is not ok.
 pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
-    let level = match a.level {
-        Level::Quick => "quick",
-        Level::Standard => "standard",
-        Level::Full => "full",
-    };
     let g = Globals {
         keyless: a.keyless,
         ..g.clone()
     };
-    let args = json!({ "level": level, "subset": a.read_data_subset });
+    let args = VerifyOptions {
+        level: a.level,
+        subset: a.read_data_subset,
+    };
     let progress = Progress::new(None, "verifying");
     let result = with_repo(&g, &a.repo, progress.sink(), |r| {
         progress.show();
-        r.call("verify", args)
+        r.call::<ops::Verify>(&args)
     });
     progress.finish();
     let result = result?;
     g.print(&result, verify_text)?;
-    match result["ok"].as_bool() {
-        Some(true) => Ok(()),
-        _ => Err(CliError::ProblemsFound(format!(
+    match result.ok {
+        true => Ok(()),
+        false => Err(CliError::ProblemsFound(format!(
             "verify found {} problems: run `cairn repair`, then verify again",
-            result["errors"].as_array().map_or(0, Vec::len)
+            result.errors.len()
         ))),
     }
 }
 
 /// Runs `cairn prune`.
 pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
-    let retention = json!({
-        "keepLast": a.keep_last, "keepHourly": a.keep_hourly, "keepDays": a.keep_days,
-        "keepWeeks": a.keep_weeks, "keepMonths": a.keep_months, "keepYearly": a.keep_yearly,
-        "keepTags": a.keep_tags,
-    });
-    let args = json!({ "retention": retention, "dryRun": a.dry_run });
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call("prune", args))?;
-    g.print(&result, |v| {
-        let n = |f: &str| v[f].as_u64().unwrap_or(0);
-        let (verb, rewrite) = match v["dryRun"] == true {
-            true => ("would remove", "would rewrite"),
-            false => ("removed", "rewrote"),
-        };
-        let mut out = String::new();
-        for id in v["removedSnapshotIds"].as_array().into_iter().flatten() {
-            out.push_str(&format!("{verb} snapshot {}\n", id.as_str().unwrap_or("")));
-        }
-        out.push_str(&format!(
-            "{verb} {} snapshots ({} kept) and {} packs, {rewrite} {} packs: {} freed",
-            n("removedSnapshots"),
-            n("keptSnapshots"),
-            n("removedPacks"),
-            n("rewrittenPacks"),
-            human_bytes(n("freedBytes"))
-        ));
-        out
-    })
+    let args = PruneOptions {
+        retention: RetentionPolicy {
+            keep_last: a.keep_last,
+            keep_hourly: a.keep_hourly,
+            keep_days: a.keep_days,
+            keep_weeks: a.keep_weeks,
+            keep_months: a.keep_months,
+            keep_yearly: a.keep_yearly,
+            keep_tags: a.keep_tags,
+        },
+        dry_run: a.dry_run,
+    };
+    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Prune>(&args))?;
+    g.print(&result, prune_text)
 }
 
 /// Runs `cairn repair`; exit status 1 when something could not be repaired.
@@ -74,9 +64,9 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
         keyless: a.keyless,
         ..g.clone()
     };
-    let result = with_repo(&g, &a.repo, no_events(), |r| r.call("repair", json!({})))?;
+    let result = with_repo(&g, &a.repo, no_events(), |r| r.call::<ops::Repair>(&NoArgs {}))?;
     g.print(&result, repair_text)?;
-    match result["errors"].as_array().map_or(0, Vec::len) {
+    match result.errors.len() {
         0 => Ok(()),
         n => Err(CliError::ProblemsFound(format!(
             "repair left {n} problems it could not fix"
@@ -86,75 +76,108 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
 
 /// Runs `cairn reindex`.
 pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call("reindex", json!({})))?;
+    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Reindex>(&NoArgs {}))?;
     g.print(&result, |v| {
         let mut out = String::from("index rebuilt from the packs' .idx files");
-        for e in v["errors"].as_array().into_iter().flatten() {
-            out.push_str(&format!("\n  left out: {}", e.as_str().unwrap_or("")));
+        for e in &v.errors {
+            out.push_str(&format!("\n  left out: {e}"));
         }
         out
     })
 }
 
 /// Runs `cairn unlock`.
-pub fn unlock(g: &Globals, a: UnlockArgs) -> Result<()> {
-    let result = with_repo(g, &a.repo, no_events(), |r| {
-        r.call("unlock", json!({ "force": a.force }))
-    })?;
-    g.print(&result, |v| {
-        format!("removed {} locks", v["locksRemoved"].as_u64().unwrap_or(0))
-    })
+pub fn unlock(g: &Globals, a: UnlockCommand) -> Result<()> {
+    let args = UnlockArgs { force: a.force };
+    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Unlock>(&args))?;
+    g.print(&result, |v| format!("removed {} locks", v.locks_removed))
 }
 
-fn verify_text(v: &Value) -> String {
-    let s = &v["stats"];
-    let n = |f: &str| s[f].as_u64().unwrap_or(0);
-    let mut out = String::new();
-    for e in v["errors"].as_array().into_iter().flatten() {
-        let about: Vec<String> = ["snapshot", "item", "pack", "chunk", "group"]
-            .iter()
-            .filter_map(|f| e[*f].as_str().map(|x| format!("{f} {x}")))
-            .collect();
-        out.push_str(&format!(
-            "error: {}: {}\n",
-            about.join(", "),
-            e["error"].as_str().unwrap_or("")
-        ));
+/// One finding as a line: what it concerns, then what is wrong.
+fn finding(kind: &str, e: &VerifyError) -> String {
+    let mut about = Vec::new();
+    if let Some(s) = &e.snapshot {
+        about.push(format!("snapshot {s}"));
     }
-    let scope = if v["keyed"] == false {
-        " (without the key: packs and parity only)"
-    } else {
+    if let Some(i) = &e.item {
+        about.push(format!("item {i}"));
+    }
+    if let Some(p) = &e.pack {
+        about.push(format!("pack {p}"));
+    }
+    if let Some(c) = &e.chunk {
+        about.push(format!("chunk {c}"));
+    }
+    if let Some(g) = &e.group {
+        about.push(format!("group {g}"));
+    }
+    format!("{kind}: {}: {}\n", about.join(", "), e.error)
+}
+
+fn verify_text(v: &VerifyResult) -> String {
+    let s = &v.stats;
+    let mut out = String::new();
+    for e in &v.errors {
+        out.push_str(&finding("error", e));
+    }
+    for w in &v.warnings {
+        out.push_str(&finding("warning", w));
+    }
+    let scope = if v.keyed {
         ""
+    } else {
+        " (without the key: packs and parity only)"
+    };
+    let level = serde_json::to_value(v.level).unwrap_or_default();
+    let verdict = match (v.errors.len(), v.warnings.len()) {
+        (0, 0) => "no errors".to_string(),
+        (0, w) => format!("no errors, {w} warnings"),
+        (e, _) => format!("{e} errors"),
     };
     out.push_str(&format!(
-        "{} verification{scope}: {} packs, {} chunks, {} snapshots, {} parity groups checked, {} read: {}",
-        v["level"].as_str().unwrap_or(""),
-        n("packsChecked"),
-        n("chunksChecked"),
-        n("snapshotsChecked"),
-        n("groupsChecked"),
-        human_bytes(n("bytesRead")),
-        match v["ok"].as_bool() {
-            Some(true) => "no errors".to_string(),
-            _ => format!("{} errors", v["errors"].as_array().map_or(0, Vec::len)),
-        }
+        "{} verification{scope}: {} packs, {} chunks, {} snapshots, {} parity groups checked, {} read: {verdict}",
+        level.as_str().unwrap_or(""),
+        s.packs_checked,
+        s.chunks_checked,
+        s.snapshots_checked,
+        s.groups_checked,
+        human_bytes(s.bytes_read),
     ));
     out
 }
 
-fn repair_text(v: &Value) -> String {
-    let n = |f: &str| v[f].as_u64().unwrap_or(0);
+fn prune_text(v: &PruneResult) -> String {
+    let (verb, rewrite) = match v.dry_run {
+        true => ("would remove", "would rewrite"),
+        false => ("removed", "rewrote"),
+    };
+    let mut out = String::new();
+    for id in &v.removed_snapshot_ids {
+        out.push_str(&format!("{verb} snapshot {id}\n"));
+    }
+    out.push_str(&format!(
+        "{verb} {} snapshots ({} kept) and {} packs, {rewrite} {} packs: {} freed",
+        v.removed_snapshots,
+        v.kept_snapshots,
+        v.removed_packs,
+        v.rewritten_packs,
+        human_bytes(v.freed_bytes)
+    ));
+    out
+}
+
+fn repair_text(v: &RepairResult) -> String {
     let mut out = format!(
         "{} packs and {} parity shards rebuilt from parity, {} .idx files rebuilt, {} packs given parity, {} stale locks removed{}",
-        n("packsRepaired"),
-        n("parityRepaired"),
-        n("sidecarsRebuilt"),
-        n("packsProtected"),
-        n("locksRemoved"),
-        if v["indexRebuilt"] == true { ", index rebuilt" } else { "" }
+        v.packs_repaired,
+        v.parity_repaired,
+        v.sidecars_rebuilt,
+        v.packs_protected,
+        v.locks_removed,
+        if v.index_rebuilt { ", index rebuilt" } else { "" }
     );
-    for e in v["errors"].as_array().into_iter().flatten() {
-        out.push_str(&format!("\nnot repaired: {}", e.as_str().unwrap_or("")));
+    for e in &v.errors {
+        out.push_str(&format!("\nnot repaired: {e}"));
     }
     out
 }

@@ -1,5 +1,6 @@
-//! The commands: each turns its arguments into engine operations (the op table of
-//! `cairn_core::api`) and prints the answer.
+//! The commands: each turns its arguments into operations of the engine's table
+//! (`cairn_core::ops`), with the table's own argument and answer types, and prints the
+//! answer: with `--json` exactly as the engine gives it, otherwise as text made from it.
 
 mod ingest;
 mod init;
@@ -11,7 +12,9 @@ mod snapshots;
 use std::path::{Path, PathBuf};
 
 use cairn_core::error::ErrorCode;
-use serde_json::{json, Value};
+use cairn_core::lockfile::{Client, UNKNOWN_USER};
+use cairn_core::ops::{self, NoArgs, OpenArgs, Operation};
+use serde::Serialize;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, Result};
@@ -34,7 +37,7 @@ pub struct Globals {
 
 impl Globals {
     /// Prints a result: `value` itself with `--json`, else the text `human` makes of it.
-    pub fn print(&self, value: &Value, human: impl FnOnce(&Value) -> String) -> Result<()> {
+    pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
         if self.json {
             output::print_json(value)
         } else {
@@ -65,16 +68,16 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Who runs the engine, recorded in locks: `{hostname, pid, user}`.
-pub fn client() -> Value {
+/// Who runs the engine, recorded in locks.
+pub fn client() -> Client {
     let user = ["USER", "USERNAME", "LOGNAME"]
         .iter()
-        .find_map(|v| std::env::var(v).ok());
-    json!({
-        "hostname": gethostname::gethostname().to_string_lossy(),
-        "pid": std::process::id(),
-        "user": user.unwrap_or_else(|| "unknown".into()),
-    })
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    Client {
+        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+        pid: std::process::id(),
+        user: user.unwrap_or_else(|| UNKNOWN_USER.into()),
+    }
 }
 
 /// An engine with a repository open.
@@ -88,32 +91,32 @@ impl OpenRepo {
     pub fn open(g: &Globals, path: &Path, on_event: EventSink) -> Result<OpenRepo> {
         let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
         let mut rt = Runtime::start(FsStorage::new(path), on_event)?;
-        let mut args = json!({ "client": client() });
-        match &given {
-            Some(p) => args["passphrase"] = json!(p),
-            None => args["keyless"] = json!(g.keyless),
-        }
-        let mut answer = rt.call("open", &args);
-        if given.is_none() && !g.keyless && passphrase::can_prompt() {
+        let mut args = OpenArgs {
+            keyless: given.is_none() && g.keyless,
+            passphrase: given,
+            client: client(),
+        };
+        let mut answer = rt.call::<ops::Open>(&args);
+        if args.passphrase.is_none() && !g.keyless && passphrase::can_prompt() {
             if let Err(CliError::Engine {
                 code: ErrorCode::PassphraseRequired,
                 ..
             }) = answer
             {
-                args["passphrase"] = json!(passphrase::prompt(&format!(
+                args.passphrase = Some(passphrase::prompt(&format!(
                     "Passphrase for {}: ",
                     path.display()
                 ))?);
-                answer = rt.call("open", &args);
+                answer = rt.call::<ops::Open>(&args);
             }
         }
         answer.map_err(|e| name_the_path(e, path))?;
         Ok(OpenRepo { rt })
     }
 
-    /// Runs one operation.
-    pub fn call(&mut self, op: &str, args: Value) -> Result<Value> {
-        self.rt.call(op, &args)
+    /// Runs one operation of the engine's table.
+    pub fn call<O: Operation>(&mut self, args: &O::Args) -> Result<O::Answer> {
+        self.rt.call::<O>(args)
     }
 
     /// The engine, for bulk data (`write`, `read`).
@@ -127,7 +130,7 @@ impl OpenRepo {
         if self.rt.is_dead() {
             return result;
         }
-        let closed = self.rt.call("close", &json!({}));
+        let closed = self.rt.call::<ops::Close>(&NoArgs {});
         let value = result?;
         closed?;
         Ok(value)

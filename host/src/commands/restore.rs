@@ -4,7 +4,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use cairn_core::ops::{self, SessionHandle};
+use serde::Serialize;
 
 use super::{no_events, with_repo, Globals, OpenRepo};
 use crate::cli::RestoreArgs;
@@ -22,19 +23,13 @@ pub fn run(g: &Globals, a: RestoreArgs) -> Result<()> {
             return Err(CliError::OutputIsTerminal);
         }
     }
-    let mut args = json!({ "snapshot": a.snapshot });
-    if let Some(item) = &a.item {
-        args["item"] = json!(item);
-    }
-    let (snapshot, size) = with_repo(g, &a.repo, no_events(), |repo| {
-        let begin = repo.call("restore_begin", args)?;
-        let (Some(session), Some(snapshot), Some(size)) = (
-            begin["session"].as_u64(),
-            begin["snapshot"].as_str(),
-            begin["size"].as_u64(),
-        ) else {
-            return Err(CliError::Protocol(format!("restore_begin answered {begin}")));
-        };
+    let args = ops::RestoreArgs {
+        snapshot: a.snapshot,
+        item: a.item.clone(),
+    };
+    let begun = with_repo(g, &a.repo, no_events(), |repo| {
+        let begun = repo.call::<ops::RestoreBegin>(&args)?;
+        let (session, size) = (begun.session, begun.size);
         match &a.output {
             Some(path) => {
                 let mut out = AtomicFile::create(path)?;
@@ -43,25 +38,43 @@ pub fn run(g: &Globals, a: RestoreArgs) -> Result<()> {
             }
             None => copy(repo, session, size, &mut std::io::stdout().lock(), Path::new("-"))?,
         }
-        repo.call("restore_end", json!({ "session": session }))?;
-        Ok((snapshot.to_string(), size))
+        repo.call::<ops::RestoreEnd>(&SessionHandle { session })?;
+        Ok(begun)
     })?;
-    let Some(path) = &a.output else {
+    let Some(path) = a.output else {
         return Ok(());
     };
-    let done = json!({ "snapshot": snapshot, "item": a.item, "size": size, "output": path });
-    g.print(&done, |_| {
+    let done = Restored {
+        snapshot: begun.snapshot.to_hex(),
+        item: a.item,
+        size: begun.size,
+        output: path,
+    };
+    g.print(&done, |d| {
         format!(
             "restored {} from snapshot {} to {}",
-            output::human_bytes(size),
-            output::short_id(&snapshot),
-            path.display()
+            output::human_bytes(d.size),
+            output::short_id(&d.snapshot),
+            d.output.display()
         )
     })
 }
 
+/// What `restore -o FILE` reports: the CLI's own answer, since the engine only streams.
+#[derive(Serialize)]
+struct Restored {
+    /// The full id of the snapshot restored.
+    snapshot: String,
+    /// The item restored, if one was asked for.
+    item: Option<String>,
+    /// Bytes written.
+    size: u64,
+    /// The file written.
+    output: PathBuf,
+}
+
 /// Reads the session to its end into `out`, with a progress bar against `size`.
-fn copy(repo: &mut OpenRepo, session: u64, size: u64, out: &mut dyn Write, path: &Path) -> Result<()> {
+fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path: &Path) -> Result<()> {
     let progress = Progress::new(Some(size), "restoring");
     progress.show();
     let write_error = |source| CliError::WriteOutput {
@@ -70,7 +83,7 @@ fn copy(repo: &mut OpenRepo, session: u64, size: u64, out: &mut dyn Write, path:
     };
     let mut done = 0u64;
     let result = loop {
-        let block = match repo.runtime().read(session as u32) {
+        let block = match repo.runtime().read(session) {
             Ok(block) => block,
             Err(e) => break Err(e),
         };

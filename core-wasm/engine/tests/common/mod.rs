@@ -2,14 +2,13 @@
 //! in-memory host, and deterministic sample data.
 #![allow(dead_code)]
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use cairn_core::api::Api;
-use cairn_core::host::{Host, Storage, StorageError};
+use cairn_core::host::Storage;
+use cairn_core::ids::PackId;
+use cairn_core::layout::{self, StorageKey};
 use cairn_core::memory::MemoryHost;
 use cairn_core::parity::GroupManifest;
-use cairn_core::{layout, ErrorCode};
+use cairn_core::{ops, ErrorCode};
 use serde_json::{json, Value};
 
 const FAST_KDF: &str = r#"{"memoryKiB": 64, "iterations": 1, "parallelism": 1}"#;
@@ -69,8 +68,11 @@ impl Engine {
         serde_json::from_str(&self.api.call(op, &args.to_string()).unwrap()).unwrap()
     }
 
+    /// The code of the error `op` fails with; it must be one the operation table declares.
     pub fn err(&mut self, op: &str, args: Value) -> ErrorCode {
-        self.api.call(op, &args.to_string()).unwrap_err().code()
+        let code = self.api.call(op, &args.to_string()).unwrap_err().code();
+        assert_declared(op, code);
+        code
     }
 
     pub fn begin(&mut self, tags: Value) -> u32 {
@@ -112,6 +114,15 @@ impl Engine {
     }
 }
 
+/// Fails unless the operation table declares that `op` may fail with `code`.
+pub fn assert_declared(op: &str, code: ErrorCode) {
+    let info = ops::info(op).unwrap_or_else(|| panic!("`{op}` is not in the operation table"));
+    assert!(
+        info.may_fail_with(code),
+        "`{op}` failed with {code:?}, which the operation table does not declare"
+    );
+}
+
 pub fn id_of(snap: &Value) -> String {
     snap["id"].as_str().unwrap().to_string()
 }
@@ -136,97 +147,30 @@ pub fn groups(host: &MemoryHost) -> Vec<GroupManifest> {
         .collect()
 }
 
-pub fn data_packs(host: &MemoryHost) -> Vec<[u8; 32]> {
+pub fn data_packs(host: &MemoryHost) -> Vec<PackId> {
     keys_under(host, layout::PACKS)
         .iter()
-        .filter_map(|k| match layout::parse_key(k) {
-            Some(layout::KeyKind::Pack(id)) => Some(id),
+        .filter_map(|k| match StorageKey::parse(k) {
+            Some(StorageKey::Pack(id)) => Some(id),
             _ => None,
         })
         .collect()
+}
+
+/// The storage key of a pack, as a string.
+pub fn pack_key(id: &PackId) -> String {
+    StorageKey::Pack(*id).to_string()
 }
 
 pub fn verify(e: &mut Engine, level: &str) -> Value {
     e.call("verify", json!({ "level": level }))
 }
 
+/// A verification that found nothing: no errors and no warnings.
 pub fn assert_ok(v: &Value) {
     assert_eq!(v["ok"], true, "{v:#}");
     assert_eq!(v["errors"], json!([]), "{v:#}");
-}
-
-/// A host that dies after a number of storage changes (put, put_new, delete): that change
-/// and every later storage call fail, as if the process had been killed right there.
-#[derive(Clone)]
-pub struct CrashingHost {
-    pub inner: MemoryHost,
-    /// Changes left before the crash.
-    pub changes_left: Rc<Cell<u64>>,
-    /// Changes made so far.
-    pub changes: Rc<Cell<u64>>,
-}
-
-impl CrashingHost {
-    pub fn new(inner: &MemoryHost) -> Self {
-        CrashingHost {
-            inner: inner.clone(),
-            changes_left: Rc::new(Cell::new(u64::MAX)),
-            changes: Rc::new(Cell::new(0)),
-        }
-    }
-
-    fn alive(&self) -> Result<(), StorageError> {
-        match self.changes_left.get() {
-            0 => Err(StorageError::Io("the process was killed".into())),
-            _ => Ok(()),
-        }
-    }
-
-    fn change(&self) -> Result<(), StorageError> {
-        self.alive()?;
-        self.changes_left.set(self.changes_left.get() - 1);
-        self.changes.set(self.changes.get() + 1);
-        Ok(())
-    }
-}
-
-impl Storage for CrashingHost {
-    fn get(&self, k: &str) -> Result<Vec<u8>, StorageError> {
-        self.alive()?;
-        self.inner.get(k)
-    }
-    fn get_range(&self, k: &str, o: u64, l: u64) -> Result<Vec<u8>, StorageError> {
-        self.alive()?;
-        self.inner.get_range(k, o, l)
-    }
-    fn put(&self, k: &str, d: &[u8]) -> Result<(), StorageError> {
-        self.change()?;
-        self.inner.put(k, d)
-    }
-    fn put_new(&self, k: &str, d: &[u8]) -> Result<(), StorageError> {
-        self.change()?;
-        self.inner.put_new(k, d)
-    }
-    fn list(&self, p: &str) -> Result<Vec<String>, StorageError> {
-        self.alive()?;
-        self.inner.list(p)
-    }
-    fn delete(&self, k: &str) -> Result<(), StorageError> {
-        self.change()?;
-        self.inner.delete(k)
-    }
-}
-
-impl Host for CrashingHost {
-    fn random(&self, b: &mut [u8]) {
-        self.inner.random(b)
-    }
-    fn now_ms(&self) -> i64 {
-        self.inner.now_ms()
-    }
-    fn event(&self, n: &str, p: &str) {
-        self.inner.event(n, p)
-    }
+    assert_eq!(v["warnings"], json!([]), "{v:#}");
 }
 
 /// A repository with RS(k, m) parity holding three snapshots; returns it and their contents.

@@ -1,0 +1,49 @@
+//! Reading blobs: a chunk or a chunk-list piece, fetched from its pack by the index's
+//! location, opened, decompressed and checked against its id (docs/FORMAT.md §12).
+//!
+//! A blob is read for its bytes, whatever kind the pack records for it: ids do not cover
+//! the kind, so a chunk whose bytes equal a chunk-list piece is stored once, under the
+//! kind of whichever came first, and both readers get the same, verified bytes.
+
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::ids::BlobId;
+use crate::index::Index;
+use crate::layout::StorageKey;
+use crate::manifest;
+use crate::store::Store;
+
+/// Reads one blob; errors name the pack it lies in.
+pub fn read<H: Host>(store: &Store<H>, index: &Index, id: &BlobId) -> Result<Vec<u8>> {
+    let loc = index.get(id).ok_or_else(|| Error::ChunkNotFound(id.to_hex()))?;
+    let (pack, _) = index.pack(loc.pack);
+    let key = StorageKey::Pack(pack);
+    let corrupt = |detail: String| Error::CorruptPack {
+        pack: key.to_string(),
+        detail,
+    };
+    let stored = store
+        .get_range(&key, loc.offset as u64, loc.stored_len as u64)?
+        .ok_or_else(|| corrupt("the pack file is missing".into()))?;
+    if stored.len() != loc.stored_len as usize {
+        return Err(corrupt(format!(
+            "truncated: blob {id} ends past the end of the file"
+        )));
+    }
+    let plain = store
+        .open_blob(loc.codec, loc.raw_len as usize, &stored)
+        .map_err(|e| corrupt(format!("blob {id}: {e}")))?;
+    if store.blob_id(&plain) != *id {
+        return Err(corrupt(format!("blob {id} does not hash to its id")));
+    }
+    Ok(plain)
+}
+
+/// Reads one chunk-list blob: the `(chunk id, length)` pairs it names, in order.
+pub fn read_list<H: Host>(store: &Store<H>, index: &Index, list: &BlobId) -> Result<Vec<(BlobId, u32)>> {
+    let bytes = read(store, index, list)?;
+    manifest::decode_list(&bytes).map_err(|detail| Error::CorruptSnapshot {
+        file: format!("chunk list {list}"),
+        detail,
+    })
+}

@@ -1,0 +1,182 @@
+//! The engine's events: each name defined once with its payload type, emitted through
+//! [`emit`] only, so that what a host receives is always a payload of the declared type.
+//!
+//! Hosts receive `(name, JSON payload)` ([`crate::host::Host::event`]). The JS package's
+//! `on(event, handler)` types and the CLI's progress bars follow from [`EVENTS`].
+
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::host::Host;
+use crate::ids::{BlobId, SnapshotId};
+use crate::layout::StorageKey;
+
+/// An event name bound to its payload type.
+pub struct EventKind<P> {
+    name: &'static str,
+    _payload: PhantomData<fn(&P)>,
+}
+
+impl<P> Clone for EventKind<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for EventKind<P> {}
+
+impl<P> EventKind<P> {
+    const fn new(name: &'static str) -> Self {
+        EventKind {
+            name,
+            _payload: PhantomData,
+        }
+    }
+
+    /// The name hosts receive, such as `ingest:progress`.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// One row of the event table, for documentation and the generated TypeScript.
+pub struct EventInfo {
+    /// The event's name.
+    pub name: &'static str,
+    /// The Rust name of its payload type.
+    pub payload: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+    /// Registers the payload type with the TypeScript generator.
+    #[cfg(feature = "typescript")]
+    pub register: fn(&mut specta::TypeCollection),
+}
+
+macro_rules! events {
+    ($($(#[doc = $doc:literal])+ $konst:ident = $name:literal: $payload:ident;)+) => {
+        $($(#[doc = $doc])+ pub const $konst: EventKind<$payload> = EventKind::new($name);)+
+
+        /// Every event the engine emits.
+        pub const EVENTS: &[EventInfo] = &[$(EventInfo {
+            name: $name,
+            payload: stringify!($payload),
+            doc: concat!($($doc, "\n"),+),
+            #[cfg(feature = "typescript")]
+            register: |types| {
+                types.register::<$payload>();
+            },
+        }),+];
+    };
+}
+
+events! {
+    /// Progress of an ingest, about every 8 MiB read and at the end.
+    INGEST_PROGRESS = "ingest:progress": Progress;
+    /// An ingest stored its snapshot.
+    INGEST_COMPLETE = "ingest:complete": IngestComplete;
+    /// Progress of a verification, after every pack read.
+    VERIFY_PROGRESS = "verify:progress": Progress;
+    /// Verification found a problem (each one also ends up in the result's `errors`).
+    VERIFY_ERROR = "verify:error": VerifyError;
+}
+
+/// Sends one event to the host.
+pub fn emit<H: Host + ?Sized, P: Serialize>(host: &H, kind: EventKind<P>, payload: &P) {
+    // Serialising these payloads cannot fail: they hold strings and numbers only.
+    if let Ok(json) = serde_json::to_string(payload) {
+        host.event(kind.name, &json);
+    }
+}
+
+/// Payload of the progress events: how far an operation has come.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// The operation (`ingest`, `verify`).
+    pub operation: String,
+    /// Bytes read so far.
+    pub bytes_processed: u64,
+    /// Bytes expected, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_bytes: Option<u64>,
+    /// Progress in percent, when the total is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentage: Option<f64>,
+    /// A line for people.
+    pub message: String,
+}
+
+/// Payload of `ingest:complete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct IngestComplete {
+    /// The new snapshot's id.
+    pub snapshot_id: SnapshotId,
+    /// Chunks stored.
+    pub new_chunks: u64,
+    /// Chunks deduplicated.
+    pub reused_chunks: u64,
+    /// Bytes of input.
+    pub original_size: u64,
+    /// Bytes stored.
+    pub stored_size: u64,
+}
+
+/// One problem verification found (the payload of `verify:error`, and an entry of the
+/// result's `errors`): what it concerns, and what is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyError {
+    /// Storage key of the pack concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<StorageKey>,
+    /// Id of the chunk concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk: Option<BlobId>,
+    /// Id of the snapshot concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotId>,
+    /// Name of the snapshot item concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// Storage key of the parity group or shard concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<StorageKey>,
+    /// What is wrong, as a sentence.
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryHost;
+
+    #[test]
+    fn events_reach_the_host_under_their_name_with_their_payload() {
+        let host = MemoryHost::new(1);
+        let e = VerifyError {
+            pack: Some(StorageKey::Pack([1; 32].into())),
+            error: "broken".into(),
+            ..Default::default()
+        };
+        emit(&host, VERIFY_ERROR, &e);
+        let got = host.take_events();
+        assert_eq!(got[0].0, "verify:error");
+        assert_eq!(serde_json::from_str::<VerifyError>(&got[0].1).unwrap(), e);
+        let names: Vec<&str> = EVENTS.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "ingest:progress",
+                "ingest:complete",
+                "verify:progress",
+                "verify:error"
+            ]
+        );
+        assert!(EVENTS.iter().all(|e| !e.doc.trim().is_empty()));
+    }
+}

@@ -1,0 +1,120 @@
+//! Snapshot manifests in storage: reading, writing, listing and lookup by id, prefix or
+//! `latest` (docs/FORMAT.md §9). The manifest format is [`crate::manifest`].
+
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::ids::SnapshotId;
+use crate::layout::{Dir, StorageKey};
+use crate::manifest::{Manifest, Snapshot, SnapshotFilter, MANIFEST_VERSION};
+use crate::seal::AAD_SNAPSHOT;
+use crate::store::Store;
+use crate::time;
+
+/// Reads, checks and opens the manifest of snapshot `id`.
+pub fn load<H: Host>(store: &Store<H>, id: SnapshotId) -> Result<Manifest> {
+    let key = StorageKey::Snapshot(id);
+    let stored = store
+        .get_opt(&key)?
+        .ok_or_else(|| Error::SnapshotNotFound(id.to_hex()))?;
+    let corrupt = |detail: String| Error::CorruptSnapshot {
+        file: key.to_string(),
+        detail,
+    };
+    if store.sha256(&stored) != *id.as_bytes() {
+        return Err(corrupt("its bytes do not match its name (SHA-256)".into()));
+    }
+    let plain = store.open_doc(AAD_SNAPSHOT, &stored).map_err(corrupt)?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&plain).map_err(|e| corrupt(format!("not JSON: {e}")))?;
+    match v.get("version").and_then(|v| v.as_u64()) {
+        Some(MANIFEST_VERSION) => {}
+        Some(found) => {
+            return Err(Error::UnsupportedVersion {
+                what: format!("snapshot {id}"),
+                found,
+                supported: MANIFEST_VERSION,
+            })
+        }
+        None => return Err(corrupt("no version".into())),
+    }
+    serde_json::from_value(v).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Seals and stores a manifest; returns its id.
+pub fn store_manifest<H: Host>(store: &Store<H>, manifest: &Manifest) -> Result<SnapshotId> {
+    let json = serde_json::to_vec(manifest).map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    let stored = store.seal_doc(AAD_SNAPSHOT, &json);
+    let id = SnapshotId::new(store.sha256(&stored));
+    store.put(&StorageKey::Snapshot(id), &stored)?;
+    Ok(id)
+}
+
+/// Deletes a snapshot's manifest (its data stays until prune collects it).
+pub fn delete<H: Host>(store: &Store<H>, id: SnapshotId) -> Result<()> {
+    store.delete(&StorageKey::Snapshot(id))
+}
+
+/// Ids of every snapshot, sorted.
+pub fn ids<H: Host>(store: &Store<H>) -> Result<Vec<SnapshotId>> {
+    store.list_ids(Dir::Snapshots, |k| match k {
+        StorageKey::Snapshot(id) => Some(id),
+        _ => None,
+    })
+}
+
+/// The creation time of a manifest in ms; a manifest whose time does not parse is damaged.
+pub fn created_ms(id: SnapshotId, m: &Manifest) -> Result<i64> {
+    time::parse_ms(&m.created_at).map_err(|_| Error::CorruptSnapshot {
+        file: StorageKey::Snapshot(id).to_string(),
+        detail: format!("createdAt `{}` is not a time", m.created_at),
+    })
+}
+
+/// Snapshots that match `filter`, oldest first (ties by id).
+pub fn list<H: Host>(store: &Store<H>, filter: &SnapshotFilter) -> Result<Vec<Snapshot>> {
+    let after = filter.after.as_deref().map(time::parse_ms).transpose()?;
+    let before = filter.before.as_deref().map(time::parse_ms).transpose()?;
+    let mut out = Vec::new();
+    for id in ids(store)? {
+        let m = load(store, id)?;
+        let t = created_ms(id, &m)?;
+        let tags_match = filter.tags.iter().all(|(k, v)| m.tags.get(k) == Some(v));
+        if tags_match && after.is_none_or(|a| t >= a) && before.is_none_or(|b| t < b) {
+            out.push((t, m.into_snapshot(id)));
+        }
+    }
+    out.sort_by_key(|(t, s)| (*t, s.id));
+    Ok(out.into_iter().map(|(_, s)| s).collect())
+}
+
+/// Resolves a full id, a unique prefix of one, or `latest` to a snapshot id.
+pub fn resolve<H: Host>(store: &Store<H>, wanted: &str) -> Result<SnapshotId> {
+    if wanted == "latest" {
+        return list(store, &SnapshotFilter::default())?
+            .pop()
+            .map(|s| s.id)
+            .ok_or_else(|| Error::SnapshotNotFound("latest (the repository has no snapshots)".into()));
+    }
+    if wanted.is_empty() || !wanted.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::SnapshotNotFound(wanted.to_string()));
+    }
+    let wanted_lc = wanted.to_ascii_lowercase();
+    let matches: Vec<SnapshotId> = ids(store)?
+        .into_iter()
+        .filter(|id| id.to_hex().starts_with(&wanted_lc))
+        .collect();
+    match matches.as_slice() {
+        [] => Err(Error::SnapshotNotFound(wanted.to_string())),
+        [one] => Ok(*one),
+        _ => Err(Error::AmbiguousSnapshot {
+            prefix: wanted.to_string(),
+            count: matches.len(),
+        }),
+    }
+}
+
+/// The snapshot named by a full id, a unique prefix or `latest`.
+pub fn get<H: Host>(store: &Store<H>, wanted: &str) -> Result<Snapshot> {
+    let id = resolve(store, wanted)?;
+    Ok(load(store, id)?.into_snapshot(id))
+}

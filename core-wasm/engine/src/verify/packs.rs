@@ -1,0 +1,222 @@
+//! Verification of pack files: every indexed pack exists with its sidecar and size; from
+//! *standard* on, every pack read is checked against its name, its sidecar and the index,
+//! group by group so that each group's parity is recomputed from its members; at *full*,
+//! every blob is opened and re-hashed.
+
+use std::collections::HashSet;
+
+use super::{Subset, Verifier, VerifyError};
+use crate::error::{Error, Result};
+use crate::events::{self, Progress, VERIFY_PROGRESS};
+use crate::host::Host;
+use crate::ids::{GroupId, PackId};
+use crate::layout::StorageKey;
+use crate::pack;
+use crate::packer::PackFiles;
+use crate::parity::{GroupManifest, ParityBuilder};
+use crate::seal::AAD_PACK_INDEX;
+
+impl<H: Host> Verifier<'_, H> {
+    /// Every indexed pack exists with its `.idx`, and (at quick) has its recorded size.
+    pub(super) fn check_indexed_packs(&mut self, files: &PackFiles, check_size: bool) -> Result<()> {
+        let packs: Vec<(PackId, u64)> = self.index.packs().collect();
+        for (id, size) in packs {
+            let file = files.get(&id).copied().unwrap_or_default();
+            if !file.pack {
+                self.report_pack(
+                    &id,
+                    "the pack is missing: run `repair` to rebuild it from parity".into(),
+                );
+                continue;
+            }
+            if !file.sidecar {
+                let error = "its .idx sidecar is missing: run `repair` to rebuild it from the pack".into();
+                self.report_pack(&id, error);
+            }
+            if check_size {
+                self.f.stats.packs_checked += 1;
+                // A pack ends with its end marker: read the 8 bytes before the recorded size and
+                // 8 after it; exactly the marker must come back.
+                let tail = self
+                    .store
+                    .get_range(&StorageKey::Pack(id), size.saturating_sub(8), 16)?
+                    .unwrap_or_default();
+                if tail != pack::PACK_END {
+                    let error = format!(
+                        "its size differs from the {size} bytes the index records (truncated or altered)"
+                    );
+                    self.report_pack(&id, error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads packs (all or a subset), group by group, checking each against its name and
+    /// `.idx` (and every chunk at full), and each group's parity against its members.
+    pub(super) fn check_pack_bytes(
+        &mut self,
+        files: &PackFiles,
+        groups: &[(GroupId, GroupManifest)],
+        full: bool,
+        subset: Option<Subset>,
+    ) -> Result<()> {
+        let host = self.store.host();
+        let pick = |id: &[u8; 32]| match subset {
+            None => true,
+            Some(Subset::Part(n, m)) => u32::from_be_bytes(id[..4].try_into().expect("4")) % m == n - 1,
+            Some(Subset::Fraction(x)) => {
+                let mut r = [0u8; 4];
+                host.random(&mut r);
+                (u32::from_le_bytes(r) as f64) < x * 4_294_967_296.0
+            }
+        };
+        // Group members are sampled with their group, so that parity is checked whole.
+        let grouped: HashSet<PackId> = groups
+            .iter()
+            .flat_map(|(_, g)| g.members.iter().map(|m| m.id))
+            .collect();
+        for (gid, g) in groups {
+            if !pick(gid.as_bytes()) {
+                continue;
+            }
+            let mut parity = ParityBuilder::new(g.data_packs, g.parity_packs)?;
+            let mut intact = true;
+            for m in &g.members {
+                match self.read_pack_checked(&m.id, files, full, false)? {
+                    Some(bytes) if bytes.len() as u64 == m.size => parity.add(m.id, &bytes),
+                    Some(_) => {
+                        intact = false;
+                        self.report_pack(&m.id, "its size differs from its parity group's record".into());
+                    }
+                    None => intact = false,
+                }
+            }
+            if intact {
+                self.compare_parity(gid, g, &parity)?;
+            }
+        }
+        for (id, file) in files {
+            if file.pack && !grouped.contains(id) && pick(id.as_bytes()) {
+                let garbage = !self.index.has_pack(id);
+                self.read_pack_checked(id, files, full, garbage)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one pack and checks it; returns its bytes when it is intact.
+    fn read_pack_checked(
+        &mut self,
+        id: &PackId,
+        files: &PackFiles,
+        full: bool,
+        garbage: bool,
+    ) -> Result<Option<Vec<u8>>> {
+        if !files.get(id).is_some_and(|f| f.pack) {
+            return Ok(None); // reported as missing already
+        }
+        let key = StorageKey::Pack(*id);
+        let Some(bytes) = self.store.get_opt(&key)? else {
+            self.report_pack(id, "the pack is missing".into());
+            return Ok(None);
+        };
+        self.f.stats.packs_checked += 1;
+        self.f.stats.bytes_read += bytes.len() as u64;
+        let progress = Progress {
+            operation: "verify".into(),
+            bytes_processed: self.f.stats.bytes_read,
+            total_bytes: None,
+            percentage: None,
+            message: format!(
+                "{} packs read, {} errors",
+                self.f.stats.packs_checked,
+                self.f.errors.len()
+            ),
+        };
+        events::emit(self.store.host(), VERIFY_PROGRESS, &progress);
+        match self.check_pack(id, &bytes, full, garbage) {
+            Ok(()) => Ok(Some(bytes)),
+            Err(Error::CorruptPack { detail, .. }) => {
+                self.report_pack(id, detail);
+                Ok(None)
+            }
+            Err(e @ Error::CorruptIndex { .. }) => {
+                self.f.bad_packs.insert(*id);
+                self.report(VerifyError {
+                    pack: Some(key),
+                    error: e.to_string(),
+                    ..Default::default()
+                });
+                Ok(Some(bytes))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Checks a pack's bytes against its name, its trailer against its `.idx` and (with the
+    /// key) the index; at `full`, also every blob. `garbage` says that no index or group
+    /// names the pack. Chunk damage goes into the findings; a damaged pack is a
+    /// [`Error::CorruptPack`], a damaged `.idx` a [`Error::CorruptIndex`].
+    fn check_pack(&mut self, id: &PackId, bytes: &[u8], full: bool, garbage: bool) -> Result<()> {
+        let key = StorageKey::Pack(*id);
+        let corrupt = |detail: String| Error::CorruptPack {
+            pack: key.to_string(),
+            detail,
+        };
+        if self.store.sha256(bytes) != *id.as_bytes() {
+            return Err(corrupt(
+                "its bytes do not match its name (SHA-256): damaged or truncated".into(),
+            ));
+        }
+        let table = pack::pack_table(bytes).map_err(corrupt)?;
+        let idx_key = StorageKey::PackIndex(*id);
+        let bad_idx = |detail: String| Error::CorruptIndex {
+            file: idx_key.to_string(),
+            detail,
+        };
+        let Some(idx) = self.store.get_opt(&idx_key)? else {
+            // A pack neither indexed nor in a group is a crashed writer's garbage, which may
+            // lack its sidecar; prune removes it.
+            return match garbage {
+                true => Ok(()),
+                false => Err(bad_idx("the file is missing".into())),
+            };
+        };
+        let header = pack::idx_describes(&idx, id, bytes).map_err(bad_idx)?;
+        if self.store.keyless() {
+            return Ok(());
+        }
+        let plain = self.store.open_doc(AAD_PACK_INDEX, table).map_err(corrupt)?;
+        let entries = pack::decode_entries(&plain).map_err(corrupt)?;
+        pack::check_entries(&entries, header.count, bytes.len() as u64, table.len()).map_err(corrupt)?;
+        for e in &entries {
+            if let Some(loc) = self.index.get(&e.id) {
+                let indexed_here = self.index.pack(loc.pack).0 == *id;
+                if indexed_here && (loc.offset, loc.stored_len) != (e.offset, e.stored_len) {
+                    return Err(Error::CorruptIndex {
+                        file: crate::layout::INDEX.into(),
+                        detail: format!("it places blob {} elsewhere than the pack does", e.id),
+                    });
+                }
+            }
+            if full {
+                self.f.stats.chunks_checked += 1;
+                let stored = &bytes[e.offset as usize..(e.offset + e.stored_len) as usize];
+                let error = match self.store.open_blob(e.codec, e.raw_len as usize, stored) {
+                    Ok(plain) if self.store.blob_id(&plain) == e.id => continue,
+                    Ok(_) => "the chunk does not hash to its id".to_string(),
+                    Err(err) => format!("the chunk cannot be decoded: {err}"),
+                };
+                self.f.bad_chunks.insert(e.id);
+                self.report(VerifyError {
+                    pack: Some(key),
+                    chunk: Some(e.id),
+                    error,
+                    ..Default::default()
+                });
+            }
+        }
+        Ok(())
+    }
+}

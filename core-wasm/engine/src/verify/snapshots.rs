@@ -1,0 +1,151 @@
+//! Verification of snapshots: every manifest and chunk list reads, every chunk is indexed,
+//! the lists add up to the item's size; and, once damage is known, which items it breaks.
+
+use std::collections::{BTreeSet, HashSet};
+
+use super::{Verifier, VerifyError};
+use crate::blobs;
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::ids::{BlobId, PackId, SnapshotId};
+use crate::layout::StorageKey;
+use crate::manifest::ItemManifest;
+use crate::snapshots;
+
+/// Errors per snapshot item about chunks, before the rest are summed up in one line.
+const ITEM_ERRORS: usize = 5;
+
+fn item_error(snapshot: SnapshotId, item: &str, chunk: Option<BlobId>, error: String) -> VerifyError {
+    VerifyError {
+        snapshot: Some(snapshot),
+        item: Some(item.to_string()),
+        chunk,
+        error,
+        ..Default::default()
+    }
+}
+
+impl<H: Host> Verifier<'_, H> {
+    /// Reads every snapshot and its chunk lists; returns the packs the snapshots need.
+    pub(super) fn check_snapshots(&mut self) -> Result<BTreeSet<PackId>> {
+        let mut needed = BTreeSet::new();
+        for id in snapshots::ids(self.store)? {
+            let m = match snapshots::load(self.store, id) {
+                Ok(m) => m,
+                Err(e @ Error::Storage { .. }) => return Err(e),
+                Err(e) => {
+                    self.report(VerifyError {
+                        snapshot: Some(id),
+                        error: e.to_string(),
+                        ..Default::default()
+                    });
+                    continue;
+                }
+            };
+            self.f.stats.snapshots_checked += 1;
+            for item in &m.items {
+                let (mut missing, mut size) = (0usize, 0u64);
+                let unreadable = self.walk_item(item, &mut needed, |v, needed, chunk, len| {
+                    v.f.stats.chunks_checked += 1;
+                    size += len as u64;
+                    match v.index.pack_of(&chunk) {
+                        Some(pack) => drop(needed.insert(pack)),
+                        None => {
+                            missing += 1;
+                            if missing <= ITEM_ERRORS {
+                                let error = "the chunk is in no index: run `repair` (it rebuilds the index from the packs)".into();
+                                v.report(item_error(id, &item.item.name, Some(chunk), error));
+                            }
+                        }
+                    }
+                })?;
+                for (list, e) in &unreadable {
+                    let error = format!("its chunk list {list} cannot be read: {e}");
+                    self.report(item_error(id, &item.item.name, None, error));
+                }
+                if missing > ITEM_ERRORS {
+                    let error = format!(
+                        "{} more chunks of this item are in no index",
+                        missing - ITEM_ERRORS
+                    );
+                    self.report(item_error(id, &item.item.name, None, error));
+                }
+                if unreadable.is_empty() && size != item.item.size {
+                    let error = format!(
+                        "the chunk lists add up to {size} bytes, the manifest says {}",
+                        item.item.size
+                    );
+                    self.report(item_error(id, &item.item.name, None, error));
+                }
+            }
+        }
+        Ok(needed)
+    }
+
+    /// Calls `each` for every chunk of an item, reading its chunk lists; returns the lists
+    /// that cannot be read, with why. The packs holding the lists go into `needed`.
+    fn walk_item(
+        &mut self,
+        item: &ItemManifest,
+        needed: &mut BTreeSet<PackId>,
+        mut each: impl FnMut(&mut Self, &mut BTreeSet<PackId>, BlobId, u32),
+    ) -> Result<Vec<(BlobId, Error)>> {
+        let mut unreadable = Vec::new();
+        for list in &item.lists {
+            needed.extend(self.index.pack_of(list));
+            match blobs::read_list(self.store, self.index, list) {
+                Ok(entries) => entries
+                    .into_iter()
+                    .for_each(|(c, len)| each(self, needed, c, len)),
+                Err(e @ Error::Storage { .. }) => return Err(e),
+                Err(e) => unreadable.push((*list, e)),
+            }
+        }
+        Ok(unreadable)
+    }
+
+    /// Reports, on every snapshot item, the damaged packs and chunks it needs.
+    pub(super) fn report_affected(&mut self) -> Result<()> {
+        let mut found = Vec::new();
+        let bad_packs: HashSet<PackId> = self.f.bad_packs.iter().copied().collect();
+        let bad_chunks = std::mem::take(&mut self.f.bad_chunks);
+        for id in snapshots::ids(self.store)? {
+            let Ok(m) = snapshots::load(self.store, id) else {
+                continue;
+            };
+            for item in &m.items {
+                let mut hits: Vec<(Option<BlobId>, Option<PackId>)> = Vec::new();
+                let mut needed = BTreeSet::new();
+                // Lists that cannot be read were reported by `check_snapshots` already.
+                self.walk_item(item, &mut needed, |v, _, chunk, _| {
+                    let pack = v.index.pack_of(&chunk);
+                    if bad_chunks.contains(&chunk) || pack.is_some_and(|p| bad_packs.contains(&p)) {
+                        hits.push((Some(chunk), pack));
+                    }
+                })?;
+                for list_pack in needed.iter().filter(|p| bad_packs.contains(*p)) {
+                    hits.push((None, Some(*list_pack)));
+                }
+                if let Some((chunk, pack)) = hits.first() {
+                    let error = format!(
+                        "this item cannot be restored until repaired: {} of its chunks are in damaged packs or damaged themselves",
+                        hits.len()
+                    );
+                    found.push(VerifyError {
+                        snapshot: Some(id),
+                        item: Some(item.item.name.clone()),
+                        chunk: *chunk,
+                        pack: pack.map(StorageKey::Pack),
+                        error,
+                        group: None,
+                    });
+                }
+            }
+        }
+        self.f.bad_chunks = bad_chunks;
+        for e in found {
+            self.report(e);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,932 @@
+// @ts-self-types="./api.d.ts"
+/**
+ * The contract between the engine and the JS package, generated from the Rust types of
+ * `cairn-core` (core-wasm/engine/src/typescript.rs). Do not edit: change the Rust types,
+ * then run `CAIRN_BLESS=1 cargo test -p cairn-core --features typescript --test typescript`.
+ * @module
+ */
+/* eslint-disable */
+
+/**
+ * A blob (a chunk or a chunk-list piece): SHA-256 of its plaintext, keyed (HMAC) in
+ * encrypted repositories.
+ */
+export type BlobId = string
+
+/**
+ * Chunk size bounds in bytes, as stored in `config.json`.
+ */
+export type ChunkingParams = { 
+/**
+ * Smallest chunk (except the last of a stream).
+ */
+min: number; 
+/**
+ * Target average.
+ */
+avg: number; 
+/**
+ * Largest chunk.
+ */
+max: number }
+
+/**
+ * Who runs the engine: recorded in locks so people can tell whose lock they see.
+ */
+export type Client = { 
+/**
+ * Host name.
+ */
+hostname: string; 
+/**
+ * Process id on that host.
+ */
+pid: number; 
+/**
+ * User name ([`UNKNOWN_USER`] when the host cannot tell).
+ */
+user: string }
+
+/**
+ * Codec names as written in `config.json` and accepted from users.
+ */
+export type CodecName = 
+/**
+ * gzip via `miniz_oxide`.
+ */
+"gzip" | 
+/**
+ * zstd via `ruzstd`.
+ */
+"zstd" | 
+/**
+ * No compression.
+ */
+"none"
+
+/**
+ * The repository's compression setting, as in `config.json`.
+ */
+export type Compression = { 
+/**
+ * `gzip`, `zstd` or `none`.
+ */
+codec: CodecName; 
+/**
+ * gzip: deflate level 1..=9; zstd: 1 (ruzstd's Fastest, the only level it has); none: 0.
+ */
+level: number }
+
+/**
+ * The answer of an operation that answers nothing.
+ */
+export type Done = Record<string, never>
+
+/**
+ * Arguments of `ingest_begin`.
+ */
+export type IngestBeginArgs = { 
+/**
+ * Tags of the new snapshot.
+ */
+tags?: Partial<{ [key in string]: string }>; 
+/**
+ * Bytes the ingest will receive, when known (for progress percentages).
+ */
+totalBytes?: number | null }
+
+/**
+ * Payload of `ingest:complete`.
+ */
+export type IngestComplete = { 
+/**
+ * The new snapshot's id.
+ */
+snapshotId: SnapshotId; 
+/**
+ * Chunks stored.
+ */
+newChunks: number; 
+/**
+ * Chunks deduplicated.
+ */
+reusedChunks: number; 
+/**
+ * Bytes of input.
+ */
+originalSize: number; 
+/**
+ * Bytes stored.
+ */
+storedSize: number }
+
+/**
+ * Arguments of `ingest_item`.
+ */
+export type IngestItemArgs = { 
+/**
+ * The ingest session.
+ */
+session: number; 
+/**
+ * The item's name, unique in the snapshot.
+ */
+name: string; 
+/**
+ * Its free-form type.
+ */
+type?: string | null }
+
+/**
+ * Arguments of `init`.
+ */
+export type InitArgs = 
+/**
+ * The repository's parameters.
+ */
+({ 
+/**
+ * `gzip` (default), `zstd` or `none`.
+ */
+compression?: CodecName | null; 
+/**
+ * Codec level (gzip 1..9, default 1).
+ */
+compressionLevel?: number | null; 
+/**
+ * Chunk sizes (default 64 KiB / 256 KiB / 1 MiB).
+ */
+chunking?: ChunkingParams | null; 
+/**
+ * Target pack size in bytes (default 8 MiB; 4 KiB to 1 GiB).
+ */
+packSize?: number | null; 
+/**
+ * Parity layout (default 20 data + 1 parity).
+ */
+parity?: ParityParams | null; 
+/**
+ * Argon2id cost of the first key (default 64 MiB, 3 passes); lower only for tests.
+ */
+kdf?: KdfParams | null }) & { 
+/**
+ * The passphrase of the first key; absent: a plain repository.
+ */
+passphrase?: string | null; 
+/**
+ * Who runs the engine (recorded in locks).
+ */
+client?: Client }
+
+/**
+ * Argon2id parameters, as stored in key files.
+ */
+export type KdfParams = { 
+/**
+ * Memory in KiB.
+ */
+memoryKiB: number; 
+/**
+ * Passes over memory.
+ */
+iterations: number; 
+/**
+ * Lanes.
+ */
+parallelism: number }
+
+/**
+ * The answer of `key_add`.
+ */
+export type KeyAdded = { 
+/**
+ * The new key file's id.
+ */
+id: KeyId }
+
+/**
+ * A key file: random.
+ */
+export type KeyId = string
+
+/**
+ * One key as `key list` shows it.
+ */
+export type KeyListing = { 
+/**
+ * The key file's id.
+ */
+id: KeyId; 
+/**
+ * When it was added.
+ */
+createdAt: string; 
+/**
+ * The host that added it.
+ */
+hostname: string; 
+/**
+ * Whether this repository was opened with it.
+ */
+current: boolean }
+
+/**
+ * Names a key file: its id or a unique prefix of it.
+ */
+export type KeyRef = { 
+/**
+ * The id or prefix.
+ */
+id: string }
+
+/**
+ * Arguments of an operation that takes none.
+ */
+export type NoArgs = Record<string, never>
+
+/**
+ * Arguments of `open`.
+ */
+export type OpenArgs = { 
+/**
+ * The passphrase of an encrypted repository.
+ */
+passphrase?: string | null; 
+/**
+ * Without a passphrase, open an encrypted repository for the checks that need no key.
+ */
+keyless?: boolean; 
+/**
+ * Who runs the engine (recorded in locks).
+ */
+client?: Client }
+
+/**
+ * Reed-Solomon parity layout: parity packs per group of data packs.
+ */
+export type ParityParams = { 
+/**
+ * Data packs per group (k).
+ */
+dataPacks: number; 
+/**
+ * Parity packs per group (m).
+ */
+parityPacks: number }
+
+/**
+ * Arguments of `key_add`.
+ */
+export type PassphraseArgs = { 
+/**
+ * The new passphrase.
+ */
+passphrase: string }
+
+/**
+ * Payload of the progress events: how far an operation has come.
+ */
+export type Progress = { 
+/**
+ * The operation (`ingest`, `verify`).
+ */
+operation: string; 
+/**
+ * Bytes read so far.
+ */
+bytesProcessed: number; 
+/**
+ * Bytes expected, when known.
+ */
+totalBytes?: number | null; 
+/**
+ * Progress in percent, when the total is known.
+ */
+percentage?: number | null; 
+/**
+ * A line for people.
+ */
+message: string }
+
+/**
+ * Arguments of `prune`.
+ */
+export type PruneOptions = { 
+/**
+ * Which snapshots to keep.
+ */
+retention: RetentionPolicy; 
+/**
+ * Only report what would be done.
+ */
+dryRun?: boolean }
+
+/**
+ * The answer of `prune` (IPruneResult, plus what a dry run lists).
+ */
+export type PruneResult = { 
+/**
+ * Snapshots forgotten.
+ */
+removedSnapshots: number; 
+/**
+ * Packs deleted because nothing kept needs them.
+ */
+removedPacks: number; 
+/**
+ * Packs rewritten because much of them is unused.
+ */
+rewrittenPacks: number; 
+/**
+ * Pack bytes freed: deleted packs, plus the unused bytes of rewritten ones.
+ */
+freedBytes: number; 
+/**
+ * Whether this was a dry run (nothing changed).
+ */
+dryRun: boolean; 
+/**
+ * Snapshots kept.
+ */
+keptSnapshots: number; 
+/**
+ * Ids of the snapshots forgotten.
+ */
+removedSnapshotIds: SnapshotId[] }
+
+/**
+ * The answer of `reindex`.
+ */
+export type ReindexResult = { 
+/**
+ * Packs left out of the rebuilt index because their sidecar cannot be read, and why.
+ */
+errors: string[] }
+
+/**
+ * The answer of `repair` (IRepairResult, plus finer counters).
+ */
+export type RepairResult = { 
+/**
+ * Whether the global index was rebuilt from the `.idx` sidecars.
+ */
+indexRebuilt: boolean; 
+/**
+ * Data packs rebuilt from parity.
+ */
+packsRepaired: number; 
+/**
+ * Parity shards rebuilt.
+ */
+parityRepaired: number; 
+/**
+ * `.idx` sidecars rebuilt from their packs.
+ */
+sidecarsRebuilt: number; 
+/**
+ * Packs that had no parity and were given some.
+ */
+packsProtected: number; 
+/**
+ * Stale locks removed.
+ */
+locksRemoved: number; 
+/**
+ * What could not be repaired, as sentences.
+ */
+errors: string[] }
+
+/**
+ * What `init`, `open` and `info` answer.
+ */
+export type RepoInfo = { 
+/**
+ * Repository id (64 hex digits).
+ */
+id: string; 
+/**
+ * Format version.
+ */
+version: number; 
+/**
+ * Whether the repository is encrypted and its key is open.
+ */
+encrypted: boolean; 
+/**
+ * Creation time.
+ */
+createdAt: string; 
+/**
+ * Compression.
+ */
+compression: Compression; 
+/**
+ * Chunk sizes.
+ */
+chunking: ChunkingParams; 
+/**
+ * Target pack size.
+ */
+packSize: number; 
+/**
+ * Parity layout.
+ */
+parity: ParityParams; 
+/**
+ * Whether the host's crypto intrinsics are in use.
+ */
+accelerated: boolean }
+
+/**
+ * Arguments of `restore_begin`.
+ */
+export type RestoreArgs = { 
+/**
+ * A full snapshot id, a unique prefix of one, or `latest`.
+ */
+snapshot: string; 
+/**
+ * Restore only this item.
+ */
+item?: string | null }
+
+/**
+ * The answer of `restore_begin`.
+ */
+export type RestoreBegun = { 
+/**
+ * The restore session, for `read`.
+ */
+session: number; 
+/**
+ * The snapshot being restored (the full id of what was asked for).
+ */
+snapshot: SnapshotId; 
+/**
+ * Bytes the restore will produce.
+ */
+size: number }
+
+/**
+ * Which snapshots to keep.
+ */
+export type RetentionPolicy = { 
+/**
+ * Keep the n newest snapshots.
+ */
+keepLast?: number | null; 
+/**
+ * Keep the newest snapshot of each of the n most recent hours with snapshots.
+ */
+keepHourly?: number | null; 
+/**
+ * The same per day.
+ */
+keepDays?: number | null; 
+/**
+ * The same per ISO week.
+ */
+keepWeeks?: number | null; 
+/**
+ * The same per month.
+ */
+keepMonths?: number | null; 
+/**
+ * The same per year.
+ */
+keepYearly?: number | null; 
+/**
+ * Keep every snapshot that has one of these tags (`key` or `key=value`).
+ */
+keepTags: string[] }
+
+/**
+ * An open ingest or restore session.
+ */
+export type SessionHandle = { 
+/**
+ * The session's handle, for `write`, `read` and the session operations.
+ */
+session: number }
+
+/**
+ * A snapshot as the API shows it (ISnapshot): its id and manifest, without the
+ * chunk-list ids.
+ */
+export type Snapshot = 
+/**
+ * Everything else.
+ */
+({ 
+/**
+ * [`MANIFEST_VERSION`].
+ */
+version: number; 
+/**
+ * Creation time, RFC 3339 UTC with milliseconds.
+ */
+createdAt: string; 
+/**
+ * User tags.
+ */
+tags: Partial<{ [key in string]: string }>; 
+/**
+ * Bytes ingested.
+ */
+originalSize: number; 
+/**
+ * Stored bytes this snapshot added (new blobs after compression and encryption).
+ */
+storedSize: number; 
+/**
+ * Data chunks referenced.
+ */
+chunkCount: number; 
+/**
+ * Data chunks this snapshot stored.
+ */
+newChunks: number; 
+/**
+ * Data chunks already present.
+ */
+reusedChunks: number; 
+/**
+ * The items, in ingest order.
+ */
+items: SnapshotItem[] }) & { 
+/**
+ * The snapshot's id.
+ */
+id: SnapshotId }
+
+/**
+ * Which snapshots to list: all tags must match; `after` is inclusive, `before` exclusive.
+ */
+export type SnapshotFilter = { 
+/**
+ * Tags that must all be present with these values.
+ */
+tags: Partial<{ [key in string]: string }>; 
+/**
+ * Only snapshots created at or after this time (RFC 3339 or YYYY-MM-DD).
+ */
+after?: string | null; 
+/**
+ * Only snapshots created before this time.
+ */
+before?: string | null }
+
+/**
+ * A snapshot: the SHA-256 of its stored manifest.
+ */
+export type SnapshotId = string
+
+/**
+ * One item as the API shows it (ISnapshotItem).
+ */
+export type SnapshotItem = { 
+/**
+ * The item's name, unique within the snapshot.
+ */
+name: string; 
+/**
+ * Free-form type (for example `postgres-dump`).
+ */
+type?: string | null; 
+/**
+ * Bytes in the item.
+ */
+size: number; 
+/**
+ * Chunks in the item.
+ */
+chunkCount: number }
+
+/**
+ * Names a snapshot: a full id, a unique prefix of one, or `latest`.
+ */
+export type SnapshotRef = { 
+/**
+ * The id, prefix or `latest`.
+ */
+id: string }
+
+/**
+ * Arguments of `unlock`.
+ */
+export type UnlockArgs = { 
+/**
+ * Remove every lock, also those of operations that may still be running.
+ */
+force?: boolean }
+
+/**
+ * The answer of `unlock`.
+ */
+export type UnlockResult = { 
+/**
+ * Locks removed.
+ */
+locksRemoved: number }
+
+/**
+ * One problem verification found (the payload of `verify:error`, and an entry of the
+ * result's `errors`): what it concerns, and what is wrong.
+ */
+export type VerifyError = { 
+/**
+ * Storage key of the pack concerned.
+ */
+pack?: string | null; 
+/**
+ * Id of the chunk concerned.
+ */
+chunk?: BlobId | null; 
+/**
+ * Id of the snapshot concerned.
+ */
+snapshot?: SnapshotId | null; 
+/**
+ * Name of the snapshot item concerned.
+ */
+item?: string | null; 
+/**
+ * Storage key of the parity group or shard concerned.
+ */
+group?: string | null; 
+/**
+ * What is wrong, as a sentence.
+ */
+error: string }
+
+/**
+ * How deep verification goes.
+ */
+export type VerifyLevel = 
+/**
+ * Index, packs, groups and snapshots agree.
+ */
+"quick" | 
+/**
+ * Also every pack's bytes and every group's parity.
+ */
+"standard" | 
+/**
+ * Also every chunk decrypted, decompressed and re-hashed.
+ */
+"full"
+
+/**
+ * Options of `verify`.
+ */
+export type VerifyOptions = { 
+/**
+ * Depth (default standard).
+ */
+level?: VerifyLevel; 
+/**
+ * Read only part of the packs: `n/m` (part n of m, by pack id) or `P%` (a random
+ * share); all when absent.
+ */
+subset?: string | null }
+
+/**
+ * The answer of `verify` (IVerifyResult).
+ */
+export type VerifyResult = { 
+/**
+ * True when no error was found (warnings do not count).
+ */
+ok: boolean; 
+/**
+ * The level that ran.
+ */
+level: VerifyLevel; 
+/**
+ * False when the repository was verified without its key (index and snapshots unchecked).
+ */
+keyed: boolean; 
+/**
+ * Every problem found.
+ */
+errors: VerifyError[]; 
+/**
+ * Findings that are not damage: packs that no parity group protects (`repair` gives
+ * them parity).
+ */
+warnings: VerifyError[]; 
+/**
+ * Counters.
+ */
+stats: VerifyStats }
+
+/**
+ * Counters of a verification.
+ */
+export type VerifyStats = { 
+/**
+ * Packs checked (existence and size at quick; every byte from standard on).
+ */
+packsChecked: number; 
+/**
+ * Chunk references resolved (quick, standard), or chunks decoded and re-hashed (full).
+ */
+chunksChecked: number; 
+/**
+ * Snapshot manifests read.
+ */
+snapshotsChecked: number; 
+/**
+ * Parity groups checked.
+ */
+groupsChecked: number; 
+/**
+ * Bytes read from packs and parity shards.
+ */
+bytesRead: number }
+
+/**
+ * The engine's stable error codes, the same names in every host.
+ */
+export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "Internal"] as const;
+
+/**
+ * One of {@link ERROR_CODES}: the `code` of a `CairnError`.
+ */
+export type CairnErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Codes any operation may fail with.
+ */
+export const ANY_OP_ERRORS = ["InvalidArgument", "InvalidStorageKey", "StorageError", "Internal"] as const;
+
+/**
+ * What a storage method of a JS host object throws in `error.code` (core-wasm/bindgen).
+ */
+export const STORAGE_FAILURE_CODES = ["NotFound", "AlreadyExists", "InvalidKey", "Io"] as const;
+
+/**
+ * One of {@link STORAGE_FAILURE_CODES}.
+ */
+export type StorageFailureCode = (typeof STORAGE_FAILURE_CODES)[number];
+
+/**
+ * The name of the item of a single-stream ingest when none is given.
+ */
+export const DEFAULT_ITEM_NAME = "data";
+
+/**
+ * Every operation of the engine: its arguments and its answer.
+ */
+export interface Operations {
+  /**
+   * Creates a repository in empty storage and opens it (encrypted when a passphrase is given).
+   *
+   * May fail with: RepositoryExists, IntrinsicMismatch, CorruptConfig (and the codes of any operation).
+   */
+  init: { args: InitArgs; answer: RepoInfo };
+  /**
+   * Opens an existing repository; `keyless` opens an encrypted one without its
+   * passphrase, for the pack and parity checks of `verify` and for `repair`.
+   *
+   * May fail with: RepositoryNotFound, UnsupportedVersion, CorruptConfig, CorruptKey, PassphraseRequired, WrongPassphrase, IntrinsicMismatch (and the codes of any operation).
+   */
+  open: { args: OpenArgs; answer: RepoInfo };
+  /**
+   * The open repository's parameters.
+   */
+  info: { args: NoArgs; answer: RepoInfo };
+  /**
+   * Starts an ingest under a shared lock; answers the session that `write` feeds.
+   *
+   * May fail with: RepositoryLocked, CorruptIndex (and the codes of any operation).
+   */
+  ingest_begin: { args: IngestBeginArgs; answer: SessionHandle };
+  /**
+   * Ends the session's current item and starts a new one; later writes go to it.
+   *
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   *
+   * Emits: ingest:progress.
+   */
+  ingest_item: { args: IngestItemArgs; answer: Done };
+  /**
+   * Stores what remains and writes the snapshot; answers it.
+   *
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   *
+   * Emits: ingest:progress, ingest:complete.
+   */
+  ingest_finish: { args: SessionHandle; answer: Snapshot };
+  /**
+   * Abandons an ingest; packs already written stay until prune.
+   *
+   * May fail with: SessionNotFound (and the codes of any operation).
+   */
+  ingest_abort: { args: SessionHandle; answer: Done };
+  /**
+   * Starts restoring a snapshot (full id, unique prefix or `latest`), or one item of it;
+   * answers the session that `read` drains.
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex, RepositoryLocked (and the codes of any operation).
+   */
+  restore_begin: { args: RestoreArgs; answer: RestoreBegun };
+  /**
+   * Ends a restore early (or after its end) and releases its lock.
+   *
+   * May fail with: SessionNotFound (and the codes of any operation).
+   */
+  restore_end: { args: SessionHandle; answer: Done };
+  /**
+   * The snapshots that pass the filter, oldest first.
+   *
+   * May fail with: CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
+   */
+  list_snapshots: { args: SnapshotFilter; answer: Snapshot[] };
+  /**
+   * One snapshot, by full id, unique id prefix or `latest`.
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
+   */
+  get_snapshot: { args: SnapshotRef; answer: Snapshot };
+  /**
+   * Adds a passphrase: a new key file wrapping the master key.
+   *
+   * May fail with: CorruptKey (and the codes of any operation).
+   */
+  key_add: { args: PassphraseArgs; answer: KeyAdded };
+  /**
+   * Every key file, oldest first.
+   *
+   * May fail with: CorruptKey (and the codes of any operation).
+   */
+  key_list: { args: NoArgs; answer: KeyListing[] };
+  /**
+   * Removes a key file by id or unique prefix; never the last one, nor the one in use.
+   *
+   * May fail with: KeyNotFound, LastKey, CorruptKey (and the codes of any operation).
+   */
+  key_remove: { args: KeyRef; answer: Done };
+  /**
+   * Checks the repository at quick, standard or full level; problems are in the answer.
+   *
+   * May fail with: RepositoryLocked, PassphraseRequired (and the codes of any operation).
+   *
+   * Emits: verify:progress, verify:error.
+   */
+  verify: { args: VerifyOptions; answer: VerifyResult };
+  /**
+   * Forgets the snapshots a retention policy does not keep and frees the space only they used.
+   *
+   * May fail with: RepositoryLocked, CorruptIndex, CorruptSnapshot, CorruptPack, CorruptParity, ChunkNotFound, UnsupportedVersion (and the codes of any operation).
+   */
+  prune: { args: PruneOptions; answer: PruneResult };
+  /**
+   * Rebuilds damaged packs and parity from parity, sidecars from packs, the index from
+   * sidecars; gives parity to unprotected packs; removes stale locks.
+   *
+   * May fail with: RepositoryLocked (and the codes of any operation).
+   */
+  repair: { args: NoArgs; answer: RepairResult };
+  /**
+   * Rebuilds the global index from the packs' `.idx` sidecars.
+   *
+   * May fail with: RepositoryLocked (and the codes of any operation).
+   */
+  reindex: { args: NoArgs; answer: ReindexResult };
+  /**
+   * Removes stale locks, or with `force` every lock.
+   */
+  unlock: { args: UnlockArgs; answer: UnlockResult };
+  /**
+   * Aborts open sessions, releases locks and closes the repository.
+   */
+  close: { args: NoArgs; answer: Done };
+}
+
+/**
+ * The name of an operation.
+ */
+export type OperationName = keyof Operations;
+
+/**
+ * Every event and its payload.
+ */
+export interface CairnEvents {
+  /**
+   * Progress of an ingest, about every 8 MiB read and at the end.
+   */
+  "ingest:progress": Progress;
+  /**
+   * An ingest stored its snapshot.
+   */
+  "ingest:complete": IngestComplete;
+  /**
+   * Progress of a verification, after every pack read.
+   */
+  "verify:progress": Progress;
+  /**
+   * Verification found a problem (each one also ends up in the result's `errors`).
+   */
+  "verify:error": VerifyError;
+}

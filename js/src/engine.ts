@@ -13,6 +13,8 @@ import process from "node:process";
 
 import init, { Engine, checkStorage as runStorageSuite, takePanicMessage } from "../pkg/cairn_bindgen.js";
 import { CairnError, toCairnError } from "./errors.js";
+import type { Client, OperationName } from "./generated/api.js";
+import type { Answer, Args } from "./types.js";
 import { nodeIntrinsics, type Intrinsics } from "./intrinsics.js";
 import { FsStorage } from "./storage.js";
 
@@ -41,8 +43,8 @@ function processAlive(pid: number): boolean | undefined {
   }
 }
 
-/** Who runs the engine, recorded in locks: `{hostname, pid, user}`. */
-export function client(): { hostname: string; pid: number; user: string } {
+/** Who runs the engine, recorded in locks. */
+export function client(): Client {
   let user = process.env.USER ?? process.env.USERNAME ?? process.env.LOGNAME ?? "unknown";
   try {
     user = os.userInfo().username;
@@ -91,9 +93,9 @@ export class SyncEngine {
     this.#engine = guard(() => new Engine(hostObject(options)));
   }
 
-  /** Runs one operation of the engine's op table; answers its parsed JSON. */
-  call(op: string, args: object): unknown {
-    return JSON.parse(guard(() => this.#engine.call(op, JSON.stringify(args))));
+  /** Runs one operation of the engine's table; answers its typed answer. */
+  call<K extends OperationName>(op: K, args: Args<K>): Answer<K> {
+    return JSON.parse(guard(() => this.#engine.call(op, JSON.stringify(args)))) as Answer<K>;
   }
 
   /** Feeds bytes to an ingest session. */

@@ -7,11 +7,13 @@
 
 import { CairnError } from "./errors.js";
 import { SyncEngine, loadModule, type EngineOptions } from "./engine.js";
+import type { OperationName } from "./generated/api.js";
+import type { Answer, Args } from "./types.js";
 
 /** An engine seen from the thread that owns the repository. */
 export interface EngineLink {
-  /** Runs one operation of the engine's op table; answers its parsed JSON. */
-  call(op: string, args: object): Promise<unknown>;
+  /** Runs one operation of the engine's table with its typed arguments; answers its typed answer. */
+  call<K extends OperationName>(op: K, args: Args<K>): Promise<Answer<K>>;
   /** Feeds bytes to an ingest session. */
   write(session: number, bytes: Uint8Array): Promise<void>;
   /** The next block of a restore session; empty at the end. */

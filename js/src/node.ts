@@ -12,7 +12,7 @@ import { RepositoryCore, type Connection } from "./repository.js";
 import { linkToWorker } from "./worker.js";
 
 export { CairnError, type CairnErrorCode } from "./errors.js";
-export { DEFAULT_ITEM_NAME } from "./repository.js";
+export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
 
 /** Starts the engine in a `node:worker_threads` worker. */

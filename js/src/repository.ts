@@ -14,6 +14,7 @@ import { Events } from "./events.js";
 import { startInline, type EngineLink, type StartEngine } from "./link.js";
 import { blocks, knownLength } from "./streams.js";
 import { defaultIntrinsics } from "./engine.js";
+import { DEFAULT_ITEM_NAME } from "./generated/api.js";
 import type {
   CairnEvents,
   IngestItem,
@@ -26,16 +27,17 @@ import type {
   ISnapshot,
   IVerifyResult,
   OpenOptions,
+  ReindexResult,
   RestoreOptions,
   SnapshotFilter,
   StreamInput,
   Subscription,
   UnlockOptions,
+  UnlockResult,
   VerifyOptions,
 } from "./types.js";
 
-/** The name of the single item of `ingest` when `options.items` does not name it. */
-export const DEFAULT_ITEM_NAME = "data";
+export { DEFAULT_ITEM_NAME };
 
 /** An engine with a repository open, and the events it raises. */
 export interface Connection {
@@ -58,7 +60,7 @@ export async function connect(
   const root = resolve(repoPath);
   const link = await start({ root, onEvent, intrinsics: defaultIntrinsics });
   try {
-    await link.call(op, { ...options, client: client() });
+    await link.call(op, { ...options, client: client() } as never);
   } catch (e) {
     await link.close().catch(() => {});
     if (e instanceof CairnError && e.code === "RepositoryNotFound") {
@@ -121,15 +123,13 @@ export abstract class RepositoryCore<Restored> {
   async ingestMulti(items: IngestItem[], options: IngestMultiOptions = {}): Promise<ISnapshot> {
     const link = this.link;
     const totalBytes = knownLength(items.map((i) => i.stream));
-    const { session } = (await link.call("ingest_begin", { tags: options.tags ?? {}, totalBytes })) as {
-      session: number;
-    };
+    const { session } = await link.call("ingest_begin", { tags: options.tags ?? {}, totalBytes });
     try {
       for (const item of items) {
         await link.call("ingest_item", { session, name: item.name, type: item.type });
         for await (const block of blocks(item.stream)) await link.write(session, block);
       }
-      return (await link.call("ingest_finish", { session })) as ISnapshot;
+      return await link.call("ingest_finish", { session });
     } catch (e) {
       // The error being reported matters more than one from the abort.
       await link.call("ingest_abort", { session }).catch(() => {});
@@ -140,45 +140,43 @@ export abstract class RepositoryCore<Restored> {
   /** The bytes of a whole snapshot, or of one item with `{ item }`. */
   async restore(snapshotId: string, options: RestoreOptions = {}): Promise<Restored> {
     const link = this.link;
-    const { session } = (await link.call("restore_begin", { snapshot: snapshotId, item: options.item })) as {
-      session: number;
-    };
+    const { session } = await link.call("restore_begin", { snapshot: snapshotId, item: options.item });
     return this.output(new RestoreBlocks(link, session));
   }
 
   /** The snapshots that pass `filter` (tags all present; `after` inclusive, `before` exclusive). */
   async listSnapshots(filter: SnapshotFilter = {}): Promise<ISnapshot[]> {
-    return (await this.link.call("list_snapshots", filter)) as ISnapshot[];
+    return this.link.call("list_snapshots", filter);
   }
 
   /** One snapshot, by id, unique id prefix, or `latest`. */
   async getSnapshot(id: string): Promise<ISnapshot> {
-    return (await this.link.call("get_snapshot", { id })) as ISnapshot;
+    return this.link.call("get_snapshot", { id });
   }
 
   /** Checks the repository; problems also arrive as `verify:error` events. */
   async verify(options: VerifyOptions = {}): Promise<IVerifyResult> {
-    return (await this.link.call("verify", options)) as IVerifyResult;
+    return this.link.call("verify", options);
   }
 
   /** Forgets snapshots outside `retention` and frees the space only they used. */
   async prune(retention: IRetentionPolicy, dryRun?: boolean): Promise<IPruneResult> {
-    return (await this.link.call("prune", { retention, dryRun })) as IPruneResult;
+    return this.link.call("prune", { retention, dryRun });
   }
 
   /** Rebuilds the index, removes stale locks and rebuilds lost or corrupt packs from parity. */
   async repair(): Promise<IRepairResult> {
-    return (await this.link.call("repair", {})) as IRepairResult;
+    return this.link.call("repair", {});
   }
 
-  /** Rebuilds the global index from the packs' `.idx` files. */
-  async reindex(): Promise<void> {
-    await this.link.call("reindex", {});
+  /** Rebuilds the global index from the packs' `.idx` files; answers the packs left out. */
+  async reindex(): Promise<ReindexResult> {
+    return this.link.call("reindex", {});
   }
 
-  /** Removes stale locks; `{ force: true }` removes live ones too. */
-  async unlock(options: UnlockOptions = {}): Promise<void> {
-    await this.link.call("unlock", options);
+  /** Removes stale locks (`{ force: true }`: live ones too); answers how many. */
+  async unlock(options: UnlockOptions = {}): Promise<UnlockResult> {
+    return this.link.call("unlock", options);
   }
 
   /** Calls `handler` with every `event` until `unsubscribe()`. */

@@ -1,105 +1,60 @@
 // @ts-self-types="./types.d.ts"
 /**
- * The shapes of API.md: options, results and events of {@link Repository}. Field names are
- * the engine's JSON names, which the CLI's `--json` output uses too.
+ * The shapes of the `Repository` API. Every shape the engine defines (options, results,
+ * events, codes) comes from `./generated/api.ts`, which is generated from the engine's
+ * Rust types; this file only names them as the package has always named them
+ * (`ISnapshot`, `IVerifyResult`, ...) and adds what exists in JS alone (streams, where
+ * the engine runs). Field names are the engine's JSON names, which the CLI's `--json`
+ * output uses too.
  * @module
  */
 
-/** One named stream inside a snapshot. */
-export interface ISnapshotItem {
-  /** The item's name, unique in its snapshot. */
-  name: string;
-  /** Free text such as a MIME type or `sql`. */
-  type?: string;
-  /** Its length in bytes. */
-  size: number;
-  /** How many chunks it was cut into. */
-  chunkCount: number;
-}
+import type {
+  IngestComplete,
+  InitArgs,
+  OperationName,
+  Operations,
+  Progress,
+  PruneResult,
+  RepairResult,
+  RetentionPolicy,
+  Snapshot,
+  SnapshotFilter as EngineSnapshotFilter,
+  SnapshotItem,
+  VerifyError,
+  VerifyOptions as EngineVerifyOptions,
+  VerifyResult,
+} from "./generated/api.js";
+
+export type * from "./generated/api.js";
+
+/** The arguments of engine operation `K`. */
+export type Args<K extends OperationName> = Operations[K]["args"];
+/** The answer of engine operation `K`. */
+export type Answer<K extends OperationName> = Operations[K]["answer"];
 
 /** A stored snapshot. */
-export interface ISnapshot {
-  /** The snapshot id (64 hex digits). */
-  id: string;
-  /** The manifest's format version. */
-  version: number;
-  /** When it was made (RFC 3339, UTC). */
-  createdAt: string;
-  /** Its tags. */
-  tags: Record<string, string>;
-  /** Bytes of input. */
-  originalSize: number;
-  /** Bytes the new chunks took in packs. */
-  storedSize: number;
-  /** Chunks of all items. */
-  chunkCount: number;
-  /** Chunks that were not in the repository before. */
-  newChunks: number;
-  /** Chunks found already stored (deduplicated). */
-  reusedChunks: number;
-  /** The items, in the order they were stored. */
-  items: ISnapshotItem[];
-}
-
+export type ISnapshot = Snapshot;
+/** One named stream inside a snapshot. */
+export type ISnapshotItem = SnapshotItem;
 /** Which snapshots to keep when pruning. */
-export interface IRetentionPolicy {
-  /** The newest N. */
-  keepLast?: number;
-  /** The newest of each of the last N days. */
-  keepDays?: number;
-  /** The newest of each of the last N weeks. */
-  keepWeeks?: number;
-  /** The newest of each of the last N months. */
-  keepMonths?: number;
-}
-
+export type IRetentionPolicy = RetentionPolicy;
 /** One problem that verification found. */
-export interface IVerifyError {
-  /** The pack concerned. */
-  pack?: string;
-  /** The chunk concerned. */
-  chunk?: string;
-  /** The snapshot concerned. */
-  snapshot?: string;
-  /** What is wrong. */
-  error: string;
-}
-
+export type IVerifyError = VerifyError;
 /** What `verify` found. */
-export interface IVerifyResult {
-  /** True when nothing is wrong. */
-  ok: boolean;
-  /** Every problem found. */
-  errors: IVerifyError[];
-  /** How much was checked. */
-  stats: { packsChecked: number; chunksChecked: number; snapshotsChecked: number };
-}
-
+export type IVerifyResult = VerifyResult;
 /** What `prune` removed (or would remove, with `dryRun`). */
-export interface IPruneResult {
-  /** Snapshots forgotten. */
-  removedSnapshots: number;
-  /** Packs deleted. */
-  removedPacks: number;
-  /** Packs rewritten without their unused chunks. */
-  rewrittenPacks: number;
-  /** Bytes freed. */
-  freedBytes: number;
-  /** True when nothing was changed. */
-  dryRun: boolean;
-}
-
+export type IPruneResult = PruneResult;
 /** What `repair` did. */
-export interface IRepairResult {
-  /** Whether the global index was rebuilt. */
-  indexRebuilt: boolean;
-  /** Packs rebuilt from parity. */
-  packsRepaired: number;
-  /** Stale locks removed. */
-  locksRemoved: number;
-  /** What could not be repaired. */
-  errors: string[];
-}
+export type IRepairResult = RepairResult;
+/** The filter of `listSnapshots`. */
+export type SnapshotFilter = EngineSnapshotFilter;
+/** Options of `verify`. */
+export type VerifyOptions = EngineVerifyOptions;
+/** Payload of `ingest:progress`. */
+export type IngestProgressEvent = Progress;
+/** Payload of `ingest:complete`. */
+export type IngestCompleteEvent = IngestComplete;
 
 /** Options of `Repository.open`. */
 export interface OpenOptions {
@@ -113,21 +68,11 @@ export interface OpenOptions {
   thread?: "worker" | "inline";
 }
 
-/** Options of `Repository.init`; absent fields take API.md's defaults. */
-export interface InitOptions extends OpenOptions {
-  /** Chunk codec (default gzip). */
-  compression?: "gzip" | "zstd" | "none";
-  /** Codec level (gzip 1-9, default 1; zstd 1). */
-  compressionLevel?: number;
-  /** Content-defined chunk sizes in bytes (default 64 KiB / 256 KiB / 1 MiB). */
-  chunking?: { min: number; avg: number; max: number };
-  /** Target pack size in bytes (default 8 MiB). */
-  packSize?: number;
-  /** Parity packs per group of data packs (default 20 and 1). */
-  parity?: { dataPacks: number; parityPacks: number };
-  /** Argon2id cost of the first key (default 64 MiB, 3 passes); lower only for tests. */
-  kdf?: { memoryKiB: number; iterations: number; parallelism: number };
-}
+/**
+ * Options of `Repository.init`: the engine's `init` options (absent fields take the
+ * defaults), and where the engine runs.
+ */
+export type InitOptions = Omit<InitArgs, "client" | "passphrase"> & OpenOptions;
 
 /** Bytes in any of the forms the package accepts (a Node `Readable` is an `AsyncIterable`). */
 export type StreamInput =
@@ -139,7 +84,7 @@ export type StreamInput =
 export interface IngestOptions {
   /** Tags of the new snapshot. */
   tags?: Record<string, string>;
-  /** Names the single item (default `stdin`, as the CLI). */
+  /** Names the single item (default `DEFAULT_ITEM_NAME`, the name the CLI gives standard input). */
   items?: { name: string; type?: string }[];
 }
 
@@ -165,66 +110,10 @@ export interface RestoreOptions {
   item?: string;
 }
 
-/** The filter of `listSnapshots`. */
-export interface SnapshotFilter {
-  /** Tags that must all be present with these values. */
-  tags?: Record<string, string>;
-  /** Only snapshots created at or after this date (ISO 8601). */
-  after?: string;
-  /** Only snapshots created before this date (ISO 8601). */
-  before?: string;
-}
-
-/** Options of `verify`. */
-export interface VerifyOptions {
-  /** quick, standard (default) or full (API.md). */
-  level?: "quick" | "standard" | "full";
-  /** Verify only a part of the repository (engine-defined). */
-  subset?: string;
-}
-
 /** Options of `unlock`. */
 export interface UnlockOptions {
   /** Remove live locks too, not only stale ones. */
   force?: boolean;
-}
-
-/** Payload of `ingest:progress`. */
-export interface IngestProgressEvent {
-  /** The operation (`ingest`). */
-  operation: string;
-  /** Bytes read so far. */
-  bytesProcessed: number;
-  /** Bytes expected, when known. */
-  totalBytes?: number;
-  /** Progress in percent, when the total is known. */
-  percentage?: number;
-  /** A line for people. */
-  message: string;
-}
-
-/** Payload of `ingest:complete`. */
-export interface IngestCompleteEvent {
-  /** The new snapshot's id. */
-  snapshotId: string;
-  /** Chunks stored. */
-  newChunks: number;
-  /** Chunks deduplicated. */
-  reusedChunks: number;
-  /** Bytes of input. */
-  originalSize: number;
-  /** Bytes stored. */
-  storedSize: number;
-}
-
-/** Every event and its payload. */
-export interface CairnEvents {
-  /** Progress of an ingest. */
-  "ingest:progress": IngestProgressEvent;
-  /** An ingest finished. */
-  "ingest:complete": IngestCompleteEvent;
-  /** Verification found a problem. */
-  "verify:error": IVerifyError;
 }
 
 /** What `on` returns. */

@@ -9,6 +9,7 @@
 
 import { CairnError, toCairnError } from "./errors.js";
 import { SyncEngine, loadModule, type EngineOptions } from "./engine.js";
+import type { OperationName } from "./generated/api.js";
 import type { EngineLink } from "./link.js";
 
 /** One side of a worker's message channel. */
@@ -32,7 +33,7 @@ export interface SpawnedWorker extends WorkerPort {
 /** A request to the worker. */
 type Request =
   | { id: number; kind: "start"; root: string; intrinsics: boolean }
-  | { id: number; kind: "call"; op: string; args: object }
+  | { id: number; kind: "call"; op: OperationName; args: object }
   | { id: number; kind: "write"; session: number; bytes: Uint8Array }
   | { id: number; kind: "read"; session: number }
   | { id: number; kind: "close" };
@@ -73,7 +74,7 @@ export function serveEngine(port: WorkerPort, intrinsics: EngineOptions["intrins
     if (engine === undefined) throw new CairnError("InvalidArgument", "invalid argument: this repository is closed");
     switch (r.kind) {
       case "call":
-        return engine.call(r.op, r.args);
+        return engine.call(r.op, r.args as never);
       case "write":
         return engine.write(r.session, r.bytes);
       case "read":
@@ -142,7 +143,7 @@ export async function linkToWorker(worker: SpawnedWorker, options: EngineOptions
     async call(op, args) {
       await drain();
       if (op === "restore_end") ahead.delete((args as { session: number }).session);
-      return request({ kind: "call", op, args });
+      return (await request({ kind: "call", op, args })) as never;
     },
     async write(session, bytes) {
       // A copy of just the view, moved to the worker: posting `bytes` itself would clone the

@@ -7,6 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { SyncEngine, checkStorage, loadModule } from "../../js/dist/engine.js";
+import { toCairnError } from "../../js/dist/errors.js";
+import { ERROR_CODES } from "../../js/dist/generated/api.js";
+import { errorCodes, throwErrorExample } from "../../js/pkg/cairn_bindgen.js";
 import { nodeIntrinsics } from "../../js/dist/intrinsics.js";
 import { FsStorage } from "../../js/dist/storage.js";
 
@@ -23,6 +26,23 @@ function files(dir) {
 
 /** Defines the storage and intrinsics scenarios with `test(name, fn)`. */
 export function internalScenarios(test) {
+  test("errors: every engine code reaches JS under its own name, and the generated list is the engine's", async () => {
+    await loadModule();
+    assert.deepEqual([...ERROR_CODES], errorCodes(), "js/src/generated/api.ts lists the codes of the wasm module");
+    for (const code of ERROR_CODES) {
+      let thrown;
+      try {
+        throwErrorExample(code);
+      } catch (e) {
+        thrown = e;
+      }
+      const e = toCairnError(thrown);
+      assert.equal(e.code, code);
+      assert.ok(e.message.length > 10, `${code} has a sentence`);
+    }
+    assert.equal(toCairnError({ code: "NoSuchCode", message: "m" }).code, "Internal", "an unknown code is a bug");
+  });
+
   test("storage: passes the engine's conformance suite and leaves no temp files", async () => {
     await loadModule();
     const t = tempDir("storage");

@@ -352,7 +352,7 @@ function threadScenarios(test, { Repository, CairnError, streamInputs }) {
 
       for (const f of fs.readdirSync(path.join(t.repo, "index"))) fs.rmSync(path.join(t.repo, "index", f));
       assert.equal((await repo.verify({ level: "quick" })).ok, false);
-      assert.equal(await repo.reindex(), undefined);
+      assert.deepEqual(await repo.reindex(), { errors: [] }, "reindex answers the packs it left out");
       assert.equal((await repo.verify({ level: "full" })).ok, true);
 
       const dry = await repo.prune({ keepLast: 1 }, true);
@@ -366,8 +366,8 @@ function threadScenarios(test, { Repository, CairnError, streamInputs }) {
       await rejectsWith(repo.prune({}), "InvalidArgument", CairnError);
       assert.equal((await repo.verify({ level: "full" })).ok, true);
 
-      assert.equal(await repo.unlock(), undefined);
-      assert.equal(await repo.unlock({ force: true }), undefined);
+      assert.deepEqual(await repo.unlock(), { locksRemoved: 0 });
+      assert.deepEqual(await repo.unlock({ force: true }), { locksRemoved: 0 });
       await repo.close();
     } finally {
       t.remove();

@@ -110,7 +110,7 @@ impl Manifest {
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotFilter {
     /// Tags that must all be present with these values.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub tags: BTreeMap<String, String>,
     /// Only snapshots created at or after this time (RFC 3339 or YYYY-MM-DD).
     #[serde(default, skip_serializing_if = "Option::is_none")]

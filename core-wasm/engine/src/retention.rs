@@ -41,7 +41,7 @@ pub struct RetentionPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_yearly: Option<u32>,
     /// Keep every snapshot that has one of these tags (`key` or `key=value`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub keep_tags: Vec<String>,
 }
 

@@ -498,7 +498,7 @@ keepYearly?: number | null;
 /**
  * Keep every snapshot that has one of these tags (`key` or `key=value`).
  */
-keepTags: string[] }
+keepTags?: string[] }
 
 /**
  * An open ingest or restore session.
@@ -566,7 +566,7 @@ export type SnapshotFilter = {
 /**
  * Tags that must all be present with these values.
  */
-tags: Partial<{ [key in string]: string }>; 
+tags?: Partial<{ [key in string]: string }>; 
 /**
  * Only snapshots created at or after this time (RFC 3339 or YYYY-MM-DD).
  */

@@ -3,9 +3,12 @@
 # this: the committed repositories are what every later version must keep reading
 # (host/tests/golden.rs, tests/format/check.sh). Running it again makes new ones (ids,
 # keys and nonces are random), so only do that for a new format version, into a new dir.
-#   make.sh PATH/TO/cairn OUTDIR
+#   make.sh PATH/TO/cairn OUTDIR [NAME...]     (default: every name below)
+# plain-gzip, plain-zstd and encrypted-gzip (AES-256-GCM) were made by the first release;
+# encrypted-xaes-gzip (XAES-256-GCM, NFC key file) by the revision that introduced them.
 set -euo pipefail
-cairn=$(realpath "$1"); out=$2
+cairn=$(realpath "$1"); out=$2; shift 2
+names=("$@"); ((${#names[@]})) || names=(plain-gzip plain-zstd encrypted-gzip encrypted-xaes-gzip)
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 "$here/../../bench/gen_data.py" --size-mib 1 --seed 7 "$tmp" > /dev/null
@@ -14,12 +17,12 @@ head -c 170000 "$tmp/v2.bin" > "$tmp/b.bin"
 printf 'CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2), (3);\n' > "$tmp/schema.sql"
 export CAIRN_PASSPHRASE="golden passphrase"
 mkdir -p "$out"
-for name in plain-gzip plain-zstd encrypted-gzip; do
+for name in "${names[@]}"; do
     repo=$out/$name
     case $name in
         plain-gzip) flags=(--compression gzip) ;;
         plain-zstd) flags=(--compression zstd) ;;
-        encrypted-gzip) flags=(--compression gzip --encrypt) ;;
+        encrypted-gzip | encrypted-xaes-gzip) flags=(--compression gzip --encrypt) ;;
     esac
     "$cairn" init "$repo" "${flags[@]}" --chunking 4096,16384,65536 --pack-size 65536 > /dev/null
     "$cairn" ingest "$repo" --tag env=golden --tag n=1 --item data:raw="$tmp/a.bin" > /dev/null

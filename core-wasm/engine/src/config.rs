@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunker::ChunkingParams;
 use crate::codec::{CodecName, Compression};
-use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
+use crate::kdf::KdfParams;
+use crate::seal::Cipher;
 
 /// The format version this engine writes and the newest it reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -65,7 +66,7 @@ impl Default for ParityParams {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EncryptionParams {
-    /// Always `aes-256-gcm`.
+    /// `xaes-256-gcm` (repositories created now) or `aes-256-gcm` (before).
     pub cipher: String,
     /// Always `argon2id`.
     pub kdf: String,
@@ -74,12 +75,21 @@ pub struct EncryptionParams {
 }
 
 impl Default for EncryptionParams {
+    /// What new repositories use: XAES-256-GCM, whose 192-bit random nonces do not run
+    /// out (docs/FORMAT.md §2).
     fn default() -> Self {
         EncryptionParams {
-            cipher: "aes-256-gcm".into(),
+            cipher: Cipher::XAes256Gcm.name().into(),
             kdf: "argon2id".into(),
             chunk_ids: "hmac-sha256".into(),
         }
+    }
+}
+
+impl EncryptionParams {
+    /// The cipher, if it is one this engine knows.
+    pub fn cipher(&self) -> Option<Cipher> {
+        Cipher::from_name(&self.cipher)
     }
 }
 
@@ -147,14 +157,14 @@ impl Config {
             return Err(pack_size_error(self.pack_size as u64));
         }
         let p = self.parity;
-        if p.data_packs == 0 || p.data_packs + p.parity_packs > 256 {
+        if p.data_packs == 0 || p.data_packs.checked_add(p.parity_packs).is_none_or(|n| n > 256) {
             return Err(Error::InvalidArgument(format!(
                 "parity {},{} is not possible: need 1 or more data packs and at most 256 packs per group",
                 p.data_packs, p.parity_packs
             )));
         }
         if let Some(e) = &self.encryption {
-            if *e != EncryptionParams::default() {
+            if e.cipher().is_none() || e.kdf != "argon2id" || e.chunk_ids != "hmac-sha256" {
                 return Err(Error::InvalidArgument(format!("unknown encryption scheme {e:?}")));
             }
         }

@@ -1,4 +1,5 @@
-//! Cryptographic primitives: SHA-256, HMAC-SHA-256, AES-256-GCM and Argon2id.
+//! Cryptographic primitives: SHA-256, HMAC-SHA-256, AES-256-GCM and XAES-256-GCM's
+//! key derivation (Argon2id is in [`crate::kdf`]).
 //!
 //! The engine carries pure-Rust implementations (the browser has no synchronous
 //! alternative) and uses a host's accelerated ones when offered, after checking each on a
@@ -45,62 +46,30 @@ pub fn soft_open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], ciphertext
         .ok()
 }
 
-/// Argon2id parameters, as stored in key files.
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub memory_ki_b: u32,
-    /// Passes over memory.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
-impl Default for KdfParams {
-    /// 64 MiB, 3 passes, 1 lane: RFC 9106's second recommended option with one lane
-    /// (the engine is single-threaded), above OWASP's minimum of 19 MiB and 2 passes.
-    fn default() -> Self {
-        KdfParams {
-            memory_ki_b: 64 * 1024,
-            iterations: 3,
-            parallelism: 1,
-        }
-    }
-}
-
-impl KdfParams {
-    /// Rejects parameters Argon2 refuses or that would make a key file a denial of service.
-    pub fn validate(&self) -> Result<()> {
-        let ok = (8 * self.parallelism..=4 * 1024 * 1024).contains(&self.memory_ki_b)
-            && (1..=64).contains(&self.iterations)
-            && (1..=16).contains(&self.parallelism);
-        if ok {
-            Ok(())
-        } else {
-            Err(Error::InvalidArgument(format!(
-                "Argon2id parameters out of range: {self:?} (memory 8*parallelism KiB..4 GiB, iterations 1..64, parallelism 1..16)"
-            )))
-        }
-    }
-}
-
-/// Argon2id (version 0x13) of a passphrase into a 32-byte key.
-pub fn argon2id(passphrase: &[u8], salt: &[u8], params: &KdfParams) -> Result<[u8; 32]> {
-    params.validate()?;
-    let p = argon2::Params::new(
-        params.memory_ki_b,
-        params.iterations,
-        params.parallelism,
-        Some(32),
-    )
-    .map_err(|e| Error::InvalidArgument(format!("Argon2id parameters: {e}")))?;
-    let ctx = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
+/// XAES-256-GCM's per-message key (C2SP XAES-256-GCM, a NIST SP 800-108r1 counter KDF
+/// with CMAC-AES-256): from the key and the first 12 bytes of a 24-byte nonce, the
+/// AES-256-GCM key that seals this one message under the nonce's last 12 bytes. With
+/// 192-bit random nonces a key can seal 2^80 messages before a collision is likely,
+/// where plain AES-256-GCM's 96-bit random nonces allow about 2^32 (docs/FORMAT.md §2).
+pub fn xaes_message_key(key: &[u8; 32], nonce_head: &[u8; 12]) -> [u8; 32] {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit as _};
+    let aes = aes::Aes256::new(key.into());
+    // CMAC's subkey K1: L = AES(0^128), doubled in GF(2^128).
+    let mut l = [0u8; 16].into();
+    aes.encrypt_block(&mut l);
+    let l = u128::from_be_bytes(l.into());
+    let k1 = (l << 1) ^ if l >> 127 == 1 { 0x87 } else { 0 };
     let mut out = [0u8; 32];
-    ctx.hash_password_into(passphrase, salt, &mut out)
-        .map_err(|e| Error::InvalidArgument(format!("Argon2id: {e}")))?;
-    Ok(out)
+    for (i, half) in out.chunks_exact_mut(16).enumerate() {
+        // M_i = counter (2 bytes) || label "X" || 0x00 || the nonce's first 12 bytes.
+        let mut m = [0u8; 16];
+        m[..4].copy_from_slice(&[0, i as u8 + 1, b'X', 0]);
+        m[4..].copy_from_slice(nonce_head);
+        let mut block = (u128::from_be_bytes(m) ^ k1).to_be_bytes().into();
+        aes.encrypt_block(&mut block);
+        half.copy_from_slice(&block);
+    }
+    out
 }
 
 /// Which primitives come from the host; the rest run in pure Rust.
@@ -243,6 +212,34 @@ mod tests {
     use crate::memory::MemoryHost;
 
     #[test]
+    fn xaes_256_gcm_c2sp_vectors() {
+        // C2SP XAES-256-GCM.md, "Test vectors": the derived key of the first, then both
+        // messages sealed end to end (derived key, AES-256-GCM under the nonce's tail).
+        let n: &[u8; 24] = b"ABCDEFGHIJKLMNOPQRSTUVWX";
+        let head: &[u8; 12] = n[..12].try_into().unwrap();
+        let tail: &[u8; 12] = n[12..].try_into().unwrap();
+        assert_eq!(
+            hex::encode(xaes_message_key(&[1; 32], head)),
+            "c8612c9ed53fe43e8e005b828a1631a0bbcb6ab2f46514ec4f439fcfd0fa969b"
+        );
+        let sealed = soft_seal(&xaes_message_key(&[1; 32], head), tail, b"", b"XAES-256-GCM");
+        assert_eq!(
+            hex::encode(sealed),
+            "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271"
+        );
+        let sealed = soft_seal(
+            &xaes_message_key(&[3; 32], head),
+            tail,
+            b"c2sp.org/XAES-256-GCM",
+            b"XAES-256-GCM",
+        );
+        assert_eq!(
+            hex::encode(sealed),
+            "986ec1832593df5443a179437fd083bf3fdb41abd740a21f71eb769d"
+        );
+    }
+
+    #[test]
     fn sha256_fips_180_vectors() {
         assert_eq!(
             hex::encode(soft_sha256(b"abc")),
@@ -303,48 +300,6 @@ mod tests {
         }
         assert!(soft_open(&key, &nonce, b"other", &ct).is_none());
         assert!(soft_open(&[8u8; 32], &nonce, b"aad", &ct).is_none());
-    }
-
-    #[test]
-    fn argon2id_rfc_9106_vector() {
-        // RFC 9106 §5.3 uses a secret and associated data, which Cairn does not: check the
-        // primitive through the crate with exactly the RFC's inputs.
-        let params = argon2::ParamsBuilder::new()
-            .m_cost(32)
-            .t_cost(3)
-            .p_cost(4)
-            .data(argon2::AssociatedData::new(&[0x04; 12]).unwrap())
-            .output_len(32)
-            .build()
-            .unwrap();
-        let ctx = argon2::Argon2::new_with_secret(
-            &[0x03; 8],
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            params,
-        )
-        .unwrap();
-        let mut out = [0u8; 32];
-        ctx.hash_password_into(&[0x01; 32], &[0x02; 16], &mut out)
-            .unwrap();
-        assert_eq!(
-            hex::encode(out),
-            "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
-        );
-    }
-
-    #[test]
-    fn argon2id_as_cairn_calls_it_is_deterministic_and_salted() {
-        let p = KdfParams {
-            memory_ki_b: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
-        let a = argon2id(b"pw", b"salt-salt-salt-1", &p).unwrap();
-        assert_eq!(a, argon2id(b"pw", b"salt-salt-salt-1", &p).unwrap());
-        assert_ne!(a, argon2id(b"pw", b"salt-salt-salt-2", &p).unwrap());
-        assert_ne!(a, argon2id(b"pW", b"salt-salt-salt-1", &p).unwrap());
-        assert!(argon2id(b"pw", b"salt-salt-salt-1", &KdfParams { memory_ki_b: 1, ..p }).is_err());
     }
 
     /// A host whose intrinsics can be made to lie.

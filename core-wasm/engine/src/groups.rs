@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::{GroupId, PackId, ShardId};
 use crate::layout::{Dir, StorageKey};
-use crate::parity::{GroupManifest, ParityBuilder};
+use crate::parity::{GroupManifest, ParityBuilder, GROUP_VERSION};
 use crate::store::Store;
 
 /// The parity of packs as an operation writes them.
@@ -45,6 +45,12 @@ impl ParityStream {
     /// parity has the same id as before).
     pub fn written(&self) -> &[GroupId] {
         &self.written
+    }
+
+    /// True when `id` was given to this stream and its group is not written yet: the pack
+    /// has no parity in storage so far.
+    pub fn awaits(&self, id: &PackId) -> bool {
+        self.builder.as_ref().is_some_and(|b| b.has_member(id))
     }
 
     /// Adds a pack just written to the stream's group; writes the group once it is full.
@@ -136,11 +142,13 @@ pub fn ids<H: Host>(store: &Store<H>) -> Result<Vec<GroupId>> {
 }
 
 /// Every group manifest in storage, each parsed or with the error that names its file.
+/// A manifest of a version this engine does not know stops the caller (it must not be
+/// taken for damage and replaced), as does a storage failure.
 pub fn groups<H: Host>(store: &Store<H>) -> Result<Vec<(GroupId, Result<GroupManifest>)>> {
     let mut out = Vec::new();
     for id in ids(store)? {
         match read_group(store, &id) {
-            Err(e @ Error::Storage { .. }) => return Err(e),
+            Err(e @ (Error::Storage { .. } | Error::UnsupportedVersion { .. })) => return Err(e),
             g => out.push((id, g)),
         }
     }
@@ -160,7 +168,14 @@ pub fn read_group<H: Host>(store: &Store<H>, id: &GroupId) -> Result<GroupManife
     if store.sha256(&bytes) != *id.as_bytes() {
         return Err(corrupt("its bytes do not match its name (SHA-256)".into()));
     }
-    GroupManifest::parse(&bytes).map_err(corrupt)
+    match GroupManifest::version_of(&bytes) {
+        Some(found) if found != GROUP_VERSION => Err(Error::UnsupportedVersion {
+            what: format!("parity group {key}"),
+            found,
+            supported: GROUP_VERSION,
+        }),
+        _ => GroupManifest::parse(&bytes).map_err(corrupt),
+    }
 }
 
 /// Reads parity shard `i` of a group and checks its size and hash.

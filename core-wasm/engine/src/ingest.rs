@@ -324,8 +324,14 @@ impl IngestState {
         {
             self.written.push(record);
             if self.written.len() >= SEGMENT_PACKS {
-                segments::write(store, index, &[], &self.written)?;
-                self.written.clear();
+                // Only packs whose parity group is in storage go into the index now
+                // (docs/FORMAT.md §11); those of the group still growing wait for the next.
+                let packs = &self.packs;
+                let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.written)
+                    .into_iter()
+                    .partition(|r| !packs.awaits_parity(&r.id));
+                segments::write(store, index, &[], &ready)?;
+                self.written = waiting;
             }
         }
         Ok(true)

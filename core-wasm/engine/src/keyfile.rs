@@ -8,10 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{self, Crypto, KdfParams};
+use crate::crypto::{self, Crypto};
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::seal::{self, AAD_KEY};
+use crate::kdf::{self, KdfParams};
+use crate::seal::{self, Cipher, SealKey, AAD_KEY};
+
+/// Key files wrap the master key with AES-256-GCM: each wrapping key seals one message.
+const WRAP: Cipher = Cipher::Aes256Gcm;
 
 /// Label of the data-encryption key derived from the master key.
 const LABEL_DATA: &[u8] = b"cairn/v1/data-key";
@@ -59,6 +63,26 @@ pub struct KdfRecord {
     pub params: KdfParams,
     /// 32 random bytes, hex.
     pub salt: String,
+    /// How the passphrase's text becomes the bytes Argon2id reads: `nfc` (Unicode
+    /// Normalization Form C, then UTF-8), written by every key file made now; absent in
+    /// older key files, which take the UTF-8 bytes as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<String>,
+}
+
+/// The normalization new key files record.
+pub const NFC: &str = "nfc";
+
+/// The bytes Argon2id reads for `passphrase` under a key file's `normalization`, so that
+/// the same passphrase typed on systems that compose accents differently (macOS input
+/// gives NFD, most others NFC) opens the same key.
+fn passphrase_bytes(passphrase: &str, normalization: Option<&str>) -> Option<Vec<u8>> {
+    use unicode_normalization::UnicodeNormalization;
+    match normalization {
+        None => Some(passphrase.as_bytes().to_vec()),
+        Some(NFC) => Some(passphrase.nfc().collect::<String>().into_bytes()),
+        Some(_) => None,
+    }
 }
 
 /// The contents of one file in `keys/`.
@@ -92,8 +116,13 @@ impl KeyFile {
         host.random(&mut salt);
         let mut nonce = [0u8; crypto::NONCE_LEN];
         host.random(&mut nonce);
-        let kek = crypto::argon2id(passphrase.as_bytes(), &salt, &params)?;
-        let wrapped = seal::seal_bytes(host, crypto, Some(&kek), &nonce, AAD_KEY, master);
+        let bytes = passphrase_bytes(passphrase, Some(NFC)).expect("NFC is known");
+        let kek = kdf::argon2id(&bytes, &salt, &params)?;
+        let wrap = SealKey {
+            key: &kek,
+            cipher: WRAP,
+        };
+        let wrapped = seal::seal_bytes(host, crypto, Some(wrap), &nonce, AAD_KEY, master);
         Ok(KeyFile {
             version: 1,
             created_at,
@@ -103,6 +132,7 @@ impl KeyFile {
                 version: 0x13,
                 params,
                 salt: hex::encode(salt),
+                normalization: Some(NFC.into()),
             },
             wrapped_key: hex::encode(wrapped),
         })
@@ -147,11 +177,17 @@ impl KeyFile {
         };
         let salt = hex::decode(&self.kdf.salt).map_err(|_| corrupt("salt is not hex"))?;
         let wrapped = hex::decode(&self.wrapped_key).map_err(|_| corrupt("wrappedKey is not hex"))?;
-        if wrapped.len() != 32 + seal::OVERHEAD {
+        if wrapped.len() != 32 + WRAP.overhead() {
             return Err(corrupt("wrappedKey has the wrong length"));
         }
-        let kek = crypto::argon2id(passphrase.as_bytes(), &salt, &self.kdf.params)?;
-        Ok(seal::open_bytes(host, crypto, Some(&kek), AAD_KEY, &wrapped)
+        let bytes = passphrase_bytes(passphrase, self.kdf.normalization.as_deref())
+            .ok_or_else(|| corrupt("unknown passphrase normalization"))?;
+        let kek = kdf::argon2id(&bytes, &salt, &self.kdf.params)?;
+        let wrap = SealKey {
+            key: &kek,
+            cipher: WRAP,
+        };
+        Ok(seal::open_bytes(host, crypto, Some(wrap), AAD_KEY, &wrapped)
             .ok()
             .map(|m| m.try_into().expect("length checked above")))
     }
@@ -187,6 +223,43 @@ mod tests {
             Some(master)
         );
         assert_eq!(k.unwrap_master(&h, &c, "keys/x", "wrong").unwrap(), None);
+    }
+
+    #[test]
+    fn passphrases_are_compared_in_nfc_and_old_key_files_take_their_bytes() {
+        let h = MemoryHost::new(4);
+        let c = Crypto::software();
+        let (composed, decomposed) = ("caf\u{e9}", "cafe\u{301}");
+        let k = KeyFile::wrap(&h, &c, &[9; 32], decomposed, FAST, "t".into(), "h".into()).unwrap();
+        assert_eq!(k.kdf.normalization.as_deref(), Some(NFC));
+        assert_eq!(
+            k.unwrap_master(&h, &c, "keys/x", composed).unwrap(),
+            Some([9; 32])
+        );
+        assert_eq!(
+            k.unwrap_master(&h, &c, "keys/x", decomposed).unwrap(),
+            Some([9; 32])
+        );
+        // A key file from before normalization: exactly the bytes it was made with.
+        let mut old = k.clone();
+        old.kdf.normalization = None;
+        let salt = hex::decode(&old.kdf.salt).unwrap();
+        let kek = kdf::argon2id(decomposed.as_bytes(), &salt, &FAST).unwrap();
+        let wrap = SealKey {
+            key: &kek,
+            cipher: WRAP,
+        };
+        old.wrapped_key = hex::encode(seal::seal_bytes(&h, &c, Some(wrap), &[1; 12], AAD_KEY, &[9; 32]));
+        assert_eq!(
+            old.unwrap_master(&h, &c, "keys/x", decomposed).unwrap(),
+            Some([9; 32])
+        );
+        assert_eq!(old.unwrap_master(&h, &c, "keys/x", composed).unwrap(), None);
+        old.kdf.normalization = Some("nfkd".into());
+        assert!(matches!(
+            old.unwrap_master(&h, &c, "keys/x", composed),
+            Err(Error::CorruptKey { .. })
+        ));
     }
 
     #[test]

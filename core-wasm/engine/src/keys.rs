@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::KeyId;
+use crate::kdf::KdfParams;
 use crate::keyfile::{KeyFile, Keys};
 use crate::layout::{Dir, StorageKey};
 use crate::store::Store;

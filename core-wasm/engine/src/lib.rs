@@ -10,7 +10,7 @@
 //! The modules form layers; each uses only those below it (a test checks the graph has no
 //! cycle):
 //! 1. foundations: [`error`], [`ids`], [`layout`], [`host`], [`wire`], [`time`],
-//!    [`crypto`], [`codec`], [`chunker`], [`seal`];
+//!    [`crypto`], [`kdf`], [`codec`], [`chunker`], [`seal`];
 //! 2. formats, pure encoding and decoding: [`config`], [`pack`], [`index`], [`parity`],
 //!    [`manifest`], [`keyfile`], [`lockfile`], [`retention`], [`events`];
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
@@ -37,6 +37,7 @@ pub mod host;
 pub mod ids;
 pub mod index;
 pub mod ingest;
+pub mod kdf;
 pub mod keyfile;
 pub mod keys;
 pub mod layout;

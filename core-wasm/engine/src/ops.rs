@@ -185,17 +185,17 @@ operations! {
     info => Info(NoArgs) -> RepoInfo { keyless: true, events: [], errors: [] }
     /// Starts an ingest under a shared lock; answers the session that `write` feeds.
     ingest_begin => IngestBegin(IngestBeginArgs) -> SessionHandle {
-        keyless: false, events: [], errors: [RepositoryLocked, CorruptIndex],
+        keyless: false, events: [], errors: [RepositoryLocked, CorruptIndex, UnsupportedVersion],
     }
     /// Ends the session's current item and starts a new one; later writes go to it.
     ingest_item => IngestItem(IngestItemArgs) -> Done {
-        keyless: false, events: [INGEST_PROGRESS], errors: [SessionNotFound, CorruptParity, CorruptIndex],
+        keyless: false, events: [INGEST_PROGRESS], errors: [SessionNotFound, CorruptParity, CorruptIndex, UnsupportedVersion],
     }
     /// Stores what remains and writes the snapshot; answers it.
     ingest_finish => IngestFinish(SessionArgs) -> Snapshot {
         keyless: false,
         events: [INGEST_PROGRESS, INGEST_COMPLETE],
-        errors: [SessionNotFound, CorruptParity, CorruptIndex],
+        errors: [SessionNotFound, CorruptParity, CorruptIndex, UnsupportedVersion],
     }
     /// Abandons an ingest; packs already written stay until prune.
     ingest_abort => IngestAbort(SessionArgs) -> Done { keyless: false, events: [], errors: [SessionNotFound] }
@@ -225,7 +225,9 @@ operations! {
     key_remove => KeyRemove(KeyRef) -> Done { keyless: false, events: [], errors: [KeyNotFound, LastKey, CorruptKey] }
     /// Checks the repository at quick, standard or full level; problems are in the answer.
     verify => Verify(VerifyOptions) -> VerifyResult {
-        keyless: true, events: [VERIFY_PROGRESS, VERIFY_ERROR], errors: [RepositoryLocked, PassphraseRequired],
+        keyless: true,
+        events: [VERIFY_PROGRESS, VERIFY_ERROR],
+        errors: [RepositoryLocked, PassphraseRequired, UnsupportedVersion],
     }
     /// Forgets the snapshots a retention policy does not keep and frees the space only they used.
     prune => Prune(PruneOptions) -> PruneResult {
@@ -236,9 +238,13 @@ operations! {
     }
     /// Rebuilds damaged packs and parity from parity, sidecars from packs, the index from
     /// sidecars; gives parity to unprotected packs; removes stale locks.
-    repair => Repair(NoArgs) -> RepairResult { keyless: true, events: [], errors: [RepositoryLocked] }
+    repair => Repair(NoArgs) -> RepairResult {
+        keyless: true, events: [], errors: [RepositoryLocked, UnsupportedVersion],
+    }
     /// Rebuilds the global index from the packs' `.idx` sidecars.
-    reindex => Reindex(NoArgs) -> ReindexResult { keyless: false, events: [], errors: [RepositoryLocked] }
+    reindex => Reindex(NoArgs) -> ReindexResult {
+        keyless: false, events: [], errors: [RepositoryLocked, UnsupportedVersion],
+    }
     /// Removes stale locks, or with `force` every lock.
     unlock => Unlock(UnlockArgs) -> UnlockResult { keyless: false, events: [], errors: [] }
     /// Aborts open sessions, releases locks and closes the repository.

@@ -47,16 +47,22 @@ pub struct GroupManifest {
 }
 
 impl GroupManifest {
-    /// Parses and checks a manifest; the error says what is wrong (the caller names the file).
+    /// The `version` a manifest's bytes declare, if they are JSON with one.
+    pub fn version_of(bytes: &[u8]) -> Option<u64> {
+        serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()?
+            .get("version")?
+            .as_u64()
+    }
+
+    /// Parses and checks a manifest; the error says what is wrong (the caller names the
+    /// file). A manifest of another version is refused: check [`GroupManifest::version_of`]
+    /// first to tell a newer format from damage.
     pub fn parse(bytes: &[u8]) -> Result<GroupManifest, String> {
         let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
         match v.get("version").and_then(|f| f.as_u64()) {
             Some(GROUP_VERSION) => {}
-            Some(found) => {
-                return Err(format!(
-                    "group format version {found}, but this Cairn reads only version {GROUP_VERSION}: use a newer Cairn"
-                ))
-            }
+            Some(found) => return Err(format!("group format version {found}, not {GROUP_VERSION}")),
             None => return Err("no format version".into()),
         }
         let g: GroupManifest = serde_json::from_value(v).map_err(|e| e.to_string())?;
@@ -186,6 +192,11 @@ impl ParityBuilder {
     /// True when the group has k members.
     pub fn is_full(&self) -> bool {
         self.members.len() == self.data_packs as usize
+    }
+
+    /// True when `id` is a member of this group.
+    pub fn has_member(&self, id: &PackId) -> bool {
+        self.members.iter().any(|m| m.id == *id)
     }
 
     /// True when no member was added (a resumed group is never empty).

@@ -23,7 +23,6 @@ use crate::locking;
 use crate::pack;
 use crate::packer;
 use crate::parity::{self, GroupManifest};
-use crate::seal;
 use crate::segments;
 use crate::store::Store;
 
@@ -98,7 +97,10 @@ fn repair_keyed<H: Host>(store: &Store<H>, index: &mut Index, r: &mut RepairResu
 pub fn reindex<H: Host>(store: &Store<H>, index: &mut Index) -> Result<ReindexResult> {
     let lock = locking::acquire(store, true, "reindex")?;
     let mut errors = Vec::new();
-    let run = packer::ids(store).and_then(|files| reindex_packs(store, index, &files, &mut errors));
+    // Damaged segments are what reindex replaces; one of a newer format stops it.
+    let run = segments::load_tolerant(store)
+        .and_then(|_| packer::ids(store))
+        .and_then(|files| reindex_packs(store, index, &files, &mut errors));
     let released = locking::release(store, lock);
     run?;
     released?;
@@ -231,11 +233,7 @@ fn repair_sidecar<H: Host>(store: &Store<H>, id: &PackId, r: &mut RepairResult) 
         return Ok(());
     }
     // The table is sealed whole, so its length gives the entry count without the key.
-    let overhead = if store.config().encryption.is_some() {
-        seal::OVERHEAD
-    } else {
-        0
-    };
+    let overhead = store.cipher().map_or(0, |c| c.overhead());
     let count = (table.len().saturating_sub(overhead) / pack::ENTRY_LEN) as u32;
     let header = pack::IdxHeader {
         pack_size: bytes.len() as u64,
@@ -303,8 +301,10 @@ fn protect_unprotected<H: Host>(
         }
     }
     stream.finish(store)?;
-    for gid in unreadable {
-        store.delete(&StorageKey::Group(gid))?;
+    // A regrouping can rewrite the very manifest that was damaged (the same members give
+    // the same bytes, hence the same name): that one is now sound and stays.
+    for gid in unreadable.iter().filter(|g| !stream.written().contains(g)) {
+        store.delete(&StorageKey::Group(*gid))?;
     }
     Ok(())
 }

@@ -302,7 +302,7 @@ impl<H: Host> Repository<H> {
 pub(crate) mod tests {
     use super::*;
     use crate::codec::CodecName;
-    use crate::crypto::KdfParams;
+    use crate::kdf::KdfParams;
     use crate::layout;
     use crate::memory::MemoryHost;
 

@@ -41,6 +41,14 @@ pub fn read<H: Host>(store: &Store<H>, id: &SegmentId) -> Result<SegmentBody> {
     if store.sha256(&stored) != *id.as_bytes() {
         return Err(corrupt("its bytes do not match its name (SHA-256)".into()));
     }
+    if stored.len() >= 8 && stored[..7] == SEGMENT_MAGIC[..7] && stored[7] != SEGMENT_MAGIC[7] {
+        // The magic's last digit is the segment format's version (docs/FORMAT.md §13).
+        return Err(Error::UnsupportedVersion {
+            what: format!("index segment {key}"),
+            found: stored[7].wrapping_sub(b'0') as u64,
+            supported: 1,
+        });
+    }
     if stored.len() < 8 || &stored[..8] != SEGMENT_MAGIC {
         return Err(corrupt("not an index segment (bad magic)".into()));
     }
@@ -102,7 +110,8 @@ pub fn load_tolerant<H: Host>(store: &Store<H>) -> Result<(Index, Vec<Error>)> {
     for id in ids(store)? {
         match read(store, &id) {
             Ok(s) => all.push((id, s)),
-            Err(e @ Error::Storage { .. }) => return Err(e),
+            // A newer format must not be taken for damage (and superseded by a reindex).
+            Err(e @ (Error::Storage { .. } | Error::UnsupportedVersion { .. })) => return Err(e),
             Err(e) => errors.push(e),
         }
     }

@@ -11,14 +11,14 @@ use std::cell::RefCell;
 use crate::chunker::Chunker;
 use crate::codec::Codec;
 use crate::config::Config;
-use crate::crypto::{Crypto, NONCE_LEN};
+use crate::crypto::Crypto;
 use crate::error::{Error, Result};
 use crate::host::{Host, StorageError};
 use crate::ids::{BlobId, LockId};
 use crate::keyfile::Keys;
 use crate::layout::{Dir, StorageKey};
 use crate::lockfile::{Client, LockInfo, HEARTBEAT_EVERY_MS};
-use crate::seal::{self, SealParams, AAD_LOCK};
+use crate::seal::{self, Cipher, SealKey, SealParams, AAD_LOCK};
 use crate::time;
 
 /// A lock this engine holds, and when its heartbeat was last written.
@@ -201,17 +201,21 @@ impl<H: Host> Store<H> {
         })
     }
 
-    /// A fresh random nonce (zeros in a plain repository, where nothing is encrypted).
-    fn nonce(&self) -> [u8; NONCE_LEN] {
-        let mut n = [0u8; NONCE_LEN];
-        if self.keys.is_some() {
-            self.host.random(&mut n);
-        }
+    /// The repository's cipher (`None` in a plain repository).
+    pub fn cipher(&self) -> Option<Cipher> {
+        self.config.encryption.as_ref().and_then(|e| e.cipher())
+    }
+
+    /// A fresh random nonce of the cipher's length (none in a plain repository).
+    fn nonce(&self) -> Vec<u8> {
+        let mut n = vec![0u8; self.data_key().map_or(0, |k| k.cipher.nonce_len())];
+        self.host.random(&mut n);
         n
     }
 
-    fn data_key(&self) -> Option<&[u8; 32]> {
-        self.keys.as_ref().map(|k| &k.data)
+    fn data_key(&self) -> Option<SealKey<'_>> {
+        let cipher = self.cipher()?;
+        self.keys.as_ref().map(|k| SealKey { key: &k.data, cipher })
     }
 
     /// Seals a document (index, manifest, lock, pack table): encrypted when there is a key.

@@ -34,6 +34,11 @@ impl PackStream {
         }
     }
 
+    /// True when a pack this stream wrote waits for its parity group to be written.
+    pub fn awaits_parity(&self, id: &crate::ids::PackId) -> bool {
+        self.parity.awaits(id)
+    }
+
     /// True when the blob is in the open pack (stored, but not indexed yet).
     pub fn is_pending(&self, id: &BlobId) -> bool {
         self.pending.contains(id)

@@ -424,3 +424,40 @@ fn bad_files_are_named_by_the_error_or_by_verify() {
         assert!(cases >= 21);
     }
 }
+
+#[test]
+fn files_of_a_newer_format_stop_maintenance_instead_of_being_replaced() {
+    // A parity manifest or an index segment of a version this engine does not know is not
+    // damage: verify, repair and reindex refuse to run, and leave the file as it is.
+    let host = MemoryHost::new(64);
+    let (mut e, _) = repo_with_snapshots(&host, None, 4, 1);
+    let pristine = host.clone_objects();
+    let newer_group = {
+        let key = keys_under(&host, layout::GROUPS)[0].clone();
+        let mut v: serde_json::Value = serde_json::from_slice(&host.object(&key).unwrap()).unwrap();
+        v["version"] = 2.into();
+        let mut bytes = serde_json::to_vec(&v).unwrap();
+        bytes.push(b'\n');
+        let id = cairn_core::crypto::soft_sha256(&bytes);
+        host.delete(&key).unwrap();
+        let key = StorageKey::Group(id.into()).to_string();
+        host.set_object(&key, bytes);
+        key
+    };
+    for op in ["verify", "repair"] {
+        assert_eq!(e.err(op, json!({})), ErrorCode::UnsupportedVersion, "{op}");
+    }
+    assert!(host.object(&newer_group).is_some(), "the newer manifest is kept");
+    host.restore_objects(&pristine);
+    let seg = keys_under(&host, layout::INDEX)[0].clone();
+    let mut bytes = host.object(&seg).unwrap();
+    bytes[7] = b'2';
+    let id = cairn_core::crypto::soft_sha256(&bytes);
+    host.delete(&seg).unwrap();
+    let seg = StorageKey::Segment(id.into()).to_string();
+    host.set_object(&seg, bytes);
+    for op in ["verify", "repair", "reindex"] {
+        assert_eq!(e.err(op, json!({})), ErrorCode::UnsupportedVersion, "{op}");
+    }
+    assert!(host.object(&seg).is_some(), "the newer segment is kept");
+}

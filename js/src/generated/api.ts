@@ -799,13 +799,13 @@ export interface Operations {
   /**
    * Starts an ingest under a shared lock; answers the session that `write` feeds.
    *
-   * May fail with: RepositoryLocked, CorruptIndex (and the codes of any operation).
+   * May fail with: RepositoryLocked, CorruptIndex, UnsupportedVersion (and the codes of any operation).
    */
   ingest_begin: { args: IngestBeginArgs; answer: SessionHandle };
   /**
    * Ends the session's current item and starts a new one; later writes go to it.
    *
-   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex, UnsupportedVersion (and the codes of any operation).
    *
    * Emits: ingest:progress.
    */
@@ -813,7 +813,7 @@ export interface Operations {
   /**
    * Stores what remains and writes the snapshot; answers it.
    *
-   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex, UnsupportedVersion (and the codes of any operation).
    *
    * Emits: ingest:progress, ingest:complete.
    */
@@ -870,7 +870,7 @@ export interface Operations {
   /**
    * Checks the repository at quick, standard or full level; problems are in the answer.
    *
-   * May fail with: RepositoryLocked, PassphraseRequired (and the codes of any operation).
+   * May fail with: RepositoryLocked, PassphraseRequired, UnsupportedVersion (and the codes of any operation).
    *
    * Emits: verify:progress, verify:error.
    */
@@ -885,13 +885,13 @@ export interface Operations {
    * Rebuilds damaged packs and parity from parity, sidecars from packs, the index from
    * sidecars; gives parity to unprotected packs; removes stale locks.
    *
-   * May fail with: RepositoryLocked (and the codes of any operation).
+   * May fail with: RepositoryLocked, UnsupportedVersion (and the codes of any operation).
    */
   repair: { args: NoArgs; answer: RepairResult };
   /**
    * Rebuilds the global index from the packs' `.idx` sidecars.
    *
-   * May fail with: RepositoryLocked (and the codes of any operation).
+   * May fail with: RepositoryLocked, UnsupportedVersion (and the codes of any operation).
    */
   reindex: { args: NoArgs; answer: ReindexResult };
   /**

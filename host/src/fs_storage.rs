@@ -1,4 +1,4 @@
-//! Repository storage on the local file system (DESIGN.md §2).
+//! Repository storage on the local file system (docs/DESIGN.md §2).
 //!
 //! Keys are repository-relative paths from the grammar of [`cairn_core::layout`]; every
 //! key and prefix is checked against it before any file is touched. Writes are atomic and

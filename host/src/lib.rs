@@ -1,5 +1,5 @@
 //! The `cairn` CLI: runs Cairn's engine, the ABI wasm module of `core-wasm/abi`, under
-//! wasmtime on a repository in a local directory (DESIGN.md §3).
+//! wasmtime on a repository in a local directory (docs/DESIGN.md §3).
 //!
 //! The engine does all the work; this crate gives it its storage ([`fs_storage`]), the
 //! other imports ([`imports`]), runs it ([`runtime`]), and turns the command line into

@@ -1,4 +1,4 @@
-//! The embedded ABI module imports exactly the Cairn host interface (DESIGN.md §3: the
+//! The embedded ABI module imports exactly the Cairn host interface (docs/DESIGN.md §3: the
 //! import list is the sandbox), and the runtime refuses a module that wants anything else.
 
 use cairn::fs_storage::FsStorage;

@@ -1,6 +1,6 @@
 // @ts-self-types="./deno.d.ts"
 /**
- * Cairn for Deno: `Repository` (API.md) whose `restore` resolves to a web `ReadableStream`.
+ * Cairn for Deno: `Repository` whose `restore` resolves to a web `ReadableStream`.
  * @module
  */
 

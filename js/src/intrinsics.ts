@@ -1,6 +1,6 @@
 // @ts-self-types="./intrinsics.d.ts"
 /**
- * Crypto intrinsics from `node:crypto` (DESIGN.md §4), which Node and Deno both provide:
+ * Crypto intrinsics from `node:crypto` (docs/DESIGN.md §4), which Node and Deno both provide:
  * SHA-256, HMAC-SHA-256 and AES-256-GCM run natively instead of in wasm. The engine checks
  * each of them against its own implementation on known test vectors when a repository is
  * opened, and refuses a host whose answer differs (`IntrinsicMismatch`).

@@ -1,6 +1,6 @@
 // @ts-self-types="./node.d.ts"
 /**
- * Cairn for Node: `Repository` (API.md) whose `restore` resolves to a Node `Readable`.
+ * Cairn for Node: `Repository` whose `restore` resolves to a Node `Readable`.
  * @module
  */
 

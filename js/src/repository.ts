@@ -1,6 +1,6 @@
 // @ts-self-types="./repository.d.ts"
 /**
- * The `Repository` of API.md, shared by the Node and Deno entries; each entry only says
+ * The `Repository` class, shared by the Node and Deno entries; each entry only says
  * what a restore resolves to (a Node `Readable`, a web `ReadableStream`) and where the
  * engine runs.
  * @module
@@ -79,7 +79,7 @@ export interface RepositoryClass<T> {
   fromConnection(c: Connection): T;
 }
 
-/** A Cairn repository (API.md); `Restored` is what `restore` resolves to in this runtime. */
+/** A Cairn repository; `Restored` is what `restore` resolves to in this runtime. */
 export abstract class RepositoryCore<Restored> {
   #link: EngineLink | undefined;
   readonly #events: Events;

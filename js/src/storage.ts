@@ -1,6 +1,6 @@
 // @ts-self-types="./storage.d.ts"
 /**
- * Repository storage on the local file system (DESIGN.md §2), the same contract as the
+ * Repository storage on the local file system (docs/DESIGN.md §2), the same contract as the
  * CLI's `host/src/fs_storage.rs`: every key and prefix is checked by the engine's own
  * grammar (`validateKey` / `validatePrefix` from the wasm module) before any file is
  * touched; `put` writes a temp file beside the target, fsyncs it and renames it into

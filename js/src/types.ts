@@ -85,7 +85,15 @@ export interface IngestOptions {
   /** Tags of the new snapshot. */
   tags?: Record<string, string>;
   /** Names the single item (default `DEFAULT_ITEM_NAME`, the name the CLI gives standard input). */
-  items?: { name: string; type?: string }[];
+  items?: ItemName[];
+}
+
+/** The name and type of an item. */
+export interface ItemName {
+  /** The item's name, unique in its snapshot. */
+  name: string;
+  /** Its optional free-form type. */
+  type?: string;
 }
 
 /** One named stream of `ingestMulti`. */

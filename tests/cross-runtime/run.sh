@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-runtime conformance (DESIGN.md §3, §6): every writer's repository is read and fully
+# Cross-runtime conformance (docs/DESIGN.md §3, §6): every writer's repository is read and fully
 # verified by every reader, byte for byte, for plain and encrypted repositories; and the
 # golden repositories are read and verified by the JS package in Node and in Deno.
 #   writers, readers: the CLI (wasmtime), Node and Deno (the JS package, tests/js/tool.mjs)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The format is the contract (DESIGN.md §6): repositories the CLI writes must be readable
+# The format is the contract (docs/DESIGN.md §6): repositories the CLI writes must be readable
 # by a reader written from docs/FORMAT.md alone (read_plain.py), which decodes every chunk
 # with the system's `gzip -d` or `zstd -d`.
 #   check.sh PATH/TO/cairn

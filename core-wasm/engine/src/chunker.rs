@@ -4,7 +4,7 @@
 //! [`Chunker`] buffers until it holds at least one maximum-size chunk, so every cut is
 //! decided on the same bytes whatever the split of the input: boundaries depend on the
 //! content only (a property test checks this against `fastcdc`'s own whole-buffer iterator).
-//! Encrypted repositories key the gear table with a secret seed (DESIGN.md §9).
+//! Encrypted repositories key the gear table with a secret seed (docs/DESIGN.md §9).
 
 use std::borrow::Cow;
 

@@ -58,7 +58,7 @@ pub enum CodecName {
 }
 
 impl Default for Compression {
-    /// gzip at deflate level 1: 4.7x faster than level 6 in wasm for 7 % more bytes (DESIGN.md §12).
+    /// gzip at deflate level 1: 4.7x faster than level 6 in wasm for 7 % more bytes (docs/DESIGN.md §12).
     fn default() -> Self {
         Compression {
             codec: CodecName::Gzip,

@@ -3,7 +3,7 @@
 //!
 //! The engine carries pure-Rust implementations (the browser has no synchronous
 //! alternative) and uses a host's accelerated ones when offered, after checking each on a
-//! known test vector (DESIGN.md §4): a host whose answer differs is refused, not trusted.
+//! known test vector (docs/DESIGN.md §4): a host whose answer differs is refused, not trusted.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -1,4 +1,4 @@
-//! The one narrow interface between the engine and the outside world (DESIGN.md §1).
+//! The one narrow interface between the engine and the outside world (docs/DESIGN.md §1).
 //!
 //! A host gives the engine storage with object-store semantics, randomness, a clock, an
 //! event sink, and optionally accelerated crypto. The native CLI implements it with wasm

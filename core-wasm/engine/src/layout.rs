@@ -1,6 +1,6 @@
 //! The repository's key grammar: every storage key the engine may use, and nothing else.
 //!
-//! Hosts call [`validate_key`] and [`validate_prefix`] before touching disk (DESIGN.md §2),
+//! Hosts call [`validate_key`] and [`validate_prefix`] before touching disk (docs/DESIGN.md §2),
 //! so a module that asks for `../../etc/passwd` gets an error instead of a file. The native
 //! host links this module directly and the JS host reaches it through the bindgen module,
 //! so the grammar is written once.
@@ -43,7 +43,7 @@ pub const PARITY: &str = "packs/parity/";
 
 /// One object of the repository, by kind and id: what a storage key names.
 ///
-/// The engine addresses storage only through these; [`StorageKey::to_string`] gives the
+/// The engine addresses storage only through these; its `Display` gives the
 /// key the host sees, and [`StorageKey::parse`] reads back the keys a listing returns, so
 /// a key string is formatted in one place and parsed in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

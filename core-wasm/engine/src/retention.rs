@@ -1,4 +1,4 @@
-//! Retention policies: which snapshots `prune` keeps (IRetentionPolicy of API.md).
+//! Retention policies: which snapshots `prune` keeps (IRetentionPolicy).
 //!
 //! The rules follow restic's `forget`, so users of restic, borg and kopia meet no surprises:
 //! `keepLast n` keeps the n newest snapshots; `keepHourly/Days/Weeks/Months/Yearly n` keeps,

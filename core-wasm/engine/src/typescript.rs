@@ -72,7 +72,7 @@ pub fn generate() -> String {
         }
         ops.push_str(&jsdoc(&doc, "  "));
         let (args, answer) = (reference(&ts, &types, args), reference(&ts, &types, answer));
-        let _ = writeln!(ops, "  {}: {{ args: {args}; answer: {answer} }};", op.name);
+        let _ = writeln!(ops, "  {}: Operation<{args}, {answer}>;", op.name);
     }
     let mut events = String::new();
     for e in EVENTS {
@@ -131,9 +131,15 @@ pub fn generate() -> String {
     ));
     let _ = writeln!(out, "export const DEFAULT_ITEM_NAME = \"{DEFAULT_ITEM}\";\n");
     out.push_str(&jsdoc(
-        "Every operation of the engine: its arguments and its answer.",
+        "One operation: the types of its arguments and of its answer.",
         "",
     ));
+    out.push_str("export interface Operation<A, R> {\n");
+    out.push_str(&jsdoc("Its arguments (a JSON object on the wire).", "  "));
+    out.push_str("  args: A;\n");
+    out.push_str(&jsdoc("Its answer.", "  "));
+    out.push_str("  answer: R;\n}\n\n");
+    out.push_str(&jsdoc("Every operation of the engine, by name.", ""));
     let _ = writeln!(out, "export interface Operations {{\n{ops}}}\n");
     out.push_str(&jsdoc("The name of an operation.", ""));
     out.push_str("export type OperationName = keyof Operations;\n\n");

@@ -776,7 +776,21 @@ export type StorageFailureCode = (typeof STORAGE_FAILURE_CODES)[number];
 export const DEFAULT_ITEM_NAME = "data";
 
 /**
- * Every operation of the engine: its arguments and its answer.
+ * One operation: the types of its arguments and of its answer.
+ */
+export interface Operation<A, R> {
+  /**
+   * Its arguments (a JSON object on the wire).
+   */
+  args: A;
+  /**
+   * Its answer.
+   */
+  answer: R;
+}
+
+/**
+ * Every operation of the engine, by name.
  */
 export interface Operations {
   /**
@@ -784,24 +798,24 @@ export interface Operations {
    *
    * May fail with: RepositoryExists, IntrinsicMismatch, CorruptConfig (and the codes of any operation).
    */
-  init: { args: InitArgs; answer: RepoInfo };
+  init: Operation<InitArgs, RepoInfo>;
   /**
    * Opens an existing repository; `keyless` opens an encrypted one without its
    * passphrase, for the pack and parity checks of `verify` and for `repair`.
    *
    * May fail with: RepositoryNotFound, UnsupportedVersion, CorruptConfig, CorruptKey, PassphraseRequired, WrongPassphrase, IntrinsicMismatch (and the codes of any operation).
    */
-  open: { args: OpenArgs; answer: RepoInfo };
+  open: Operation<OpenArgs, RepoInfo>;
   /**
    * The open repository's parameters.
    */
-  info: { args: NoArgs; answer: RepoInfo };
+  info: Operation<NoArgs, RepoInfo>;
   /**
    * Starts an ingest under a shared lock; answers the session that `write` feeds.
    *
    * May fail with: RepositoryLocked, CorruptIndex, UnsupportedVersion (and the codes of any operation).
    */
-  ingest_begin: { args: IngestBeginArgs; answer: SessionHandle };
+  ingest_begin: Operation<IngestBeginArgs, SessionHandle>;
   /**
    * Ends the session's current item and starts a new one; later writes go to it.
    *
@@ -809,7 +823,7 @@ export interface Operations {
    *
    * Emits: ingest:progress.
    */
-  ingest_item: { args: IngestItemArgs; answer: Done };
+  ingest_item: Operation<IngestItemArgs, Done>;
   /**
    * Stores what remains and writes the snapshot; answers it.
    *
@@ -817,56 +831,56 @@ export interface Operations {
    *
    * Emits: ingest:progress, ingest:complete.
    */
-  ingest_finish: { args: SessionHandle; answer: Snapshot };
+  ingest_finish: Operation<SessionHandle, Snapshot>;
   /**
    * Abandons an ingest; packs already written stay until prune.
    *
    * May fail with: SessionNotFound (and the codes of any operation).
    */
-  ingest_abort: { args: SessionHandle; answer: Done };
+  ingest_abort: Operation<SessionHandle, Done>;
   /**
    * Starts restoring a snapshot (full id, unique prefix or `latest`), or one item of it;
    * answers the session that `read` drains.
    *
    * May fail with: SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex, RepositoryLocked (and the codes of any operation).
    */
-  restore_begin: { args: RestoreArgs; answer: RestoreBegun };
+  restore_begin: Operation<RestoreArgs, RestoreBegun>;
   /**
    * Ends a restore early (or after its end) and releases its lock.
    *
    * May fail with: SessionNotFound (and the codes of any operation).
    */
-  restore_end: { args: SessionHandle; answer: Done };
+  restore_end: Operation<SessionHandle, Done>;
   /**
    * The snapshots that pass the filter, oldest first.
    *
    * May fail with: CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
    */
-  list_snapshots: { args: SnapshotFilter; answer: Snapshot[] };
+  list_snapshots: Operation<SnapshotFilter, Snapshot[]>;
   /**
    * One snapshot, by full id, unique id prefix or `latest`.
    *
    * May fail with: SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
    */
-  get_snapshot: { args: SnapshotRef; answer: Snapshot };
+  get_snapshot: Operation<SnapshotRef, Snapshot>;
   /**
    * Adds a passphrase: a new key file wrapping the master key.
    *
    * May fail with: CorruptKey (and the codes of any operation).
    */
-  key_add: { args: PassphraseArgs; answer: KeyAdded };
+  key_add: Operation<PassphraseArgs, KeyAdded>;
   /**
    * Every key file, oldest first.
    *
    * May fail with: CorruptKey (and the codes of any operation).
    */
-  key_list: { args: NoArgs; answer: KeyListing[] };
+  key_list: Operation<NoArgs, KeyListing[]>;
   /**
    * Removes a key file by id or unique prefix; never the last one, nor the one in use.
    *
    * May fail with: KeyNotFound, LastKey, CorruptKey (and the codes of any operation).
    */
-  key_remove: { args: KeyRef; answer: Done };
+  key_remove: Operation<KeyRef, Done>;
   /**
    * Checks the repository at quick, standard or full level; problems are in the answer.
    *
@@ -874,34 +888,34 @@ export interface Operations {
    *
    * Emits: verify:progress, verify:error.
    */
-  verify: { args: VerifyOptions; answer: VerifyResult };
+  verify: Operation<VerifyOptions, VerifyResult>;
   /**
    * Forgets the snapshots a retention policy does not keep and frees the space only they used.
    *
    * May fail with: RepositoryLocked, CorruptIndex, CorruptSnapshot, CorruptPack, CorruptParity, ChunkNotFound, UnsupportedVersion (and the codes of any operation).
    */
-  prune: { args: PruneOptions; answer: PruneResult };
+  prune: Operation<PruneOptions, PruneResult>;
   /**
    * Rebuilds damaged packs and parity from parity, sidecars from packs, the index from
    * sidecars; gives parity to unprotected packs; removes stale locks.
    *
    * May fail with: RepositoryLocked, UnsupportedVersion (and the codes of any operation).
    */
-  repair: { args: NoArgs; answer: RepairResult };
+  repair: Operation<NoArgs, RepairResult>;
   /**
    * Rebuilds the global index from the packs' `.idx` sidecars.
    *
    * May fail with: RepositoryLocked, UnsupportedVersion (and the codes of any operation).
    */
-  reindex: { args: NoArgs; answer: ReindexResult };
+  reindex: Operation<NoArgs, ReindexResult>;
   /**
    * Removes stale locks, or with `force` every lock.
    */
-  unlock: { args: UnlockArgs; answer: UnlockResult };
+  unlock: Operation<UnlockArgs, UnlockResult>;
   /**
    * Aborts open sessions, releases locks and closes the repository.
    */
-  close: { args: NoArgs; answer: Done };
+  close: Operation<NoArgs, Done>;
 }
 
 /**

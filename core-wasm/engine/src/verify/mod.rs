@@ -13,9 +13,9 @@
 //! snapshot item that needs it, so the user knows what cannot be restored. A pack that no
 //! parity group protects is not damaged: it is a warning (docs/FORMAT.md §10a).
 //!
-//! The checks are split by what they look at: [`snapshots`](self::snapshots) (manifests,
-//! chunk lists, what damage affects), [`packs`](self::packs) (pack files and sidecars) and
-//! [`parity`](self::parity) (groups and shards).
+//! The checks are split by what they look at: `verify/snapshots.rs` (manifests, chunk
+//! lists, what damage affects), `verify/packs.rs` (pack files and sidecars) and
+//! `verify/parity.rs` (groups and shards).
 
 mod packs;
 mod parity;

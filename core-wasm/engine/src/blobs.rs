@@ -47,3 +47,56 @@ pub fn read_list<H: Host>(store: &Store<H>, index: &Index, list: &BlobId) -> Res
         detail,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::groups::ParityStream;
+    use crate::memory::MemoryHost;
+    use crate::store::tests::plain_store;
+    use crate::writer::PackStream;
+
+    #[test]
+    fn blobs_read_back_verified_and_damage_names_the_pack() {
+        let host = MemoryHost::new(1);
+        let store = plain_store(&host);
+        let mut index = Index::default();
+        let data = b"some chunk bytes, some chunk bytes, some chunk bytes".repeat(50);
+        let id = store.blob_id(&data);
+        let (codec, stored) = store.seal_blob(&data);
+        let mut packs = PackStream::new(ParityStream::without_resume(), 1 << 20);
+        packs
+            .add(
+                &store,
+                &mut index,
+                id,
+                crate::pack::BlobKind::Data,
+                codec,
+                data.len() as u32,
+                &stored,
+            )
+            .unwrap();
+        let record = packs.finish(&store, &mut index).unwrap().unwrap();
+        assert_eq!(read(&store, &index, &id).unwrap(), data);
+        assert!(matches!(
+            read(&store, &index, &BlobId::new([7; 32])),
+            Err(Error::ChunkNotFound(_))
+        ));
+        let key = StorageKey::Pack(record.id).to_string();
+        let mut bytes = host.object(&key).unwrap();
+        bytes[8 + stored.len() / 2] ^= 0xff; // inside the deflate stream
+        host.set_object(&key, bytes);
+        let Err(e) = read(&store, &index, &id) else {
+            panic!("the damage is not found")
+        };
+        assert!(
+            matches!(&e, Error::CorruptPack { pack, .. } if *pack == key),
+            "{e}"
+        );
+        store.delete(&StorageKey::Pack(record.id)).unwrap();
+        let Err(e) = read(&store, &index, &id) else {
+            panic!("the missing pack is not found")
+        };
+        assert!(e.to_string().contains("missing"), "{e}");
+    }
+}

@@ -119,19 +119,32 @@ impl<H: Host + Clone> Api<H> {
         id
     }
 
-    fn take_ingest(&mut self, id: u32) -> Result<Box<IngestSession>> {
-        match self.sessions.remove(&id) {
-            Some(Session::Ingest(s)) => Ok(s),
-            Some(other) => {
-                self.sessions.insert(id, other);
-                Err(Error::SessionNotFound(id))
-            }
-            None => Err(Error::SessionNotFound(id)),
-        }
+    /// Removes session `id` if `pick` accepts its kind; otherwise it stays and the handle
+    /// names no session of that kind.
+    fn take<T>(
+        &mut self,
+        id: u32,
+        pick: impl FnOnce(Session) -> std::result::Result<T, Session>,
+    ) -> Result<T> {
+        let s = self.sessions.remove(&id).ok_or(Error::SessionNotFound(id))?;
+        pick(s).map_err(|other| {
+            self.sessions.insert(id, other);
+            Error::SessionNotFound(id)
+        })
     }
 
-    fn take_session(&mut self, id: u32) -> Result<Session> {
-        self.sessions.remove(&id).ok_or(Error::SessionNotFound(id))
+    fn take_ingest(&mut self, id: u32) -> Result<Box<IngestSession>> {
+        self.take(id, |s| match s {
+            Session::Ingest(s) => Ok(s),
+            other => Err(other),
+        })
+    }
+
+    fn take_restore(&mut self, id: u32) -> Result<Box<RestoreSession>> {
+        self.take(id, |s| match s {
+            Session::Restore(s) => Ok(s),
+            other => Err(other),
+        })
     }
 }
 
@@ -180,13 +193,8 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn ingest_abort(&mut self, a: SessionArgs) -> Result<Done> {
-        match self.take_session(a.session)? {
-            Session::Ingest(s) => self.repo()?.ingest_abort(*s).map(|()| Done {}),
-            other => {
-                self.sessions.insert(a.session, other);
-                Err(Error::SessionNotFound(a.session))
-            }
-        }
+        let s = self.take_ingest(a.session)?;
+        self.repo()?.ingest_abort(*s).map(|()| Done {})
     }
 
     fn restore_begin(&mut self, a: RestoreArgs) -> Result<RestoreBegun> {
@@ -201,13 +209,8 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn restore_end(&mut self, a: SessionArgs) -> Result<Done> {
-        match self.take_session(a.session)? {
-            Session::Restore(s) => self.repo()?.restore_end(*s).map(|()| Done {}),
-            other => {
-                self.sessions.insert(a.session, other);
-                Err(Error::SessionNotFound(a.session))
-            }
-        }
+        let s = self.take_restore(a.session)?;
+        self.repo()?.restore_end(*s).map(|()| Done {})
     }
 
     fn list_snapshots(&mut self, filter: SnapshotFilter) -> Result<Vec<Snapshot>> {

@@ -1,10 +1,11 @@
-//! The engine under wasmtime: the embedded ABI module, compiled at start, instantiated
-//! with exactly the `"cairn"` imports ([`crate::imports`]), and driven through its exports.
+//! The engine under wasmtime: the embedded ABI module (precompiled at build time, compiled
+//! at start only if that copy does not fit this wasmtime), instantiated with exactly the
+//! `"cairn"` imports ([`crate::imports`]), and driven through its exports.
 
 use cairn_core::error::ErrorCode;
 use cairn_core::ops::Operation;
 use cairn_core::wire;
-use wasmtime::{Config, Engine as WasmEngine, Linker, Memory, Module, Store, TypedFunc};
+use wasmtime::{Engine as WasmEngine, Linker, Memory, Module, Store, TypedFunc};
 
 use crate::error::{CliError, Result};
 use crate::fs_storage::FsStorage;
@@ -12,6 +13,11 @@ use crate::imports::{self, EventSink, HostState};
 
 /// The ABI module (`core-wasm/abi` for `wasm32-unknown-unknown`), built by `build.rs`.
 pub static MODULE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cairn_abi.wasm"));
+
+/// [`MODULE_WASM`] compiled ahead of time by `build.rs` under [`engine_config`].
+pub static MODULE_PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cairn_abi.cwasm"));
+
+include!("engine_config.rs");
 
 /// A wasmtime engine and the compiled ABI module.
 pub struct Compiled {
@@ -21,15 +27,27 @@ pub struct Compiled {
     pub module: Module,
 }
 
-/// The wasmtime configuration the CLI runs the module under: wasmtime's defaults, with
-/// cranelift compiling functions in parallel (the `parallel-compilation` feature), which
-/// halves the start-up cost on two cores.
-pub fn engine_config() -> Config {
-    Config::new()
+/// The embedded module, ready to run: the precompiled copy when this wasmtime accepts it,
+/// else compiled now with cranelift.
+pub fn compile() -> Result<Compiled> {
+    let engine = WasmEngine::new(&engine_config()).map_err(CliError::Runtime)?;
+    let module = match precompiled(&engine) {
+        Some(module) => module,
+        None => Module::new(&engine, MODULE_WASM).map_err(CliError::Runtime)?,
+    };
+    Ok(Compiled { engine, module })
 }
 
-/// Compiles the embedded module with cranelift.
-pub fn compile() -> Result<Compiled> {
+/// The precompiled module, if it was made for this engine's version and configuration.
+pub fn precompiled(engine: &WasmEngine) -> Option<Module> {
+    // SAFETY: the bytes are wasmtime's own output for this very module, made by this
+    // build (build.rs) and embedded in this binary, not input from anywhere else; wasmtime
+    // checks its version and configuration and refuses (Err) bytes made for another.
+    unsafe { Module::deserialize(engine, MODULE_PRECOMPILED) }.ok()
+}
+
+/// Compiles the embedded module with cranelift, ignoring the precompiled copy.
+pub fn compile_now() -> Result<Compiled> {
     let engine = WasmEngine::new(&engine_config()).map_err(CliError::Runtime)?;
     let module = Module::new(&engine, MODULE_WASM).map_err(CliError::Runtime)?;
     Ok(Compiled { engine, module })

@@ -134,3 +134,17 @@ fn a_module_with_any_other_import_does_not_instantiate() {
     assert_eq!(err.exit_code(), 4);
     assert!(err.to_string().contains("fd_write"), "{err}");
 }
+
+#[test]
+fn the_precompiled_module_fits_this_wasmtime_and_compiling_at_start_still_works() {
+    let engine = wasmtime::Engine::new(&runtime::engine_config()).unwrap();
+    let fast = runtime::precompiled(&engine).expect("build.rs precompiled the module for this engine");
+    let slow = runtime::compile_now().unwrap().module;
+    let names = |m: &Module| m.exports().map(|e| e.name().to_string()).collect::<Vec<_>>();
+    assert_eq!(names(&fast), names(&slow), "the same module either way");
+    // A configuration the precompiled module was not made for is refused, not trusted.
+    let mut other = runtime::engine_config();
+    other.wasm_simd(false).wasm_relaxed_simd(false);
+    let other = wasmtime::Engine::new(&other).unwrap();
+    assert!(runtime::precompiled(&other).is_none());
+}

@@ -180,10 +180,11 @@ pub struct InitArgs {
     /// Encrypt the repository under a passphrase (asked twice on a terminal).
     #[arg(long)]
     pub encrypt: bool,
-    /// Compression codec: gzip (deflate, level 1 unless --compression-level), zstd, none.
+    /// Compression codec: zstd (the default, level 1 unless --compression-level), gzip
+    /// (deflate, level 1), none.
     #[arg(long, value_parser = engine_enum::<CodecName>())]
     pub compression: Option<CodecName>,
-    /// Compression level of the codec (gzip: 1-9; zstd: 1 only).
+    /// Compression level of the codec (zstd: 1-19; gzip: 1-9).
     #[arg(long, value_name = "N")]
     pub compression_level: Option<u32>,
     /// Chunk sizes in bytes: smallest, average, largest (suffixes K, M, KiB, MiB allowed).

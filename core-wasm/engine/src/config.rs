@@ -18,10 +18,10 @@ pub const FORMAT_NAME: &str = "cairn";
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct InitOptions {
-    /// `gzip` (default), `zstd` or `none`.
+    /// `zstd` (default), `gzip` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<CodecName>,
-    /// Codec level (gzip 1..9, default 1).
+    /// Codec level (zstd 1..19, gzip 1..9; default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression_level: Option<u32>,
     /// Chunk sizes (default 64 KiB / 256 KiB / 1 MiB).
@@ -126,7 +126,8 @@ impl Config {
     /// The configuration of a new repository with id `id`, created at `created_at`, from
     /// `init`'s options; checks every parameter (nothing is written before this passes).
     pub fn new(id: String, created_at: String, options: &InitOptions, encrypted: bool) -> Result<Config> {
-        let mut compression = Compression::with_default_level(options.compression.unwrap_or(CodecName::Gzip));
+        let mut compression =
+            Compression::with_default_level(options.compression.unwrap_or(Compression::default().codec));
         if let Some(level) = options.compression_level {
             compression.level = level;
         }

@@ -402,7 +402,7 @@ pub(crate) mod tests {
             },
             InitOptions {
                 compression: Some(CodecName::Zstd),
-                compression_level: Some(5),
+                compression_level: Some(20),
                 ..small_options()
             },
             InitOptions {

@@ -539,7 +539,7 @@ fn requests_are_validated() {
     );
     assert_eq!(api.read(99).unwrap_err().code(), ErrorCode::SessionNotFound);
     let info: Value = serde_json::from_str(&api.call("info", "").unwrap()).unwrap();
-    assert_eq!(info["compression"]["codec"], "gzip");
+    assert_eq!(info["compression"]["codec"], "zstd");
     assert_eq!(info["packSize"], 8 << 20);
     assert_eq!(info["chunking"]["avg"], 256 << 10);
     api.call("close", "").unwrap();

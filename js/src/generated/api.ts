@@ -52,11 +52,11 @@ user: string }
  */
 export type CodecName = 
 /**
- * gzip via `miniz_oxide`.
+ * gzip (deflate) via `miniz_oxide`.
  */
 "gzip" | 
 /**
- * zstd via `ruzstd`.
+ * zstd via `structured-zstd`, the default.
  */
 "zstd" | 
 /**
@@ -73,7 +73,7 @@ export type Compression = {
  */
 codec: CodecName; 
 /**
- * gzip: deflate level 1..=9; zstd: 1 (ruzstd's Fastest, the only level it has); none: 0.
+ * gzip: deflate level 1..=9; zstd: 1..=19 (the C zstd numbering); none: 0.
  */
 level: number }
 
@@ -146,11 +146,11 @@ export type InitArgs =
  */
 ({ 
 /**
- * `gzip` (default), `zstd` or `none`.
+ * `zstd` (default), `gzip` or `none`.
  */
 compression?: CodecName | null; 
 /**
- * Codec level (gzip 1..9, default 1).
+ * Codec level (zstd 1..19, gzip 1..9; default 1).
  */
 compressionLevel?: number | null; 
 /**

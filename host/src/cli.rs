@@ -19,6 +19,10 @@ pub struct Cli {
     /// otherwise a prompt on the terminal).
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Threads that compress, encrypt, decrypt and check chunks (default: the machine's
+    /// cores); the number changes nothing that is stored.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

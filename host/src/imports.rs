@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::{Caller, Linker, Memory, Result};
 
 use crate::fs_storage::FsStorage;
+use crate::jobs::JobPool;
 
 /// The import module every import of the ABI module comes from.
 pub const IMPORT_MODULE: &str = wire::IMPORT_MODULE;
@@ -24,23 +25,47 @@ pub type EventSink = Box<dyn FnMut(&str, &str)>;
 
 /// What the imports work on: the store's data.
 pub struct HostState {
-    storage: FsStorage,
+    storage: Option<FsStorage>,
     memory: Option<Memory>,
     pending: Vec<u8>,
     on_event: EventSink,
     panic_message: Option<String>,
+    jobs: Option<JobPool>,
 }
 
 impl HostState {
     /// State for a module serving the repository in `storage`, sending events to `on_event`.
     pub fn new(storage: FsStorage, on_event: EventSink) -> Self {
         HostState {
-            storage,
+            storage: Some(storage),
             memory: None,
             pending: Vec::new(),
             on_event,
             panic_message: None,
+            jobs: None,
         }
+    }
+
+    /// State for an instance that only runs jobs: every storage call fails.
+    pub fn without_storage(on_event: EventSink) -> Self {
+        HostState {
+            storage: None,
+            ..HostState::new(FsStorage::new(std::path::Path::new("")), on_event)
+        }
+    }
+
+    /// Lets the instance hand batches of jobs to `pool`'s workers.
+    pub fn with_jobs(self, pool: JobPool) -> Self {
+        HostState {
+            jobs: Some(pool),
+            ..self
+        }
+    }
+
+    fn storage(&self) -> Result<&FsStorage, StorageError> {
+        self.storage
+            .as_ref()
+            .ok_or_else(|| StorageError::Io("this instance runs jobs only and has no storage".into()))
     }
 
     /// Records the instance's memory; the imports need it.
@@ -70,6 +95,14 @@ impl HostState {
             Ok(()) => 0,
             Err(e) => self.hold_error(key, e),
         }
+    }
+
+    /// A job import's answer: the value, or -2 with the failure's message held pending.
+    fn hold_job(&mut self, r: std::result::Result<i64, String>) -> i64 {
+        r.unwrap_or_else(|message| {
+            self.pending = message.into_bytes();
+            -2
+        })
     }
 
     /// Minus the status of `e`, with its message held pending.
@@ -117,7 +150,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut c: Caller<'_, HostState>, kp: i32, kl: i32| -> Result<i64> {
             let (mem, st) = split(&mut c)?;
             let k = bytes(mem, kp, kl)?;
-            let r = key(k).and_then(|k| st.storage.get(k));
+            let r = key(k).and_then(|k| st.storage()?.get(k));
             Ok(st.hold(k, r))
         },
     )?;
@@ -127,7 +160,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut c: Caller<'_, HostState>, kp: i32, kl: i32, offset: i64, len: i64| -> Result<i64> {
             let (mem, st) = split(&mut c)?;
             let k = bytes(mem, kp, kl)?;
-            let r = key(k).and_then(|k| st.storage.get_range(k, offset as u64, len as u64));
+            let r = key(k).and_then(|k| st.storage()?.get_range(k, offset as u64, len as u64));
             Ok(st.hold(k, r))
         },
     )?;
@@ -138,7 +171,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
             let (mem, st) = split(&mut c)?;
             let p = bytes(mem, pp, pl)?;
             let r = key(p)
-                .and_then(|p| st.storage.list(p))
+                .and_then(|p| st.storage()?.list(p))
                 .map(|keys| keys.join("\n").into_bytes());
             Ok(st.hold(p, r))
         },
@@ -149,7 +182,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut c: Caller<'_, HostState>, kp: i32, kl: i32, dp: i32, dl: i32| -> Result<i32> {
             let (mem, st) = split(&mut c)?;
             let (k, data) = (bytes(mem, kp, kl)?, bytes(mem, dp, dl)?);
-            let r = key(k).and_then(|k| st.storage.put(k, data));
+            let r = key(k).and_then(|k| st.storage()?.put(k, data));
             Ok(st.status(k, r))
         },
     )?;
@@ -159,7 +192,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut c: Caller<'_, HostState>, kp: i32, kl: i32, dp: i32, dl: i32| -> Result<i32> {
             let (mem, st) = split(&mut c)?;
             let (k, data) = (bytes(mem, kp, kl)?, bytes(mem, dp, dl)?);
-            let r = key(k).and_then(|k| st.storage.put_new(k, data));
+            let r = key(k).and_then(|k| st.storage()?.put_new(k, data));
             Ok(st.status(k, r))
         },
     )?;
@@ -169,7 +202,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         |mut c: Caller<'_, HostState>, kp: i32, kl: i32| -> Result<i32> {
             let (mem, st) = split(&mut c)?;
             let k = bytes(mem, kp, kl)?;
-            let r = key(k).and_then(|k| st.storage.delete(k));
+            let r = key(k).and_then(|k| st.storage()?.delete(k));
             Ok(st.status(k, r))
         },
     )?;
@@ -228,7 +261,46 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
             Ok(())
         },
     )?;
+    add_jobs(linker)?;
     add_crypto(linker)
+}
+
+/// The job imports: how many jobs run at once, and running a batch on the pool.
+fn add_jobs(linker: &mut Linker<HostState>) -> Result<()> {
+    let m = IMPORT_MODULE;
+    linker.func_wrap(m, "job_threads", |c: Caller<'_, HostState>| -> i32 {
+        c.data().jobs.as_ref().map_or(1, |p| p.threads() as i32)
+    })?;
+    linker.func_wrap(
+        m,
+        "submit_jobs",
+        |mut c: Caller<'_, HostState>, bp: i32, bl: i32| -> Result<i64> {
+            let (mem, st) = split(&mut c)?;
+            let Some(pool) = st.jobs.as_mut() else {
+                return Ok(wire::NO_JOBS);
+            };
+            let r = pool.submit(bytes(mem, bp, bl)?).map(|t| t as i64);
+            Ok(st.hold_job(r))
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "collect_jobs",
+        |mut c: Caller<'_, HostState>, ticket: i64| -> Result<i64> {
+            let (_, st) = split(&mut c)?;
+            let r = match st.jobs.as_mut() {
+                Some(pool) => pool.collect(ticket as u64),
+                None => Err("no jobs were submitted".into()),
+            };
+            let r = r.map(|results| {
+                let n = results.len() as i64;
+                st.pending = results;
+                n
+            });
+            Ok(st.hold_job(r))
+        },
+    )?;
+    Ok(())
 }
 
 /// The accelerated crypto intrinsics, computed natively (SHA-NI and AES-NI where the CPU has them).

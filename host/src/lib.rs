@@ -12,6 +12,7 @@ pub mod commands;
 pub mod error;
 pub mod fs_storage;
 pub mod imports;
+pub mod jobs;
 pub mod output;
 pub mod passphrase;
 pub mod progress;

@@ -10,6 +10,7 @@ use wasmtime::{Engine as WasmEngine, Linker, Memory, Module, Store, TypedFunc};
 use crate::error::{CliError, Result};
 use crate::fs_storage::FsStorage;
 use crate::imports::{self, EventSink, HostState};
+use crate::jobs::JobPool;
 
 /// The ABI module (`core-wasm/abi` for `wasm32-unknown-unknown`), built by `build.rs`.
 pub static MODULE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cairn_abi.wasm"));
@@ -19,7 +20,8 @@ pub static MODULE_PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 
 include!("engine_config.rs");
 
-/// A wasmtime engine and the compiled ABI module.
+/// A wasmtime engine and the compiled ABI module (cheap to clone: both are shared).
+#[derive(Clone)]
 pub struct Compiled {
     /// The wasmtime engine the module was compiled for.
     pub engine: WasmEngine,
@@ -61,6 +63,7 @@ struct Exports {
     call: TypedFunc<(i32, i32, i32, i32), i64>,
     write: TypedFunc<(i32, i32, i32), i64>,
     read: TypedFunc<i32, i64>,
+    jobs: TypedFunc<(i32, i32), i64>,
 }
 
 /// One running engine instance on one repository.
@@ -74,16 +77,22 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Compiles the embedded module and starts an instance serving `storage`.
-    pub fn start(storage: FsStorage, on_event: EventSink) -> Result<Runtime> {
-        Self::instantiate(&compile()?, storage, on_event)
+    /// Starts an instance of the embedded module serving `storage`, with a pool of
+    /// `threads` job workers (none for 1) for the work it can hand out.
+    pub fn start(storage: FsStorage, on_event: EventSink, threads: usize) -> Result<Runtime> {
+        let compiled = compile()?;
+        let mut state = HostState::new(storage, on_event);
+        if threads > 1 {
+            state = state.with_jobs(JobPool::new(compiled.clone(), threads));
+        }
+        Self::instantiate(&compiled, state)
     }
 
-    /// Starts an instance of an already compiled module.
-    pub fn instantiate(compiled: &Compiled, storage: FsStorage, on_event: EventSink) -> Result<Runtime> {
+    /// Starts an instance of an already compiled module over `state`.
+    pub fn instantiate(compiled: &Compiled, state: HostState) -> Result<Runtime> {
         let mut linker = Linker::new(&compiled.engine);
         imports::add_to_linker(&mut linker).map_err(CliError::Runtime)?;
-        let mut store = Store::new(&compiled.engine, HostState::new(storage, on_event));
+        let mut store = Store::new(&compiled.engine, state);
         let instance = linker
             .instantiate(&mut store, &compiled.module)
             .map_err(CliError::Runtime)?;
@@ -96,12 +105,13 @@ impl Runtime {
                 .get_func(&mut store, name)
                 .ok_or_else(|| CliError::Protocol(format!("no export `{name}`")))
         };
-        let (alloc, free, call, write, read) = (
+        let (alloc, free, call, write, read, jobs) = (
             func("cairn_alloc")?,
             func("cairn_free")?,
             func("cairn_call")?,
             func("cairn_write")?,
             func("cairn_read")?,
+            func("cairn_jobs")?,
         );
         let typed =
             |e: wasmtime::Error| CliError::Protocol(format!("an export has the wrong signature: {e}"));
@@ -112,6 +122,7 @@ impl Runtime {
             call: call.typed(&store).map_err(typed)?,
             write: write.typed(&store).map_err(typed)?,
             read: read.typed(&store).map_err(typed)?,
+            jobs: jobs.typed(&store).map_err(typed)?,
         };
         Ok(Runtime {
             store,
@@ -159,6 +170,13 @@ impl Runtime {
                 .call(&mut rt.store, (session as i32, ptr, data.len() as i32))
         })?;
         self.reply(packed).map(drop)
+    }
+
+    /// Runs a framed batch of jobs on this instance (a job worker's work); their framed results.
+    pub fn run_jobs(&mut self, batch: &[u8]) -> Result<Vec<u8>> {
+        let ptr = self.stage(batch)?;
+        let packed = self.guard(|rt| rt.ex.jobs.call(&mut rt.store, (ptr, batch.len() as i32)))?;
+        self.reply(packed)
     }
 
     /// The next block of a restore session; empty at the end.

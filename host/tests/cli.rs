@@ -511,3 +511,52 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+#[test]
+fn the_number_of_threads_changes_no_stored_byte_nor_any_answer() {
+    // Plain repositories seal deterministically: one thread and four write the same packs,
+    // and restores and verifications agree whatever the thread count.
+    let one = Repo::init(&["--pack-size", "65536", "--compression-level", "3"]);
+    let four = Repo::init(&["--pack-size", "65536", "--compression-level", "3"]);
+    std::fs::copy(one.path.join("config.json"), four.path.join("config.json")).unwrap();
+    let data = text_data(3_000_000, 21);
+    let file = one.file("data.bin", &data);
+    let ids: Vec<String> = [(&one, "1"), (&four, "4")]
+        .iter()
+        .map(|(r, t)| {
+            let s = run_args(&["--threads", t, "ingest", r.repo(), "--json", s(&file)])
+                .ok()
+                .json();
+            s["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let packs = |r: &Repo| {
+        let mut files: Vec<(String, Vec<u8>)> = walk(&r.path.join("packs"))
+            .into_iter()
+            .map(|p| {
+                (
+                    p.strip_prefix(&r.path).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert!(
+        packs(&one) == packs(&four),
+        "the same packs and parity, byte for byte"
+    );
+    for (r, id) in [(&one, &ids[0]), (&four, &ids[1])] {
+        for t in ["1", "2", "4"] {
+            let out = r.work.join(format!("out-{t}"));
+            run_args(&["--threads", t, "restore", r.repo(), id, "-o", s(&out)]).ok();
+            assert!(std::fs::read(&out).unwrap() == data, "restore with {t} threads");
+            let v = run_args(&["--threads", t, "verify", r.repo(), "--level", "full", "--json"])
+                .ok()
+                .json();
+            assert_eq!(v["ok"], true, "{v}");
+            assert!(v["stats"]["chunksChecked"].as_u64().unwrap() > 10);
+        }
+    }
+}

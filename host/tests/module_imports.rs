@@ -128,7 +128,8 @@ fn a_module_with_any_other_import_does_not_instantiate() {
     let module = Module::new(&engine, &wasm).expect("a valid module");
     let compiled = Compiled { engine, module };
     let dir = tempfile::tempdir().unwrap();
-    let err = Runtime::instantiate(&compiled, FsStorage::new(dir.path()), Box::new(|_, _| {}))
+    let state = HostState::new(FsStorage::new(dir.path()), Box::new(|_, _| {}));
+    let err = Runtime::instantiate(&compiled, state)
         .err()
         .expect("instantiation must fail");
     assert_eq!(err.exit_code(), 4);

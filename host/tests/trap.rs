@@ -2,6 +2,7 @@
 //! message that the module sent as a `panic` event, and the instance is retired.
 
 use cairn::fs_storage::FsStorage;
+use cairn::imports::HostState;
 use cairn::runtime::{self, Compiled, Runtime};
 use cairn_core::error::ErrorCode;
 
@@ -17,7 +18,8 @@ const PANICKING_MODULE: &str = r#"
     (call $event (i32.const 16) (i32.const 5) (i32.const 32) (i32.const 46))
     unreachable)
   (func (export "cairn_write") (param i32 i32 i32) (result i64) unreachable)
-  (func (export "cairn_read") (param i32) (result i64) unreachable))
+  (func (export "cairn_read") (param i32) (result i64) unreachable)
+  (func (export "cairn_jobs") (param i32 i32) (result i64) unreachable))
 "#;
 
 #[test]
@@ -28,12 +30,11 @@ fn a_panic_is_an_internal_error_with_its_message() {
     let dir = tempfile::tempdir().unwrap();
     let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink_log = log.clone();
-    let mut rt = Runtime::instantiate(
-        &compiled,
+    let state = HostState::new(
         FsStorage::new(dir.path()),
-        Box::new(move |name, _| sink_log.borrow_mut().push(name.to_string())),
-    )
-    .unwrap();
+        Box::new(move |name: &str, _: &str| sink_log.borrow_mut().push(name.to_string())),
+    );
+    let mut rt = Runtime::instantiate(&compiled, state).unwrap();
 
     let err = rt.call_json("open", "{}").unwrap_err();
     assert_eq!(err.code(), ErrorCode::Internal);

@@ -66,12 +66,16 @@ fn take_pending(len: usize) -> Vec<u8> {
     buf
 }
 
-/// Turns a negative status into a [`StorageError`], collecting the pending message.
-fn status_error(status: i64) -> StorageError {
+/// The message the host holds pending after a failure.
+fn pending_message() -> String {
     // SAFETY: a call without arguments.
     let len = unsafe { sys::pending_len() }.max(0) as usize;
-    let message = String::from_utf8_lossy(&take_pending(len)).into_owned();
-    StorageStatus::from_code(status).error(message)
+    String::from_utf8_lossy(&take_pending(len)).into_owned()
+}
+
+/// Turns a negative status into a [`StorageError`], collecting the pending message.
+fn status_error(status: i64) -> StorageError {
+    StorageStatus::from_code(status).error(pending_message())
 }
 
 /// Collects the answer of an `i64`-returning storage import.
@@ -146,6 +150,26 @@ impl Host for AbiHost {
             0 => Some(false),
             1 => Some(true),
             _ => None,
+        }
+    }
+
+    fn job_threads(&self) -> usize {
+        unsafe { sys::job_threads() }.max(1) as usize
+    }
+
+    fn submit_jobs(&self, batch: &[u8]) -> Option<Result<u64, String>> {
+        let r = unsafe { sys::submit_jobs(batch.as_ptr(), batch.len()) };
+        match r {
+            wire::NO_JOBS => None,
+            r if r >= 0 => Some(Ok(r as u64)),
+            _ => Some(Err(pending_message())),
+        }
+    }
+
+    fn collect_jobs(&self, ticket: u64) -> Result<Vec<u8>, String> {
+        match unsafe { sys::collect_jobs(ticket as i64) } {
+            r if r >= 0 => Ok(take_pending(r as usize)),
+            _ => Err(pending_message()),
         }
     }
 
@@ -323,6 +347,26 @@ pub unsafe extern "C" fn cairn_call(
 pub unsafe extern "C" fn cairn_write(session: u32, data_ptr: *const u8, data_len: usize) -> i64 {
     let data = input(data_ptr, data_len);
     API.with(|api| reply_result(api.borrow_mut().write(session, data).map(|()| Vec::new())))
+}
+
+thread_local! {
+    /// The crypto of this instance when it runs jobs for another one: probed once.
+    static JOB_CRYPTO: cairn_core::crypto::Crypto = cairn_core::crypto::Crypto::new(&AbiHost).unwrap_or_else(|_| cairn_core::crypto::Crypto::software());
+}
+
+/// Runs a framed batch of jobs ([`cairn_core::jobs`]) on this instance: what a host's
+/// worker instances do for the instance that runs the engine.
+///
+/// # Safety
+/// `batch_ptr..batch_ptr + batch_len` must be a live buffer of this module's memory.
+#[no_mangle]
+pub unsafe extern "C" fn cairn_jobs(batch_ptr: *const u8, batch_len: usize) -> i64 {
+    let batch = input(batch_ptr, batch_len);
+    let result = JOB_CRYPTO.with(|crypto| cairn_core::jobs::run_batch(&AbiHost, crypto, batch));
+    match result {
+        Ok(out) => reply(true, &out),
+        Err(e) => reply_result(Err(cairn_core::Error::Internal(format!("a batch of jobs: {e}")))),
+    }
 }
 
 /// The next block of a restore session; an empty payload means the end.

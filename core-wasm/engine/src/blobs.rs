@@ -11,32 +11,104 @@ use crate::ids::BlobId;
 use crate::index::Index;
 use crate::layout::StorageKey;
 use crate::manifest;
+use crate::parallel;
 use crate::store::Store;
+
+/// Longest span of contiguous blobs fetched with one storage call.
+const MAX_SPAN: u64 = 16 << 20;
 
 /// Reads one blob; errors name the pack it lies in.
 pub fn read<H: Host>(store: &Store<H>, index: &Index, id: &BlobId) -> Result<Vec<u8>> {
-    let loc = index.get(id).ok_or_else(|| Error::ChunkNotFound(id.to_hex()))?;
-    let (pack, _) = index.pack(loc.pack);
-    let key = StorageKey::Pack(pack);
-    let corrupt = |detail: String| Error::CorruptPack {
-        pack: key.to_string(),
+    Ok(read_many(store, index, std::slice::from_ref(id))?
+        .pop()
+        .expect("one blob asked, one read"))
+}
+
+/// Reads several blobs, in order; the first that cannot be read is the error, naming its
+/// pack. Blobs that lie back to back in one pack are fetched with one storage call, and
+/// they are opened and checked in parallel when the host runs jobs ([`parallel`]).
+pub fn read_many<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -> Result<Vec<Vec<u8>>> {
+    let reading = start_reading(store, index, ids)?;
+    finish_reading(store, index, reading)
+}
+
+/// Blobs fetched and being opened ([`start_reading`]).
+pub struct Reading {
+    ids: Vec<BlobId>,
+    packs: Vec<u32>,
+    opening: parallel::Opening,
+}
+
+/// Fetches several blobs and starts opening them (on the host's workers when it runs
+/// jobs); [`finish_reading`] gives their plaintext. The caller may work meanwhile.
+pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -> Result<Reading> {
+    let mut locs = Vec::with_capacity(ids.len());
+    for id in ids {
+        locs.push(index.get(id).ok_or_else(|| Error::ChunkNotFound(id.to_hex()))?);
+    }
+    let mut stored: Vec<Vec<u8>> = Vec::with_capacity(ids.len());
+    let mut i = 0;
+    while i < locs.len() {
+        // A run of blobs contiguous in one pack: one storage call.
+        let (first, start) = (locs[i], locs[i].offset as u64);
+        let mut end = i + 1;
+        let mut span_end = start + first.stored_len as u64;
+        while end < locs.len()
+            && locs[end].pack == first.pack
+            && locs[end].offset as u64 == span_end
+            && span_end + locs[end].stored_len as u64 - start <= MAX_SPAN
+        {
+            span_end += locs[end].stored_len as u64;
+            end += 1;
+        }
+        let key = StorageKey::Pack(index.pack(first.pack).0);
+        let span = store
+            .get_range(&key, start, span_end - start)?
+            .ok_or_else(|| corrupt(index, first.pack, "the pack file is missing".into()))?;
+        for (id, loc) in ids[i..end].iter().zip(&locs[i..end]) {
+            let at = (loc.offset as u64 - start) as usize;
+            let Some(bytes) = span.get(at..at + loc.stored_len as usize) else {
+                return Err(corrupt(
+                    index,
+                    loc.pack,
+                    format!("truncated: blob {id} ends past the end of the file"),
+                ));
+            };
+            stored.push(bytes.to_vec());
+        }
+        i = end;
+    }
+    let sealed: Vec<parallel::Sealed<'_>> = ids
+        .iter()
+        .zip(&locs)
+        .zip(&stored)
+        .map(|((id, loc), bytes)| (*id, loc.codec, loc.raw_len, bytes.as_slice()))
+        .collect();
+    Ok(Reading {
+        ids: ids.to_vec(),
+        packs: locs.iter().map(|l| l.pack).collect(),
+        opening: parallel::submit_opens(store, &sealed)?,
+    })
+}
+
+/// The plaintext of the blobs of [`start_reading`], in order; the first that cannot be
+/// opened or is not its id is the error, naming its pack.
+pub fn finish_reading<H: Host>(store: &Store<H>, index: &Index, reading: Reading) -> Result<Vec<Vec<u8>>> {
+    let opened = parallel::collect_opens(store, reading.opening)?;
+    reading
+        .ids
+        .iter()
+        .zip(&reading.packs)
+        .zip(opened)
+        .map(|((id, pack), r)| r.map_err(|e| corrupt(index, *pack, format!("blob {id}: {e}"))))
+        .collect()
+}
+
+fn corrupt(index: &Index, pack: u32, detail: String) -> Error {
+    Error::CorruptPack {
+        pack: StorageKey::Pack(index.pack(pack).0).to_string(),
         detail,
-    };
-    let stored = store
-        .get_range(&key, loc.offset as u64, loc.stored_len as u64)?
-        .ok_or_else(|| corrupt("the pack file is missing".into()))?;
-    if stored.len() != loc.stored_len as usize {
-        return Err(corrupt(format!(
-            "truncated: blob {id} ends past the end of the file"
-        )));
     }
-    let plain = store
-        .open_blob(loc.codec, loc.raw_len as usize, &stored)
-        .map_err(|e| corrupt(format!("blob {id}: {e}")))?;
-    if store.blob_id(&plain) != *id {
-        return Err(corrupt(format!("blob {id} does not hash to its id")));
-    }
-    Ok(plain)
 }
 
 /// Reads one chunk-list blob: the `(chunk id, length)` pairs it names, in order.

@@ -53,6 +53,23 @@ pub trait Host: Storage {
     fn process_alive(&self, _pid: u32) -> Option<bool> {
         None
     }
+    /// How many jobs ([`crate::jobs`]) the host can run at once: more than 1 when it runs
+    /// batches on other instances of the module, in threads or workers. The engine then
+    /// gathers independent work into batches for [`Host::run_jobs`].
+    fn job_threads(&self) -> usize {
+        1
+    }
+    /// Starts a framed batch of jobs (`crate::jobs`) on other instances and answers a
+    /// ticket for [`Host::collect_jobs`]; `None` when the host runs no jobs (the engine then
+    /// runs them itself). The engine goes on working while the batch runs.
+    fn submit_jobs(&self, _batch: &[u8]) -> Option<Result<u64, String>> {
+        None
+    }
+    /// The framed results of a submitted batch, in order, once it has run; an error when a
+    /// worker failed.
+    fn collect_jobs(&self, _ticket: u64) -> Result<Vec<u8>, String> {
+        Err("no jobs were submitted".into())
+    }
     /// Accelerated SHA-256, if the host has one.
     fn sha256(&self, _data: &[u8]) -> Option<[u8; 32]> {
         None

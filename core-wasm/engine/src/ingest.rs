@@ -9,7 +9,7 @@
 //! then the index segment, then the manifest. An ingest killed at any point leaves every
 //! earlier snapshot intact, and at worst packs no snapshot references.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::chunker::Chunker;
 use crate::error::{Error, Result};
@@ -23,6 +23,7 @@ use crate::manifest::{
     self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
 };
 use crate::pack::BlobKind;
+use crate::parallel;
 use crate::segments::{self, SEGMENT_PACKS};
 use crate::snapshots;
 use crate::store::Store;
@@ -34,6 +35,11 @@ use crate::writer::PackStream;
 pub const DEFAULT_ITEM: &str = "data";
 /// Bytes between two `ingest:progress` events.
 pub const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
+/// Blobs sealed in one batch, per module instance the host runs jobs on (with one
+/// instance, every blob is sealed as it comes).
+pub const SEAL_BATCH_PER_THREAD: usize = 4;
+/// Plaintext bytes queued for sealing at most.
+pub const SEAL_BATCH_BYTES: usize = 16 << 20;
 /// Longest item name, in bytes.
 pub const MAX_ITEM_NAME: usize = 255;
 
@@ -43,6 +49,11 @@ struct ItemBuilder {
     /// The chunk-list piece not yet stored.
     list: Vec<(BlobId, u32)>,
 }
+
+/// Blobs to seal, in order: id, kind and plaintext.
+type Queued = Vec<(BlobId, BlobKind, Vec<u8>)>;
+/// A batch being sealed, with its blobs.
+type InFlight = (parallel::Sealing, Queued);
 
 /// Counters of one ingest (docs/FORMAT.md §9).
 #[derive(Default)]
@@ -63,6 +74,13 @@ struct IngestState {
     items: Vec<ItemManifest>,
     current: Option<ItemBuilder>,
     packs: PackStream,
+    /// New blobs waiting to be sealed, in order, with their total plaintext bytes.
+    queued: Queued,
+    /// Ids queued or in flight: stored by this ingest, not in a pack yet.
+    queued_ids: HashSet<BlobId>,
+    queued_bytes: usize,
+    /// The batch being sealed while the next one fills.
+    in_flight: Option<InFlight>,
     /// Packs written since the last index segment.
     written: Vec<PackRecord>,
     stats: Stats,
@@ -107,6 +125,10 @@ impl IngestSession {
                 items: Vec::new(),
                 current: None,
                 packs: PackStream::new(ParityStream::default(), store.config().pack_size),
+                queued: Vec::new(),
+                queued_ids: HashSet::new(),
+                queued_bytes: 0,
+                in_flight: None,
                 written: Vec::new(),
                 stats: Stats::default(),
                 received: 0,
@@ -215,6 +237,7 @@ impl IngestSession {
         }
         self.end_item(store, index)?;
         let st = &mut self.state;
+        st.drain(store, index)?;
         st.written.extend(st.packs.finish(store, index)?);
         if !st.written.is_empty() {
             segments::write(store, index, &[], &st.written)?;
@@ -304,7 +327,8 @@ impl IngestState {
         Ok(())
     }
 
-    /// Adds a blob to the open pack unless it is already stored; true if it was new.
+    /// Queues a blob for the open pack unless it is already stored or queued; true if it
+    /// was new. Queued blobs are sealed in batches ([`IngestState::rotate`]).
     fn store_blob<H: Host>(
         &mut self,
         store: &Store<H>,
@@ -313,15 +337,60 @@ impl IngestState {
         kind: BlobKind,
         plain: &[u8],
     ) -> Result<bool> {
-        if index.contains(&id) || self.packs.is_pending(&id) {
+        if index.contains(&id) || self.packs.is_pending(&id) || self.queued_ids.contains(&id) {
             return Ok(false);
         }
-        let (codec, stored) = store.seal_blob(plain);
-        self.stats.stored += stored.len() as u64;
-        if let Some(record) = self
-            .packs
-            .add(store, index, id, kind, codec, plain.len() as u32, &stored)?
+        self.queued_ids.insert(id);
+        self.queued_bytes += plain.len();
+        self.queued.push((id, kind, plain.to_vec()));
+        if self.queued.len() >= parallel::threads(store) * SEAL_BATCH_PER_THREAD
+            || self.queued_bytes >= SEAL_BATCH_BYTES
         {
+            self.rotate(store, index)?;
+        }
+        Ok(true)
+    }
+
+    /// Starts sealing the queued blobs (on the host's workers when it runs jobs, which work
+    /// while this instance chunks and hashes what comes next), then adds the batch started
+    /// before this one to the open pack: blobs reach packs in the order they came.
+    fn rotate<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
+        let batch = std::mem::take(&mut self.queued);
+        self.queued_bytes = 0;
+        let plains: Vec<&[u8]> = batch.iter().map(|(_, _, p)| p.as_slice()).collect();
+        let sealing = parallel::submit_seals(store, &plains)?;
+        match self.in_flight.replace((sealing, batch)) {
+            Some(previous) => self.add_sealed(store, index, previous),
+            None => Ok(()),
+        }
+    }
+
+    /// Seals everything queued or in flight and adds it to the open pack.
+    fn drain<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
+        self.rotate(store, index)?;
+        match self.in_flight.take() {
+            Some(last) => self.add_sealed(store, index, last),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds a sealed batch to the open pack, writing packs (and index segments) as they fill.
+    fn add_sealed<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &mut Index,
+        (sealing, batch): InFlight,
+    ) -> Result<()> {
+        let sealed = parallel::collect_seals(store, sealing)?;
+        for ((id, kind, plain), (codec, stored)) in batch.iter().zip(sealed) {
+            self.queued_ids.remove(id);
+            self.stats.stored += stored.len() as u64;
+            let Some(record) =
+                self.packs
+                    .add(store, index, *id, *kind, codec, plain.len() as u32, &stored)?
+            else {
+                continue;
+            };
             self.written.push(record);
             if self.written.len() >= SEGMENT_PACKS {
                 // Only packs whose parity group is in storage go into the index now
@@ -334,7 +403,7 @@ impl IngestState {
                 self.written = waiting;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Emits `ingest:progress` every [`PROGRESS_EVERY`] bytes received, and at the end.

@@ -12,10 +12,10 @@
 //! 1. foundations: [`error`], [`ids`], [`layout`], [`host`], [`wire`], [`time`],
 //!    [`crypto`], [`kdf`], [`codec`], [`chunker`], [`seal`];
 //! 2. formats, pure encoding and decoding: [`config`], [`pack`], [`index`], [`parity`],
-//!    [`manifest`], [`keyfile`], [`lockfile`], [`retention`], [`events`];
+//!    [`manifest`], [`keyfile`], [`lockfile`], [`retention`], [`events`], [`jobs`];
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
 //! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
-//!    [`locking`], [`writer`];
+//!    [`locking`], [`writer`], [`parallel`];
 //! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`repair`], [`keys`];
 //! 6. the surface: [`repo`], [`ops`] (the operation table), [`api`].
 
@@ -37,6 +37,7 @@ pub mod host;
 pub mod ids;
 pub mod index;
 pub mod ingest;
+pub mod jobs;
 pub mod kdf;
 pub mod keyfile;
 pub mod keys;
@@ -48,6 +49,7 @@ pub mod memory;
 pub mod ops;
 pub mod pack;
 pub mod packer;
+pub mod parallel;
 pub mod parity;
 pub mod prune;
 pub mod repair;

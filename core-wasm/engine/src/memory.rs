@@ -17,6 +17,9 @@ struct Inner {
     rng: u64,
     events: Vec<(String, String)>,
     dead: std::collections::BTreeSet<u32>,
+    job_threads: usize,
+    next_ticket: u64,
+    tickets: std::collections::HashMap<u64, Result<Vec<u8>, String>>,
 }
 
 /// Storage, clock, randomness and an event log held in memory.
@@ -73,6 +76,13 @@ impl MemoryHost {
     /// Makes [`Host::process_alive`] report process `pid` as gone (every other one lives).
     pub fn end_process(&self, pid: u32) {
         self.inner.borrow_mut().dead.insert(pid);
+    }
+
+    /// Makes the host run job batches as a host with `n` worker instances does: each
+    /// batch split into `n` shares, each share run as a worker runs it, the results
+    /// joined in order (the shares run one after another here).
+    pub fn set_job_threads(&self, n: usize) {
+        self.inner.borrow_mut().job_threads = n;
     }
 
     /// Removes and returns the events received so far.
@@ -174,6 +184,42 @@ impl Host for MemoryHost {
 
     fn process_alive(&self, pid: u32) -> Option<bool> {
         Some(!self.inner.borrow().dead.contains(&pid))
+    }
+
+    fn job_threads(&self) -> usize {
+        self.inner.borrow().job_threads.max(1)
+    }
+
+    fn submit_jobs(&self, batch: &[u8]) -> Option<Result<u64, String>> {
+        let n = self.inner.borrow().job_threads;
+        if n < 2 {
+            return None;
+        }
+        let run = || -> Result<Vec<u8>, String> {
+            let jobs = crate::jobs::unframe(batch)?;
+            let crypto = crate::crypto::Crypto::software();
+            let mut results = Vec::with_capacity(jobs.len());
+            for share in jobs.chunks(jobs.len().div_ceil(n).max(1)) {
+                let framed = crate::jobs::frame(&share.iter().map(|j| j.to_vec()).collect::<Vec<_>>());
+                let out = crate::jobs::run_batch(self, &crypto, &framed)?;
+                results.extend(crate::jobs::unframe(&out)?.into_iter().map(<[u8]>::to_vec));
+            }
+            Ok(crate::jobs::frame(&results))
+        };
+        let results = run();
+        let mut inner = self.inner.borrow_mut();
+        inner.next_ticket += 1;
+        let ticket = inner.next_ticket;
+        inner.tickets.insert(ticket, results);
+        Some(Ok(ticket))
+    }
+
+    fn collect_jobs(&self, ticket: u64) -> Result<Vec<u8>, String> {
+        self.inner
+            .borrow_mut()
+            .tickets
+            .remove(&ticket)
+            .unwrap_or_else(|| Err(format!("no batch has ticket {ticket}")))
     }
 }
 

@@ -1,11 +1,15 @@
 //! Restore: a snapshot, or one of its items, back out as a stream of blocks.
 //!
 //! The host pulls blocks with [`RestoreSession::read`]; each is one chunk, read from its
-//! pack, opened and checked against its id. Memory holds one chunk-list piece and one
-//! chunk at a time, whatever the snapshot's size. The session holds a shared lock, which
-//! the storage layer keeps alive however long the reader takes.
+//! pack, opened and checked against its id. Chunks are read ahead in batches of up to
+//! [`BATCH_BYTES`], so that chunks lying back to back in a pack come in one storage call
+//! and are opened in parallel when the host runs jobs; memory holds one chunk-list piece
+//! and one batch, whatever the snapshot's size. The session holds a shared lock, which the
+//! storage layer keeps alive however long the reader takes.
 
 use std::collections::VecDeque;
+
+use crate::parallel;
 
 use crate::blobs;
 use crate::error::{Error, Result};
@@ -25,7 +29,16 @@ pub struct RestoreSession {
     lists: VecDeque<BlobId>,
     current: Vec<(BlobId, u32)>,
     pos: usize,
+    /// Chunks read ahead, in order.
+    ready: VecDeque<Vec<u8>>,
+    /// The next batch, being opened while the reader takes `ready`, with its list entries.
+    in_flight: Option<(blobs::Reading, Vec<(BlobId, u32)>)>,
 }
+
+/// Plaintext bytes read ahead at most (and at least one chunk).
+pub const BATCH_BYTES: u64 = 8 << 20;
+/// Chunks read ahead per module instance the host runs jobs on.
+pub const BATCH_CHUNKS_PER_THREAD: usize = 8;
 
 impl RestoreSession {
     /// Starts restoring a snapshot (full id, unique prefix or `latest`), or one item of it.
@@ -63,6 +76,8 @@ impl RestoreSession {
             lists,
             current: Vec::new(),
             pos: 0,
+            ready: VecDeque::new(),
+            in_flight: None,
         })
     }
 
@@ -79,16 +94,19 @@ impl RestoreSession {
     /// The next block; empty at the end (the lock is released then).
     pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
         loop {
-            if let Some(&(id, len)) = self.current.get(self.pos) {
-                self.pos += 1;
-                let data = blobs::read(store, index, &id)?;
-                if data.len() != len as usize {
-                    return Err(Error::CorruptSnapshot {
-                        file: id.to_hex(),
-                        detail: format!("chunk list says {len} bytes, chunk has {}", data.len()),
-                    });
-                }
-                return Ok(data);
+            if let Some(block) = self.ready.pop_front() {
+                return Ok(block);
+            }
+            if let Some((reading, entries)) = self.in_flight.take() {
+                // Start the next batch before handing out this one, so it is opened while
+                // the host writes these chunks.
+                self.read_ahead(store, index)?;
+                self.receive(store, index, reading, &entries)?;
+                continue;
+            }
+            if self.pos < self.current.len() {
+                self.read_ahead(store, index)?;
+                continue;
             }
             match self.lists.pop_front() {
                 Some(list) => {
@@ -103,6 +121,47 @@ impl RestoreSession {
                 }
             }
         }
+    }
+
+    /// Starts reading the next batch of chunks of the current list (none at its end).
+    fn read_ahead<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<()> {
+        let most = BATCH_CHUNKS_PER_THREAD * parallel::threads(store);
+        let (mut bytes, mut end) = (0u64, self.pos);
+        while end < self.current.len() && end - self.pos < most && (end == self.pos || bytes < BATCH_BYTES) {
+            bytes += self.current[end].1 as u64;
+            end += 1;
+        }
+        if end == self.pos {
+            return Ok(());
+        }
+        let entries = self.current[self.pos..end].to_vec();
+        let ids: Vec<BlobId> = entries.iter().map(|(id, _)| *id).collect();
+        self.in_flight = Some((blobs::start_reading(store, index, &ids)?, entries));
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Puts a read batch into `ready`, each chunk checked against its list entry's length.
+    fn receive<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &Index,
+        reading: blobs::Reading,
+        entries: &[(BlobId, u32)],
+    ) -> Result<()> {
+        for (data, &(id, len)) in blobs::finish_reading(store, index, reading)?
+            .into_iter()
+            .zip(entries)
+        {
+            if data.len() != len as usize {
+                return Err(Error::CorruptSnapshot {
+                    file: id.to_hex(),
+                    detail: format!("chunk list says {len} bytes, chunk has {}", data.len()),
+                });
+            }
+            self.ready.push_back(data);
+        }
+        Ok(())
     }
 
     /// Ends a restore early (or after the end): releases its lock.

@@ -207,13 +207,14 @@ impl<H: Host> Store<H> {
     }
 
     /// A fresh random nonce of the cipher's length (none in a plain repository).
-    fn nonce(&self) -> Vec<u8> {
+    pub(crate) fn nonce(&self) -> Vec<u8> {
         let mut n = vec![0u8; self.data_key().map_or(0, |k| k.cipher.nonce_len())];
         self.host.random(&mut n);
         n
     }
 
-    fn data_key(&self) -> Option<SealKey<'_>> {
+    /// The data key and cipher of an unlocked encrypted repository.
+    pub(crate) fn data_key(&self) -> Option<SealKey<'_>> {
         let cipher = self.cipher()?;
         self.keys.as_ref().map(|k| SealKey { key: &k.data, cipher })
     }

@@ -104,6 +104,12 @@ macro_rules! cairn_imports {
             process_alive(pid: u32) -> i32;
             /// An event: UTF-8 name, JSON payload.
             emit_event(name_ptr: ptr, name_len: len, payload_ptr: ptr, payload_len: len);
+            /// How many jobs (`cairn_core::jobs`) the host runs at once on other instances; 1: none.
+            job_threads() -> i32;
+            /// Starts a framed batch of jobs on other instances (their `cairn_jobs`): a ticket (>= 0); -1: the host runs no jobs; other negative: failure, message pending.
+            submit_jobs(batch_ptr: ptr, batch_len: len) -> i64;
+            /// Waits for a submitted batch: pending length of its framed results; negative: a worker failed, message pending.
+            collect_jobs(ticket: i64) -> i64;
             /// SHA-256 into 32 bytes at `out_ptr`: 1 written, 0 not supplied.
             sha256(data_ptr: ptr, data_len: len, out_ptr: out) -> i32;
             /// HMAC-SHA-256 into 32 bytes at `out_ptr`: 1 written, 0 not supplied.
@@ -115,6 +121,9 @@ macro_rules! cairn_imports {
         }
     };
 }
+
+/// What `submit_jobs` returns when the host runs no jobs.
+pub const NO_JOBS: i64 = -1;
 
 /// The wasm value type of an ABI argument type of [`cairn_imports!`](crate::cairn_imports).
 #[macro_export]
@@ -179,6 +188,12 @@ pub const EXPORTS: &[Function] = &[
         params: &[ValType::I32, ValType::I32, ValType::I32],
         results: &[ValType::I64],
         doc: "`(session, data_ptr, data_len)`: the next bytes of an ingest.",
+    },
+    Function {
+        name: "cairn_jobs",
+        params: &[ValType::I32, ValType::I32],
+        results: &[ValType::I64],
+        doc: "`(batch_ptr, batch_len)`: runs a framed batch of jobs on this instance; the reply holds their framed results.",
     },
     Function {
         name: "cairn_read",
@@ -291,7 +306,7 @@ mod tests {
         assert_eq!(get_range.results, [ValType::I64]);
         let take = IMPORTS.iter().find(|i| i.name == "take_pending").unwrap();
         assert!(take.results.is_empty());
-        assert_eq!(IMPORTS.len(), 16);
+        assert_eq!(IMPORTS.len(), 19);
         assert!(IMPORTS.iter().all(|i| !i.doc.is_empty()));
     }
 

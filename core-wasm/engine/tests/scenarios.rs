@@ -566,3 +566,60 @@ fn a_chunk_equal_to_a_chunk_list_is_stored_once_and_restores_both_ways() {
     assert_eq!(e.restore(&id_of(&first), None), small);
     common::assert_ok(&common::verify(&mut e, "full"));
 }
+
+/// What a run stored (file names or directories, with sizes) and answered.
+type Outcome = (Vec<(String, usize)>, Vec<Value>);
+
+#[test]
+fn the_number_of_job_threads_changes_nothing_stored_or_answered() {
+    // The same ingests, restores and verifications on a host that runs no jobs and on
+    // hosts that run them in batches over 2 and 4 instances. Plain: every stored byte is
+    // the same. Encrypted: the same files of the same sizes, and the same answers but for
+    // the ids (random nonces are drawn in another interleaving, and names hash the bytes).
+    for pw in [None, Some("pw")] {
+        let mut seen: Option<Outcome> = None;
+        for threads in [1, 2, 4] {
+            let host = MemoryHost::new(90);
+            host.set_job_threads(threads);
+            let mut e = Engine::init(&host, pw);
+            let a = sample(300_000, 1);
+            let mut b = a.clone();
+            b.splice(100_000..100_000, sample(20_000, 2));
+            let s1 = e.ingest(&[("a", &a)], json!({}), 7000);
+            let s2 = e.ingest(&[("b", &b), ("c", &sample(50_000, 3))], json!({}), 30_000);
+            assert_eq!(e.restore(&id_of(&s2), Some("b")), b);
+            assert_eq!(e.restore(&id_of(&s1), None), a);
+            let mut answers = vec![
+                s1,
+                s2,
+                common::verify(&mut e, "full"),
+                common::verify(&mut e, "standard"),
+            ];
+            common::assert_ok(&answers[2]);
+            let mut files: Vec<(String, usize)> = host
+                .clone_objects()
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with(layout::LOCKS))
+                .map(|(k, v)| (k, v.len()))
+                .collect();
+            if pw.is_some() {
+                let dir = |k: &str| {
+                    k.rsplit_once('/')
+                        .map_or(String::new(), |(d, _)| d.chars().take(8).collect())
+                };
+                files = files.into_iter().map(|(k, n)| (dir(&k), n)).collect();
+                files.sort();
+                for v in &mut answers {
+                    v.as_object_mut().unwrap().remove("id");
+                }
+            }
+            match &seen {
+                None => seen = Some((files, answers)),
+                Some((f, a)) => {
+                    assert!(*f == files, "{pw:?}: {threads} threads stored other files");
+                    assert_eq!(*a, answers, "{pw:?}: {threads} threads answered otherwise");
+                }
+            }
+        }
+    }
+}

@@ -118,7 +118,8 @@ fn init_args(a: &InitArgs, passphrase: Option<String>) -> ops::InitArgs {
 }
 
 fn initialise(path: &Path, args: &ops::InitArgs) -> Result<RepoInfo> {
-    let mut rt = Runtime::start(FsStorage::new(path), super::no_events())?;
+    // Creating a repository seals a key file and a config: nothing worth a thread.
+    let mut rt = Runtime::start(FsStorage::new(path), super::no_events(), 1)?;
     let info = rt.call::<ops::Init>(args)?;
     rt.call::<ops::Close>(&NoArgs {})?;
     Ok(info)

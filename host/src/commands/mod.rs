@@ -33,6 +33,8 @@ pub struct Globals {
     pub passphrase_file: Option<PathBuf>,
     /// Without a passphrase, open an encrypted repository keyless instead of asking for one.
     pub keyless: bool,
+    /// Threads for the engine's jobs.
+    pub threads: usize,
 }
 
 impl Globals {
@@ -52,6 +54,10 @@ pub fn run(cli: Cli) -> Result<()> {
         json: cli.json,
         passphrase_file: cli.passphrase_file,
         keyless: false,
+        threads: cli.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     };
     match cli.command {
         Command::Init(a) => init::run(&g, a),
@@ -90,7 +96,7 @@ impl OpenRepo {
     /// on a terminal if the repository is encrypted and none was given.
     pub fn open(g: &Globals, path: &Path, on_event: EventSink) -> Result<OpenRepo> {
         let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
-        let mut rt = Runtime::start(FsStorage::new(path), on_event)?;
+        let mut rt = Runtime::start(FsStorage::new(path), on_event, g.threads)?;
         let mut args = OpenArgs {
             keyless: given.is_none() && g.keyless,
             passphrase: given,

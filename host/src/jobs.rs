@@ -84,14 +84,14 @@ impl JobPool {
     /// [`JobPool::collect`].
     pub fn submit(&mut self, batch: &[u8]) -> Result<u64, String> {
         self.start()?;
-        let items = jobs::unframe(batch)?;
-        let per = items.len().div_ceil(self.workers.len()).max(1);
         let mut waiting = Vec::new();
-        for (share, worker) in items.chunks(per).zip(&self.workers) {
+        for (share, worker) in jobs::split(batch, self.workers.len())?
+            .into_iter()
+            .zip(&self.workers)
+        {
             let (tx, rx) = channel();
-            let framed = jobs::reframe(batch, share);
             worker
-                .send((framed, tx))
+                .send((share, tx))
                 .map_err(|_| "a job thread has stopped".to_string())?;
             waiting.push(rx);
         }

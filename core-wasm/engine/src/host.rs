@@ -55,7 +55,7 @@ pub trait Host: Storage {
     }
     /// How many jobs ([`crate::jobs`]) the host can run at once: more than 1 when it runs
     /// batches on other instances of the module, in threads or workers. The engine then
-    /// gathers independent work into batches for [`Host::run_jobs`].
+    /// gathers independent work into batches for [`Host::submit_jobs`].
     fn job_threads(&self) -> usize {
         1
     }

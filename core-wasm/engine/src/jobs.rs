@@ -4,7 +4,7 @@
 //!
 //! A job carries everything it needs, keys included, and its result depends on nothing
 //! else, so a host may run a batch of them on other instances of the same module, in
-//! threads or workers, and hand the results back in order ([`crate::host::Host::run_jobs`]).
+//! threads or workers, and hand the results back in order ([`crate::host::Host::submit_jobs`]).
 //! The batch and result encodings are defined here, once, for the engine that sends a
 //! batch and the instances that run its jobs ([`run`]).
 //!
@@ -312,9 +312,18 @@ pub fn unframe(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
     Ok(out)
 }
 
+/// Splits a framed batch into at most `n` framed shares of consecutive jobs, as even as
+/// the count allows, each with one copy: how a host hands a batch to its workers, whose
+/// results [`join`] puts back in order.
+pub fn split(batch: &[u8], n: usize) -> Result<Vec<Vec<u8>>, String> {
+    let items = unframe(batch)?;
+    let per = items.len().div_ceil(n.max(1)).max(1);
+    Ok(items.chunks(per).map(|share| reframe(batch, share)).collect())
+}
+
 /// A batch of the consecutive items `share` of the framed `batch` (slices of it, as
-/// [`unframe`] gives them), with one copy: how a host splits a batch among its workers.
-pub fn reframe(batch: &[u8], share: &[&[u8]]) -> Vec<u8> {
+/// [`unframe`] gives them), with one copy.
+fn reframe(batch: &[u8], share: &[&[u8]]) -> Vec<u8> {
     let (Some(first), Some(last)) = (share.first(), share.last()) else {
         return frame(&[]);
     };
@@ -418,10 +427,12 @@ mod tests {
             assert!(open_result(results[1]).unwrap().unwrap_err().contains("hash"));
         }
         let batch = frame(&[vec![1], vec![2, 2], vec![3, 3, 3]]);
-        let items = unframe(&batch).unwrap();
-        let shares = [reframe(&batch, &items[..2]), reframe(&batch, &items[2..])];
+        let shares = split(&batch, 2).unwrap();
         assert_eq!(unframe(&shares[0]).unwrap(), [&[1u8][..], &[2, 2]]);
+        assert_eq!(unframe(&shares[1]).unwrap(), [&[3u8, 3, 3][..]]);
         assert_eq!(join(&shares).unwrap(), batch, "split and joined again");
+        assert_eq!(split(&batch, 5).unwrap().len(), 3, "never an empty share");
+        assert_eq!(join(&split(&frame(&[]), 2).unwrap()).unwrap(), frame(&[]));
         assert!(decode(&[9]).is_err());
         assert!(unframe(&[1, 0, 0, 0, 5, 0, 0, 0]).is_err());
     }

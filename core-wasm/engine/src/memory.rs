@@ -196,15 +196,12 @@ impl Host for MemoryHost {
             return None;
         }
         let run = || -> Result<Vec<u8>, String> {
-            let jobs = crate::jobs::unframe(batch)?;
             let crypto = crate::crypto::Crypto::software();
-            let mut results = Vec::with_capacity(jobs.len());
-            for share in jobs.chunks(jobs.len().div_ceil(n).max(1)) {
-                let framed = crate::jobs::frame(&share.iter().map(|j| j.to_vec()).collect::<Vec<_>>());
-                let out = crate::jobs::run_batch(self, &crypto, &framed)?;
-                results.extend(crate::jobs::unframe(&out)?.into_iter().map(<[u8]>::to_vec));
-            }
-            Ok(crate::jobs::frame(&results))
+            let results = crate::jobs::split(batch, n)?
+                .iter()
+                .map(|share| crate::jobs::run_batch(self, &crypto, share))
+                .collect::<Result<Vec<_>, _>>()?;
+            crate::jobs::join(&results)
         };
         let results = run();
         let mut inner = self.inner.borrow_mut();

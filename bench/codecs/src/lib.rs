@@ -4,18 +4,40 @@
 //! must be, and the module imports nothing.
 //!
 //! Codecs: 0 gzip via miniz_oxide (flate2), 1 gzip via zlib-rs, 2 zstd via ruzstd
-//! (its Fastest level only), 3 zstd via structured-zstd (levels 1..22).
+//! (its Fastest level only), 3 zstd via structured-zstd (levels 1..22), and the engine's
+//! own chunk compression (`cairn_core::codec`, which skips chunks whose sample does not
+//! shrink): 4 its zstd, 5 its gzip. Decoder 3 is the engine's, for codecs 4 and 5.
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
 
 thread_local! {
     /// The pieces of the last `cb_prepare`, compressed, with their plaintext lengths.
-    static PREPARED: RefCell<Vec<(Vec<u8>, usize)>> = const { RefCell::new(Vec::new()) };
+    static PREPARED: RefCell<Vec<(Stored, usize)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// One compressed piece, with the engine's codec byte when the engine chose it.
+pub type Stored = (Option<cairn_core::codec::Codec>, Vec<u8>);
+
 /// Compresses one piece with codec `codec` at `level`.
-pub fn compress(codec: u32, level: i32, data: &[u8]) -> Vec<u8> {
+pub fn compress(codec: u32, level: i32, data: &[u8]) -> Stored {
+    use cairn_core::codec::{CodecName, Compression};
+    let engine = |codec| {
+        let (c, out) = Compression {
+            codec,
+            level: level as u32,
+        }
+        .compress(data);
+        (Some(c), out)
+    };
+    match codec {
+        4 => engine(CodecName::Zstd),
+        5 => engine(CodecName::Gzip),
+        _ => (None, compress_with(codec, level, data)),
+    }
+}
+
+fn compress_with(codec: u32, level: i32, data: &[u8]) -> Vec<u8> {
     match codec {
         0 => {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level as u32));
@@ -45,7 +67,11 @@ pub fn compress(codec: u32, level: i32, data: &[u8]) -> Vec<u8> {
 }
 
 /// Decodes one piece with decoder `decoder`: 0 flate2 (gzip), 1 ruzstd, 2 structured-zstd.
-pub fn decode(decoder: u32, stored: &[u8], len: usize) -> Vec<u8> {
+pub fn decode(decoder: u32, stored: &Stored, len: usize) -> Vec<u8> {
+    let (codec, stored) = (stored.0, stored.1.as_slice());
+    if let (3, Some(codec)) = (decoder, codec) {
+        return cairn_core::codec::decompress(codec, stored, len).unwrap();
+    }
     let mut out = Vec::with_capacity(len);
     match decoder {
         0 => drop(
@@ -85,18 +111,18 @@ fn input<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 pub extern "C" fn cb_compress(codec: u32, level: i32, ptr: *const u8, len: usize, piece: usize) -> u64 {
     input(ptr, len)
         .chunks(piece)
-        .map(|p| compress(codec, level, p).len() as u64)
+        .map(|p| compress(codec, level, p).1.len() as u64)
         .sum()
 }
 
 /// Like [`cb_compress`], keeping the output for [`cb_decode`]; the total output size.
 #[no_mangle]
 pub extern "C" fn cb_prepare(codec: u32, level: i32, ptr: *const u8, len: usize, piece: usize) -> u64 {
-    let pieces: Vec<(Vec<u8>, usize)> = input(ptr, len)
+    let pieces: Vec<(Stored, usize)> = input(ptr, len)
         .chunks(piece)
         .map(|p| (compress(codec, level, p), p.len()))
         .collect();
-    let total = pieces.iter().map(|(c, _)| c.len() as u64).sum();
+    let total = pieces.iter().map(|((_, c), _)| c.len() as u64).sum();
     PREPARED.with(|p| *p.borrow_mut() = pieces);
     total
 }
@@ -135,12 +161,14 @@ mod tests {
             (3, 1, 1),
             (3, 3, 2),
             (3, 9, 1),
+            (4, 1, 3),
+            (5, 1, 3),
         ] {
             let c = compress(codec, level, &data);
             assert!(
-                c.len() < data.len() / 2,
+                c.1.len() < data.len() / 2,
                 "codec {codec} level {level}: {} of {}",
-                c.len(),
+                c.1.len(),
                 data.len()
             );
             assert_eq!(

@@ -57,6 +57,16 @@ pub enum CodecName {
     None,
 }
 
+/// Bytes in each slice of the sample that decides whether a chunk is worth compressing.
+pub const SAMPLE_SLICE: usize = 2048;
+/// Slices in that sample, spread evenly from the chunk's first byte to its last.
+pub const SAMPLE_SLICES: usize = 8;
+/// Chunks shorter than this are compressed without sampling them first.
+pub const SAMPLE_MIN: usize = 64 * 1024;
+/// A sample that compresses to more than this share of its size marks its chunk as not
+/// worth compressing.
+pub const SAMPLE_KEEP: f64 = 0.97;
+
 /// The highest zstd level accepted: 20 to 22 need windows larger than a chunk is useful for.
 pub const MAX_ZSTD_LEVEL: u32 = 19;
 
@@ -98,8 +108,37 @@ impl Compression {
         }
     }
 
-    /// Compresses one chunk; falls back to [`Codec::None`] when that is not smaller.
+    /// Compresses one chunk; falls back to [`Codec::None`] when that is not smaller, and
+    /// does not try at all when a sample of the chunk does not shrink
+    /// ([`Compression::looks_incompressible`]).
     pub fn compress(&self, data: &[u8]) -> (Codec, Vec<u8>) {
+        if self.codec == CodecName::None || self.looks_incompressible(data) {
+            return (Codec::None, data.to_vec());
+        }
+        self.compress_fully(data)
+    }
+
+    /// Whether compressing `data` is not worth trying: a sample of it
+    /// ([`SAMPLE_SLICES`] evenly spaced slices of [`SAMPLE_SLICE`] bytes, about 6 % of an
+    /// average chunk), compressed with this codec and level, keeps more than
+    /// [`SAMPLE_KEEP`] of its size. Already-compressed or encrypted data then costs one
+    /// small compression instead of a whole one. Chunks shorter than [`SAMPLE_MIN`] are
+    /// always tried: for them the sample would be most of the work.
+    pub fn looks_incompressible(&self, data: &[u8]) -> bool {
+        if self.codec == CodecName::None || data.len() < SAMPLE_MIN {
+            return false;
+        }
+        let stride = (data.len() - SAMPLE_SLICE) / (SAMPLE_SLICES - 1);
+        let mut sample = Vec::with_capacity(SAMPLE_SLICES * SAMPLE_SLICE);
+        for i in 0..SAMPLE_SLICES {
+            sample.extend_from_slice(&data[i * stride..i * stride + SAMPLE_SLICE]);
+        }
+        let (codec, out) = self.compress_fully(&sample);
+        codec == Codec::None || out.len() as f64 > sample.len() as f64 * SAMPLE_KEEP
+    }
+
+    /// Compresses one chunk whatever it holds; [`Codec::None`] when that is not smaller.
+    pub fn compress_fully(&self, data: &[u8]) -> (Codec, Vec<u8>) {
         let packed = match self.codec {
             CodecName::None => None,
             CodecName::Gzip => {
@@ -157,6 +196,18 @@ mod tests {
             .collect()
     }
 
+    /// `len` bytes of xorshift output: incompressible by every codec.
+    fn noise(len: usize, mut x: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
     #[test]
     fn every_codec_round_trips_and_shrinks_text() {
         let data = sample();
@@ -183,21 +234,42 @@ mod tests {
 
     #[test]
     fn incompressible_chunks_are_stored_raw() {
-        let mut x = 1u64;
-        let noise: Vec<u8> = (0..50_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let noise = noise(50_000, 1);
         for c in [
             Compression::with_default_level(CodecName::Gzip),
             Compression::with_default_level(CodecName::Zstd),
         ] {
             assert_eq!(c.compress(&noise), (Codec::None, noise.clone()));
         }
+    }
+
+    #[test]
+    fn only_chunks_whose_sample_does_not_shrink_skip_compression() {
+        let noise = noise(300_000, 7);
+        let text = sample();
+        for c in [
+            Compression::with_default_level(CodecName::Gzip),
+            Compression::with_default_level(CodecName::Zstd),
+        ] {
+            assert!(c.looks_incompressible(&noise));
+            assert!(!c.looks_incompressible(&text));
+            assert!(
+                !c.looks_incompressible(&noise[..SAMPLE_MIN - 1]),
+                "short chunks are always tried"
+            );
+            let mixed = [&noise[..150_000], &text[..150_000]].concat();
+            assert!(!c.looks_incompressible(&mixed), "half text is worth compressing");
+            let (codec, out) = c.compress(&mixed);
+            assert_ne!(codec, Codec::None);
+            assert!(
+                out.len() < mixed.len() * 2 / 3,
+                "{:?}: {} of {}",
+                c.codec,
+                out.len(),
+                mixed.len()
+            );
+        }
+        assert!(!Compression::with_default_level(CodecName::None).looks_incompressible(&noise));
     }
 
     #[test]

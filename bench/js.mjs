@@ -1,6 +1,8 @@
 // One timed step of the JS package in Node, for bench/js.sh:
 //   node bench/js.mjs ingest REPO FILE      (a fresh gzip repository unless REPO exists)
 //   node bench/js.mjs restore REPO OUT      (the latest snapshot)
+//   node bench/js.mjs verify REPO           (level full)
+//   node bench/js.mjs prune REPO            (keep the last snapshot)
 // Prints one JSON line: wall seconds, MiB/s, and how long Node's event loop was blocked
 // (max and p99 of perf_hooks' event-loop delay), the measure of the worker decision
 // (docs/DESIGN-js.md). CAIRN_JS_THREAD=inline runs the engine on the calling thread.
@@ -28,8 +30,22 @@ if (step === "ingest") {
   await pipeline(await repo.restore("latest"), fs.createWriteStream(file));
   await repo.close();
   bytes = fs.statSync(file).size;
+} else if (step === "verify") {
+  const repo = await Repository.open(repoPath, { passphrase, thread });
+  const result = await repo.verify({ level: "full" });
+  await repo.close();
+  if (result.errors.length) {
+    console.error(JSON.stringify(result.errors));
+    process.exit(1);
+  }
+  bytes = 0;
+} else if (step === "prune") {
+  const repo = await Repository.open(repoPath, { passphrase, thread });
+  await repo.prune({ keepLast: 1 });
+  await repo.close();
+  bytes = 0;
 } else {
-  console.error("usage: js.mjs ingest REPO FILE | restore REPO OUT");
+  console.error("usage: js.mjs ingest REPO FILE | restore REPO OUT | verify REPO | prune REPO");
   process.exit(2);
 }
 delay.disable();

@@ -3,7 +3,8 @@
 //! [`add_to_linker`] defines exactly the imports of `cairn_core::wire::IMPORTS` and nothing else, so a
 //! module that asks for anything more fails to instantiate. Every pointer/length pair is
 //! bounds-checked against the module's memory: an out-of-range one traps. Storage goes
-//! to [`FsStorage`], which checks every key against the repository grammar first.
+//! to [`FsStorage`], which checks every key against the repository grammar first, through
+//! [`WriteBehind`], which writes packs on a thread of their own.
 
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -16,6 +17,7 @@ use wasmtime::{Caller, Linker, Memory, Result};
 
 use crate::fs_storage::FsStorage;
 use crate::jobs::JobPool;
+use crate::write_behind::WriteBehind;
 
 /// The import module every import of the ABI module comes from.
 pub const IMPORT_MODULE: &str = wire::IMPORT_MODULE;
@@ -25,7 +27,7 @@ pub type EventSink = Box<dyn FnMut(&str, &str)>;
 
 /// What the imports work on: the store's data.
 pub struct HostState {
-    storage: Option<FsStorage>,
+    storage: Option<WriteBehind<FsStorage>>,
     memory: Option<Memory>,
     pending: Vec<u8>,
     on_event: EventSink,
@@ -37,7 +39,7 @@ impl HostState {
     /// State for a module serving the repository in `storage`, sending events to `on_event`.
     pub fn new(storage: FsStorage, on_event: EventSink) -> Self {
         HostState {
-            storage: Some(storage),
+            storage: Some(WriteBehind::new(storage)),
             memory: None,
             pending: Vec::new(),
             on_event,
@@ -62,7 +64,7 @@ impl HostState {
         }
     }
 
-    fn storage(&self) -> Result<&FsStorage, StorageError> {
+    fn storage(&self) -> Result<&WriteBehind<FsStorage>, StorageError> {
         self.storage
             .as_ref()
             .ok_or_else(|| StorageError::Io("this instance runs jobs only and has no storage".into()))
@@ -328,6 +330,36 @@ fn add_crypto(linker: &mut Linker<HostState>) -> Result<()> {
             let tag = mac.finalize().into_bytes();
             let out = range(mem, op, 32)?;
             mem[out].copy_from_slice(&tag);
+            Ok(1)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "argon2id",
+        |mut c: Caller<'_, HostState>,
+         pp: i32,
+         pl: i32,
+         sp: i32,
+         sl: i32,
+         memory_kib: u32,
+         iterations: u32,
+         parallelism: u32,
+         op: i32|
+         -> Result<i32> {
+            let (mem, _) = split(&mut c)?;
+            let Ok(params) = argon2::Params::new(memory_kib, iterations, parallelism, Some(32)) else {
+                return Ok(0);
+            };
+            let ctx = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            let mut key = [0u8; 32];
+            if ctx
+                .hash_password_into(bytes(mem, pp, pl)?, bytes(mem, sp, sl)?, &mut key)
+                .is_err()
+            {
+                return Ok(0);
+            }
+            let out = range(mem, op, 32)?;
+            mem[out].copy_from_slice(&key);
             Ok(1)
         },
     )?;

@@ -17,3 +17,4 @@ pub mod output;
 pub mod passphrase;
 pub mod progress;
 pub mod runtime;
+pub mod write_behind;

@@ -20,6 +20,10 @@ pub static MODULE_PRECOMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 
 include!("engine_config.rs");
 
+/// Set (to anything) to have wasmtime write `/tmp/perf-<pid>.map`, so that `perf report`
+/// names the engine's functions.
+pub const PERFMAP_ENV: &str = "CAIRN_PERFMAP";
+
 /// A wasmtime engine and the compiled ABI module (cheap to clone: both are shared).
 #[derive(Clone)]
 pub struct Compiled {
@@ -32,7 +36,12 @@ pub struct Compiled {
 /// The embedded module, ready to run: the precompiled copy when this wasmtime accepts it,
 /// else compiled now with cranelift.
 pub fn compile() -> Result<Compiled> {
-    let engine = WasmEngine::new(&engine_config()).map_err(CliError::Runtime)?;
+    let mut config = engine_config();
+    if std::env::var_os(PERFMAP_ENV).is_some() {
+        // For profiling only: `perf` then names the module's functions (docs/DESIGN.md §20).
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    let engine = WasmEngine::new(&config).map_err(CliError::Runtime)?;
     let module = match precompiled(&engine) {
         Some(module) => module,
         None => Module::new(&engine, MODULE_WASM).map_err(CliError::Runtime)?,

@@ -244,6 +244,29 @@ impl Host for AbiHost {
             _ => Some(None),
         }
     }
+
+    fn argon2id(
+        &self,
+        passphrase: &[u8],
+        salt: &[u8],
+        params: &cairn_core::kdf::KdfParams,
+    ) -> Option<[u8; 32]> {
+        let mut out = [0u8; 32];
+        // SAFETY: the buffers are live for the call; the host writes 32 bytes to `out`.
+        let r = unsafe {
+            sys::argon2id(
+                passphrase.as_ptr(),
+                passphrase.len(),
+                salt.as_ptr(),
+                salt.len(),
+                params.memory_ki_b,
+                params.iterations,
+                params.parallelism,
+                out.as_mut_ptr(),
+            )
+        };
+        (r == 1).then_some(out)
+    }
 }
 
 thread_local! {

@@ -46,10 +46,12 @@ pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -
     for id in ids {
         locs.push(index.get(id).ok_or_else(|| Error::ChunkNotFound(id.to_hex()))?);
     }
-    let mut stored: Vec<Vec<u8>> = Vec::with_capacity(ids.len());
+    // Runs of blobs contiguous in one pack, each fetched with one storage call, and where
+    // each blob lies in its run.
+    let mut spans: Vec<Vec<u8>> = Vec::new();
+    let mut at: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
     let mut i = 0;
     while i < locs.len() {
-        // A run of blobs contiguous in one pack: one storage call.
         let (first, start) = (locs[i], locs[i].offset as u64);
         let mut end = i + 1;
         let mut span_end = start + first.stored_len as u64;
@@ -66,35 +68,39 @@ pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -
             .get_range(&key, start, span_end - start)?
             .ok_or_else(|| corrupt(index, first.pack, "the pack file is missing".into()))?;
         for (id, loc) in ids[i..end].iter().zip(&locs[i..end]) {
-            let at = (loc.offset as u64 - start) as usize;
-            let Some(bytes) = span.get(at..at + loc.stored_len as usize) else {
+            let offset = (loc.offset as u64 - start) as usize;
+            if span.len() < offset + loc.stored_len as usize {
                 return Err(corrupt(
                     index,
                     loc.pack,
                     format!("truncated: blob {id} ends past the end of the file"),
                 ));
-            };
-            stored.push(bytes.to_vec());
+            }
+            at.push((spans.len(), offset));
         }
+        spans.push(span);
         i = end;
     }
     let sealed: Vec<parallel::Sealed<'_>> = ids
         .iter()
         .zip(&locs)
-        .zip(&stored)
-        .map(|((id, loc), bytes)| (*id, loc.codec, loc.raw_len, bytes.as_slice()))
+        .zip(&at)
+        .map(|((id, loc), &(span, offset))| {
+            let bytes = &spans[span][offset..offset + loc.stored_len as usize];
+            (*id, loc.codec, loc.raw_len, bytes)
+        })
         .collect();
     Ok(Reading {
         ids: ids.to_vec(),
         packs: locs.iter().map(|l| l.pack).collect(),
-        opening: parallel::submit_opens(store, &sealed)?,
+        opening: parallel::submit_opens(store, &sealed, true)?,
     })
 }
 
 /// The plaintext of the blobs of [`start_reading`], in order; the first that cannot be
 /// opened or is not its id is the error, naming its pack.
 pub fn finish_reading<H: Host>(store: &Store<H>, index: &Index, reading: Reading) -> Result<Vec<Vec<u8>>> {
-    let opened = parallel::collect_opens(store, reading.opening)?;
+    let opened = reading.opening.collect(store)?.into_opened()?;
     reading
         .ids
         .iter()

@@ -177,6 +177,18 @@ pub fn decompress(codec: Codec, stored: &[u8], raw_len: usize) -> std::result::R
     Ok(out)
 }
 
+/// [`decompress`] of bytes the caller owns: a raw chunk is moved, not copied.
+pub fn decompress_owned(
+    codec: Codec,
+    stored: Vec<u8>,
+    raw_len: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    match codec {
+        Codec::None if stored.len() == raw_len => Ok(stored),
+        _ => decompress(codec, &stored, raw_len),
+    }
+}
+
 /// Reads at most `limit + 1` bytes, so a corrupt or hostile stream cannot exhaust memory.
 fn read_bounded(r: impl Read, limit: usize) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(limit);

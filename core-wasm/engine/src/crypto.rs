@@ -78,11 +78,21 @@ pub struct Crypto {
     host_sha256: bool,
     host_hmac: bool,
     host_aes: bool,
+    host_argon2: bool,
 }
 
 // FIPS 180-2, appendix B.2: SHA-256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").
 const SHA_MSG: &[u8] = b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 const SHA_DIGEST: &str = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+// Argon2id's check: any inputs do, the engine's own implementation (RFC 9106's vector,
+// `kdf.rs`) gives the expected key.
+const ARGON_PASS: &[u8] = b"password";
+const ARGON_SALT: &[u8] = b"somesalt-somesalt";
+const ARGON_CHECK: crate::kdf::KdfParams = crate::kdf::KdfParams {
+    memory_ki_b: 64,
+    iterations: 1,
+    parallelism: 1,
+};
 // RFC 4231, test case 2.
 const HMAC_KEY: &[u8] = b"Jefe";
 const HMAC_MSG: &[u8] = b"what do ya want for nothing?";
@@ -140,7 +150,32 @@ impl Crypto {
             (Some(s), Some(Some(o)), Some(None)) if s[..] == ct[..] && o[..] == pt[..] => c.host_aes = true,
             _ => return Err(Error::IntrinsicMismatch("AES-256-GCM".into())),
         }
+        // Argon2id against the engine's own, on parameters small enough to cost nothing.
+        if let Some(k) = host.argon2id(ARGON_PASS, ARGON_SALT, &ARGON_CHECK) {
+            if k != crate::kdf::argon2id(ARGON_PASS, ARGON_SALT, &ARGON_CHECK)? {
+                return Err(Error::IntrinsicMismatch("Argon2id".into()));
+            }
+            c.host_argon2 = true;
+        }
         Ok(c)
+    }
+
+    /// Argon2id of a passphrase into a 32-byte key ([`crate::kdf::argon2id`]), natively when
+    /// the host offers it.
+    pub fn argon2id<H: Host + ?Sized>(
+        &self,
+        host: &H,
+        passphrase: &[u8],
+        salt: &[u8],
+        params: &crate::kdf::KdfParams,
+    ) -> Result<[u8; 32]> {
+        params.validate()?;
+        if self.host_argon2 {
+            if let Some(k) = host.argon2id(passphrase, salt, params) {
+                return Ok(k);
+            }
+        }
+        crate::kdf::argon2id(passphrase, salt, params)
     }
 
     /// SHA-256 of `data`.
@@ -308,6 +343,7 @@ mod tests {
         inner: MemoryHost,
         lie_sha: bool,
         lie_aes: bool,
+        lie_argon: bool,
     }
     impl crate::host::Storage for LyingHost {
         fn get(&self, k: &str) -> Result<Vec<u8>, crate::host::StorageError> {
@@ -354,6 +390,13 @@ mod tests {
         fn aes256gcm_open(&self, k: &[u8; 32], n: &[u8; 12], a: &[u8], c: &[u8]) -> Option<Option<Vec<u8>>> {
             Some(soft_open(k, n, a, c))
         }
+        fn argon2id(&self, p: &[u8], s: &[u8], params: &crate::kdf::KdfParams) -> Option<[u8; 32]> {
+            let mut k = crate::kdf::argon2id(p, s, params).ok()?;
+            if self.lie_argon {
+                k[0] ^= 1;
+            }
+            Some(k)
+        }
     }
 
     #[test]
@@ -362,9 +405,26 @@ mod tests {
             inner: MemoryHost::new(1),
             lie_sha: false,
             lie_aes: false,
+            lie_argon: false,
         };
         let c = Crypto::new(&honest).unwrap();
-        assert!(c.host_sha256 && c.host_aes && !c.host_hmac);
+        assert!(c.host_sha256 && c.host_aes && c.host_argon2 && !c.host_hmac);
+        let params = crate::kdf::KdfParams {
+            memory_ki_b: 256,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let key = c.argon2id(&honest, b"pw", b"salt-salt-salt-1", &params).unwrap();
+        assert_eq!(
+            key,
+            crate::kdf::argon2id(b"pw", b"salt-salt-salt-1", &params).unwrap()
+        );
+        let e = Crypto::new(&LyingHost {
+            lie_argon: true,
+            ..honest.clone()
+        })
+        .unwrap_err();
+        assert_eq!(e, Error::IntrinsicMismatch("Argon2id".into()));
         let e = Crypto::new(&LyingHost {
             lie_sha: true,
             ..honest.clone()

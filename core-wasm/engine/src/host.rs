@@ -98,4 +98,16 @@ pub trait Host: Storage {
     ) -> Option<Option<Vec<u8>>> {
         None
     }
+    /// Native Argon2id (version 0x13) of a passphrase into a 32-byte key, if the host has
+    /// one: the same function as [`crate::kdf::argon2id`], faster, and with its memory
+    /// outside the module's, which never shrinks (docs/DESIGN.md §4). `None` when not
+    /// supplied or when the host refuses the parameters.
+    fn argon2id(
+        &self,
+        _passphrase: &[u8],
+        _salt: &[u8],
+        _params: &crate::kdf::KdfParams,
+    ) -> Option<[u8; 32]> {
+        None
+    }
 }

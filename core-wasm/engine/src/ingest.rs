@@ -381,13 +381,13 @@ impl IngestState {
         index: &mut Index,
         (sealing, batch): InFlight,
     ) -> Result<()> {
-        let sealed = parallel::collect_seals(store, sealing)?;
-        for ((id, kind, plain), (codec, stored)) in batch.iter().zip(sealed) {
+        let sealing = sealing.collect(store)?;
+        for ((id, kind, plain), (codec, stored)) in batch.iter().zip(sealing.sealed()?) {
             self.queued_ids.remove(id);
             self.stats.stored += stored.len() as u64;
-            let Some(record) =
-                self.packs
-                    .add(store, index, *id, *kind, codec, plain.len() as u32, &stored)?
+            let Some(record) = self
+                .packs
+                .add(store, index, *id, *kind, codec, plain.len() as u32, stored)?
             else {
                 continue;
             };

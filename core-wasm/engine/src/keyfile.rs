@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{self, Crypto};
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::kdf::{self, KdfParams};
+use crate::kdf::KdfParams;
 use crate::seal::{self, Cipher, SealKey, AAD_KEY};
 
 /// Key files wrap the master key with AES-256-GCM: each wrapping key seals one message.
@@ -117,7 +117,7 @@ impl KeyFile {
         let mut nonce = [0u8; crypto::NONCE_LEN];
         host.random(&mut nonce);
         let bytes = passphrase_bytes(passphrase, Some(NFC)).expect("NFC is known");
-        let kek = kdf::argon2id(&bytes, &salt, &params)?;
+        let kek = crypto.argon2id(host, &bytes, &salt, &params)?;
         let wrap = SealKey {
             key: &kek,
             cipher: WRAP,
@@ -182,7 +182,7 @@ impl KeyFile {
         }
         let bytes = passphrase_bytes(passphrase, self.kdf.normalization.as_deref())
             .ok_or_else(|| corrupt("unknown passphrase normalization"))?;
-        let kek = kdf::argon2id(&bytes, &salt, &self.kdf.params)?;
+        let kek = crypto.argon2id(host, &bytes, &salt, &self.kdf.params)?;
         let wrap = SealKey {
             key: &kek,
             cipher: WRAP,
@@ -244,7 +244,7 @@ mod tests {
         let mut old = k.clone();
         old.kdf.normalization = None;
         let salt = hex::decode(&old.kdf.salt).unwrap();
-        let kek = kdf::argon2id(decomposed.as_bytes(), &salt, &FAST).unwrap();
+        let kek = crate::kdf::argon2id(decomposed.as_bytes(), &salt, &FAST).unwrap();
         let wrap = SealKey {
             key: &kek,
             cipher: WRAP,

@@ -2,12 +2,15 @@
 //! as [`crate::jobs`] batches when the host runs jobs (docs/DESIGN.md §18), and one by one
 //! here otherwise. Results come back in order and are exactly those of sealing or opening
 //! each blob alone, so the number of instances changes nothing that is stored.
+//!
+//! Jobs are encoded straight into their batch, and results are read as slices of the
+//! batch's results, so that a blob is copied as few times as crossing instances needs.
 
 use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::BlobId;
-use crate::jobs::{self, Job};
+use crate::jobs::{self, Batch, Job};
 use crate::store::Store;
 
 /// How many jobs the host runs at once (1: no parallelism, no batches).
@@ -15,12 +18,109 @@ pub fn threads<H: Host>(store: &Store<H>) -> usize {
     store.host().job_threads().max(1)
 }
 
-/// Blobs being sealed: on the host's workers (a ticket), or sealed already here.
-pub enum Sealing {
-    /// Submitted to the host; collect with [`collect_seals`].
+/// Results of a batch of `n` jobs: made here, or on the host's workers (a ticket), or
+/// collected from them (framed).
+pub enum Results<T> {
+    /// Made here (the host runs no jobs, or there was too little to hand out).
+    Here(Vec<T>),
+    /// Submitted to the host: ticket and job count.
     Submitted(u64, usize),
-    /// Sealed here (the host runs no jobs, or there was too little to hand out).
-    Done(Vec<(Codec, Vec<u8>)>),
+    /// Collected from the host: framed results and job count.
+    Framed(Vec<u8>, usize),
+}
+
+/// Blobs being sealed: each result is the codec and the stored bytes.
+pub type Sealing = Results<(Codec, Vec<u8>)>;
+/// Stored blobs being opened: each result is the plaintext (empty for a check), or why
+/// the blob cannot be opened.
+pub type Opening = Results<std::result::Result<Vec<u8>, String>>;
+
+impl<T> Results<T> {
+    /// Waits for the host's workers, if the jobs run there.
+    pub fn collect<H: Host>(self, store: &Store<H>) -> Result<Results<T>> {
+        match self {
+            Results::Submitted(ticket, n) => {
+                let framed = store.host().collect_jobs(ticket).map_err(worker_failed)?;
+                Ok(Results::Framed(framed, n))
+            }
+            done => Ok(done),
+        }
+    }
+
+    /// The framed items, checked to be as many as the jobs.
+    fn items(framed: &[u8], n: usize) -> Result<Vec<&[u8]>> {
+        let items = jobs::unframe(framed).map_err(Error::Internal)?;
+        if items.len() != n {
+            return Err(Error::Internal(format!(
+                "{} job results for {n} jobs",
+                items.len()
+            )));
+        }
+        Ok(items)
+    }
+}
+
+impl Sealing {
+    /// Each blob's codec and stored bytes, in order (after [`Results::collect`]).
+    pub fn sealed(&self) -> Result<Vec<(Codec, &[u8])>> {
+        match self {
+            Results::Here(done) => Ok(done.iter().map(|(c, s)| (*c, s.as_slice())).collect()),
+            Results::Framed(framed, n) => Self::items(framed, *n)?
+                .into_iter()
+                .map(|r| jobs::seal_result(r).map_err(Error::Internal))
+                .collect(),
+            Results::Submitted(..) => Err(uncollected()),
+        }
+    }
+}
+
+impl Opening {
+    /// Each blob's plaintext (empty for a check), or why it cannot be opened, in order
+    /// (after [`Results::collect`]).
+    pub fn opened(&self) -> Result<Vec<std::result::Result<&[u8], String>>> {
+        match self {
+            Results::Here(done) => Ok(done.iter().map(|r| r.as_deref().map_err(Clone::clone)).collect()),
+            Results::Framed(framed, n) => Self::items(framed, *n)?
+                .into_iter()
+                .map(|r| jobs::open_result(r).map_err(Error::Internal))
+                .collect(),
+            Results::Submitted(..) => Err(uncollected()),
+        }
+    }
+
+    /// [`Opening::opened`], owned: moved when opened here, copied out of the framed results
+    /// otherwise.
+    pub fn into_opened(self) -> Result<Vec<std::result::Result<Vec<u8>, String>>> {
+        match self {
+            Results::Here(done) => Ok(done),
+            framed => Ok(framed
+                .opened()?
+                .into_iter()
+                .map(|r| r.map(<[u8]>::to_vec))
+                .collect()),
+        }
+    }
+}
+
+fn uncollected() -> Error {
+    Error::Internal("job results read before they were collected".into())
+}
+
+fn worker_failed(e: String) -> Error {
+    Error::Internal(format!("a job worker failed: {e}"))
+}
+
+/// Hands a framed batch to the host's workers, or runs it here if the host takes none.
+fn submit<H: Host, T>(store: &Store<H>, batch: Batch) -> Result<Results<T>> {
+    let n = batch.len();
+    let framed = batch.finish();
+    match store.host().submit_jobs(&framed) {
+        Some(ticket) => Ok(Results::Submitted(ticket.map_err(worker_failed)?, n)),
+        None => {
+            let results = jobs::run_batch(store.host(), store.crypto(), &framed).map_err(Error::Internal)?;
+            Ok(Results::Framed(results, n))
+        }
+    }
 }
 
 /// Starts sealing several blobs, in order: on the host's workers when it runs jobs (the
@@ -28,143 +128,51 @@ pub enum Sealing {
 /// [`Store::seal_blob`] one by one.
 pub fn submit_seals<H: Host>(store: &Store<H>, plains: &[&[u8]]) -> Result<Sealing> {
     if threads(store) == 1 || plains.len() < 2 {
-        return Ok(Sealing::Done(plains.iter().map(|p| store.seal_blob(p)).collect()));
+        return Ok(Results::Here(plains.iter().map(|p| store.seal_blob(p)).collect()));
     }
     let compression = store.config().compression;
-    let nonces: Vec<Vec<u8>> = plains.iter().map(|_| store.nonce()).collect();
     let key = store.data_key();
-    let batch: Vec<Vec<u8>> = plains
-        .iter()
-        .zip(&nonces)
-        .map(|(plain, nonce)| {
-            jobs::encode(&Job::Seal {
-                compression,
-                key,
-                nonce,
-                plain,
-            })
-        })
-        .collect();
-    let framed = jobs::frame(&batch);
-    match store.host().submit_jobs(&framed) {
-        Some(ticket) => Ok(Sealing::Submitted(ticket.map_err(worker_failed)?, batch.len())),
-        None => Ok(Sealing::Done(decode_seals(&local(store, &framed)?, batch.len())?)),
+    let mut batch = Batch::with_capacity(plains.iter().map(|p| p.len() + 128).sum());
+    for plain in plains {
+        let nonce = store.nonce();
+        let job = Job::Seal {
+            compression,
+            key,
+            nonce: &nonce,
+            plain,
+        };
+        batch.push_with(|out| jobs::encode_into(out, &job));
     }
-}
-
-/// The results of [`submit_seals`], in order.
-pub fn collect_seals<H: Host>(store: &Store<H>, sealing: Sealing) -> Result<Vec<(Codec, Vec<u8>)>> {
-    match sealing {
-        Sealing::Done(done) => Ok(done),
-        Sealing::Submitted(ticket, n) => {
-            let results = store.host().collect_jobs(ticket).map_err(worker_failed)?;
-            decode_seals(&results, n)
-        }
-    }
-}
-
-/// Seals several blobs, in order: the results of [`Store::seal_blob`] one by one.
-pub fn seal_many<H: Host>(store: &Store<H>, plains: &[&[u8]]) -> Result<Vec<(Codec, Vec<u8>)>> {
-    let sealing = submit_seals(store, plains)?;
-    collect_seals(store, sealing)
-}
-
-fn decode_seals(results: &[u8], n: usize) -> Result<Vec<(Codec, Vec<u8>)>> {
-    items(results, n)?
-        .iter()
-        .map(|r| jobs::seal_result(r).map_err(Error::Internal))
-        .collect()
-}
-
-fn worker_failed(e: String) -> Error {
-    Error::Internal(format!("a job worker failed: {e}"))
-}
-
-/// Runs a framed batch here.
-fn local<H: Host>(store: &Store<H>, framed: &[u8]) -> Result<Vec<u8>> {
-    jobs::run_batch(store.host(), store.crypto(), framed).map_err(Error::Internal)
-}
-
-/// The `n` items of framed results.
-fn items(results: &[u8], n: usize) -> Result<Vec<&[u8]>> {
-    let items = jobs::unframe(results).map_err(Error::Internal)?;
-    if items.len() != n {
-        return Err(Error::Internal(format!(
-            "{} job results for {n} jobs",
-            items.len()
-        )));
-    }
-    Ok(items)
+    submit(store, batch)
 }
 
 /// One stored blob to open: its id, codec, plaintext length and stored bytes.
 pub type Sealed<'a> = (BlobId, Codec, u32, &'a [u8]);
 
-/// Stored blobs being opened: on the host's workers (a ticket), or opened already here.
-pub enum Opening {
-    /// Submitted to the host; collect with [`collect_opens`].
-    Submitted(u64, usize),
-    /// Opened here.
-    Done(Vec<std::result::Result<Vec<u8>, String>>),
-}
-
 /// Starts opening several stored blobs, each to be checked against its id: on the host's
 /// workers when it runs jobs (the caller goes on while they work), here at once otherwise.
-pub fn submit_opens<H: Host>(store: &Store<H>, blobs: &[Sealed<'_>]) -> Result<Opening> {
+/// With `keep` false only the verdicts come back (verification), not the plaintext.
+pub fn submit_opens<H: Host>(store: &Store<H>, blobs: &[Sealed<'_>], keep: bool) -> Result<Opening> {
     if threads(store) == 1 || blobs.len() < 2 {
-        return Ok(Opening::Done(blobs.iter().map(|b| open_one(store, b)).collect()));
+        let open = |b: &Sealed<'_>| open_one(store, b).map(|p| if keep { p } else { Vec::new() });
+        return Ok(Results::Here(blobs.iter().map(open).collect()));
     }
     let key = store.data_key();
     let id_key = jobs::id_key(store.keys().map(|k| &k.chunk_id));
-    let batch: Vec<Vec<u8>> = blobs
-        .iter()
-        .map(|&(id, codec, raw_len, stored)| {
-            jobs::encode(&Job::Open {
-                codec,
-                key,
-                id_key,
-                id,
-                raw_len,
-                stored,
-            })
-        })
-        .collect();
-    let framed = jobs::frame(&batch);
-    match store.host().submit_jobs(&framed) {
-        Some(ticket) => Ok(Opening::Submitted(ticket.map_err(worker_failed)?, batch.len())),
-        None => Ok(Opening::Done(decode_opens(&local(store, &framed)?, batch.len())?)),
+    let mut batch = Batch::with_capacity(blobs.iter().map(|b| b.3.len() + 128).sum());
+    for &(id, codec, raw_len, stored) in blobs {
+        let job = Job::Open {
+            keep,
+            codec,
+            key,
+            id_key,
+            id,
+            raw_len,
+            stored,
+        };
+        batch.push_with(|out| jobs::encode_into(out, &job));
     }
-}
-
-/// The plaintext of each blob of [`submit_opens`], or why it cannot be opened, in order.
-pub fn collect_opens<H: Host>(
-    store: &Store<H>,
-    opening: Opening,
-) -> Result<Vec<std::result::Result<Vec<u8>, String>>> {
-    match opening {
-        Opening::Done(done) => Ok(done),
-        Opening::Submitted(ticket, n) => {
-            let results = store.host().collect_jobs(ticket).map_err(worker_failed)?;
-            decode_opens(&results, n)
-        }
-    }
-}
-
-/// Opens several stored blobs, each checked against its id: the plaintext of each, or
-/// why it cannot be opened.
-pub fn open_many<H: Host>(
-    store: &Store<H>,
-    blobs: &[Sealed<'_>],
-) -> Result<Vec<std::result::Result<Vec<u8>, String>>> {
-    let opening = submit_opens(store, blobs)?;
-    collect_opens(store, opening)
-}
-
-fn decode_opens(results: &[u8], n: usize) -> Result<Vec<std::result::Result<Vec<u8>, String>>> {
-    items(results, n)?
-        .iter()
-        .map(|r| jobs::open_result(r).map_err(Error::Internal))
-        .collect()
+    submit(store, batch)
 }
 
 /// Opens one stored blob here and checks it against its id.

@@ -162,10 +162,10 @@ pub fn seal_blob<H: Host + ?Sized>(
     plaintext: &[u8],
 ) -> (Codec, Vec<u8>) {
     let (codec, packed) = params.compression.compress(plaintext);
-    (
-        codec,
-        seal_bytes(host, crypto, params.key, nonce, AAD_BLOB, &packed),
-    )
+    match params.key {
+        None => (codec, packed),
+        key => (codec, seal_bytes(host, crypto, key, nonce, AAD_BLOB, &packed)),
+    }
 }
 
 /// Decrypts, then decompresses, one stored blob that must expand to `raw_len` bytes.
@@ -177,8 +177,13 @@ pub fn open_blob<H: Host + ?Sized>(
     raw_len: usize,
     stored: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let packed = open_bytes(host, crypto, key, AAD_BLOB, stored)?;
-    codec::decompress(codec, &packed, raw_len)
+    match key {
+        None => codec::decompress(codec, stored, raw_len),
+        key => {
+            let packed = open_bytes(host, crypto, key, AAD_BLOB, stored)?;
+            codec::decompress_owned(codec, packed, raw_len)
+        }
+    }
 }
 
 #[cfg(test)]

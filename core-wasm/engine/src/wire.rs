@@ -116,6 +116,8 @@ macro_rules! cairn_imports {
             hmac_sha256(key_ptr: ptr, key_len: len, data_ptr: ptr, data_len: len, out_ptr: out) -> i32;
             /// AES-256-GCM seal (32-byte key, 12-byte nonce); out gets `data_len + 16` bytes: 1 ok, 0 not supplied.
             aes256gcm_seal(key_ptr: ptr, nonce_ptr: ptr, aad_ptr: ptr, aad_len: len, data_ptr: ptr, data_len: len, out_ptr: out) -> i32;
+            /// Argon2id (version 0x13) of a passphrase with memory in KiB, iterations and lanes, into 32 bytes at `out_ptr`: 1 written, 0 not supplied or parameters refused.
+            argon2id(pass_ptr: ptr, pass_len: len, salt_ptr: ptr, salt_len: len, memory_kib: u32, iterations: u32, parallelism: u32, out_ptr: out) -> i32;
             /// AES-256-GCM open; out gets `data_len - 16` bytes: 1 ok, 0 not supplied, -1 authentication failed.
             aes256gcm_open(key_ptr: ptr, nonce_ptr: ptr, aad_ptr: ptr, aad_len: len, data_ptr: ptr, data_len: len, out_ptr: out) -> i32;
         }
@@ -306,7 +308,7 @@ mod tests {
         assert_eq!(get_range.results, [ValType::I64]);
         let take = IMPORTS.iter().find(|i| i.name == "take_pending").unwrap();
         assert!(take.results.is_empty());
-        assert_eq!(IMPORTS.len(), 19);
+        assert_eq!(IMPORTS.len(), 20);
         assert!(IMPORTS.iter().all(|i| !i.doc.is_empty()));
     }
 

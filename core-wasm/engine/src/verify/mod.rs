@@ -160,6 +160,8 @@ struct Verifier<'a, H: Host> {
     store: &'a Store<H>,
     index: &'a Index,
     f: Findings,
+    /// At full, the blobs of the last pack read, being opened while the next is read.
+    opening: Option<packs::PackOpening>,
 }
 
 /// Verifies the repository; problems are in the result, not errors (those are for
@@ -207,6 +209,7 @@ fn check<H: Host>(
         store,
         index,
         f: Findings::default(),
+        opening: None,
     };
     for e in damaged_segments {
         v.report(VerifyError {

@@ -9,13 +9,21 @@ use super::{Subset, Verifier, VerifyError};
 use crate::error::{Error, Result};
 use crate::events::{self, Progress, VERIFY_PROGRESS};
 use crate::host::Host;
-use crate::ids::{GroupId, PackId};
+use crate::ids::{BlobId, GroupId, PackId};
 use crate::layout::StorageKey;
 use crate::pack;
 use crate::packer::PackFiles;
 use crate::parallel;
 use crate::parity::{GroupManifest, ParityBuilder};
 use crate::seal::AAD_PACK_INDEX;
+
+/// The blobs of one pack being opened and re-hashed (at full), on the host's workers
+/// while the next pack is read and its parity added.
+pub(super) struct PackOpening {
+    pack: PackId,
+    ids: Vec<BlobId>,
+    opening: parallel::Opening,
+}
 
 impl<H: Host> Verifier<'_, H> {
     /// Every indexed pack exists with its `.idx`, and (at quick) has its recorded size.
@@ -102,6 +110,26 @@ impl<H: Host> Verifier<'_, H> {
                 let garbage = !self.index.has_pack(id);
                 self.read_pack_checked(id, files, full, garbage)?;
             }
+        }
+        self.finish_opening()
+    }
+
+    /// Records what the blobs of the pack being opened came to.
+    fn finish_opening(&mut self) -> Result<()> {
+        let Some(PackOpening { pack, ids, opening }) = self.opening.take() else {
+            return Ok(());
+        };
+        let opening = opening.collect(self.store)?;
+        for (id, opened) in ids.iter().zip(opening.opened()?) {
+            self.f.stats.chunks_checked += 1;
+            let Err(why) = opened else { continue };
+            self.f.bad_chunks.insert(*id);
+            self.report(VerifyError {
+                pack: Some(StorageKey::Pack(pack)),
+                chunk: Some(*id),
+                error: format!("the chunk cannot be decoded or is not its id: {why}"),
+                ..Default::default()
+            });
         }
         Ok(())
     }
@@ -205,7 +233,9 @@ impl<H: Host> Verifier<'_, H> {
         if !full {
             return Ok(());
         }
-        // Every blob opened and re-hashed, in parallel when the host runs jobs.
+        // Every blob opened and re-hashed, in parallel when the host runs jobs: this pack's
+        // blobs are submitted before the last pack's verdicts are collected, so the
+        // workers are busy while this instance reads and hashes.
         let sealed: Vec<parallel::Sealed<'_>> = entries
             .iter()
             .map(|e| {
@@ -217,17 +247,13 @@ impl<H: Host> Verifier<'_, H> {
                 )
             })
             .collect();
-        for (e, opened) in entries.iter().zip(parallel::open_many(self.store, &sealed)?) {
-            self.f.stats.chunks_checked += 1;
-            let Err(why) = opened else { continue };
-            self.f.bad_chunks.insert(e.id);
-            self.report(VerifyError {
-                pack: Some(key),
-                chunk: Some(e.id),
-                error: format!("the chunk cannot be decoded or is not its id: {why}"),
-                ..Default::default()
-            });
-        }
+        let opening = PackOpening {
+            pack: *id,
+            ids: entries.iter().map(|e| e.id).collect(),
+            opening: parallel::submit_opens(self.store, &sealed, false)?,
+        };
+        self.finish_opening()?;
+        self.opening = Some(opening);
         Ok(())
     }
 }

@@ -8,8 +8,13 @@
 //! The batch and result encodings are defined here, once, for the engine that sends a
 //! batch and the instances that run its jobs ([`run`]).
 //!
-//! A batch is `count (u32) || count × (len (u32) || job)`, results likewise, all
-//! little-endian. Hosts only split and join batches; they never look inside a job.
+//! A batch is framed as [`frame`] says, its results likewise. Hosts only split and join
+//! batches; they never look inside a job.
+
+mod frame;
+
+use frame::Reader;
+pub use frame::{frame, join, split, unframe, Batch};
 
 use crate::codec::{Codec, CodecName, Compression};
 use crate::crypto::Crypto;
@@ -19,6 +24,7 @@ use crate::seal::{self, Cipher, SealKey, SealParams};
 
 const SEAL: u8 = 1;
 const OPEN: u8 = 2;
+const CHECK: u8 = 3;
 
 /// How a blob's id is computed from its plaintext.
 #[derive(Clone, Copy)]
@@ -45,6 +51,9 @@ pub enum Job<'a> {
     },
     /// Decrypt and decompress `stored`, which must give `raw_len` bytes hashing to `id`.
     Open {
+        /// Whether the result carries the plaintext (to restore it) or only the verdict
+        /// (to verify it: no plaintext crosses back).
+        keep: bool,
         /// How the blob was compressed.
         codec: Codec,
         /// The data key, if the repository is encrypted.
@@ -81,9 +90,8 @@ fn put_key(out: &mut Vec<u8>, key: Option<SealKey<'_>>) {
     }
 }
 
-/// Encodes a job.
-pub fn encode(job: &Job<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
+/// Encodes a job at the end of `out` (an item of a [`Batch`]).
+pub fn encode_into(out: &mut Vec<u8>, job: &Job<'_>) {
     match job {
         Job::Seal {
             compression,
@@ -95,11 +103,12 @@ pub fn encode(job: &Job<'_>) -> Vec<u8> {
             out.push(SEAL);
             out.push(codec_name_byte(compression.codec));
             out.extend_from_slice(&compression.level.to_le_bytes());
-            put_key(&mut out, *key);
+            put_key(out, *key);
             out.extend_from_slice(nonce);
             out.extend_from_slice(plain);
         }
         Job::Open {
+            keep,
             codec,
             key,
             id_key,
@@ -108,9 +117,9 @@ pub fn encode(job: &Job<'_>) -> Vec<u8> {
             stored,
         } => {
             out.reserve(stored.len() + 128);
-            out.push(OPEN);
+            out.push(if *keep { OPEN } else { CHECK });
             out.push(*codec as u8);
-            put_key(&mut out, *key);
+            put_key(out, *key);
             match id_key {
                 IdKey::Sha256 => out.push(0),
                 IdKey::Hmac(k) => {
@@ -123,30 +132,18 @@ pub fn encode(job: &Job<'_>) -> Vec<u8> {
             out.extend_from_slice(stored);
         }
     }
-    out
 }
 
-/// Reads a job's fields in order.
-struct Reader<'a>(&'a [u8]);
+/// A batch of these jobs, framed.
+pub fn batch<'a>(jobs: impl IntoIterator<Item = Job<'a>>) -> Vec<u8> {
+    let mut b = Batch::with_capacity(0);
+    for job in jobs {
+        b.push_with(|out| encode_into(out, &job));
+    }
+    b.finish()
+}
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        if self.0.len() < n {
-            return Err("a job is truncated".into());
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-    fn byte(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-    fn key32(&mut self) -> Result<&'a [u8; 32], String> {
-        Ok(self.take(32)?.try_into().expect("32 bytes"))
-    }
     fn seal_key(&mut self) -> Result<Option<SealKey<'a>>, String> {
         let cipher = match self.byte()? {
             0 => return Ok(None),
@@ -185,7 +182,7 @@ pub fn decode(bytes: &[u8]) -> Result<Job<'_>, String> {
                 plain: r.0,
             })
         }
-        OPEN => {
+        kind @ (OPEN | CHECK) => {
             let codec = Codec::from_byte(r.byte()?).ok_or("a job names an unknown codec")?;
             let key = r.seal_key()?;
             let id_key = match r.byte()? {
@@ -195,6 +192,7 @@ pub fn decode(bytes: &[u8]) -> Result<Job<'_>, String> {
             let id = BlobId::new(*r.key32()?);
             let raw_len = r.u32()?;
             Ok(Job::Open {
+                keep: kind == OPEN,
                 codec,
                 key,
                 id_key,
@@ -207,9 +205,10 @@ pub fn decode(bytes: &[u8]) -> Result<Job<'_>, String> {
     }
 }
 
-/// Runs one job; its result bytes. A seal gives `codec byte || stored bytes`; an open
-/// gives `0 || plaintext`, or `1 || why` when the blob cannot be opened or is not `id`.
-pub fn run<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>) -> Vec<u8> {
+/// Runs one job, writing its result at the end of `out` (an item of a [`Batch`]). A seal
+/// gives `codec byte || stored bytes`; an open gives `0 || plaintext` (only `0` when it
+/// does not keep the plaintext), or `1 || why` when the blob cannot be opened or is not `id`.
+pub fn run_into<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>, out: &mut Vec<u8>) {
     match *job {
         Job::Seal {
             compression,
@@ -219,12 +218,11 @@ pub fn run<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>) -> Vec<u8
         } => {
             let (codec, stored) =
                 seal::seal_blob(host, crypto, &SealParams { compression, key }, nonce, plain);
-            let mut out = Vec::with_capacity(stored.len() + 1);
             out.push(codec as u8);
             out.extend_from_slice(&stored);
-            out
         }
         Job::Open {
+            keep,
             codec,
             key,
             id_key,
@@ -232,14 +230,15 @@ pub fn run<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>) -> Vec<u8
             raw_len,
             stored,
         } => match open(host, crypto, codec, key, id_key, id, raw_len, stored) {
-            Ok(mut plain) => {
-                plain.insert(0, 0);
-                plain
+            Ok(plain) => {
+                out.push(0);
+                if keep {
+                    out.extend_from_slice(&plain);
+                }
             }
             Err(why) => {
-                let mut out = vec![1];
+                out.push(1);
                 out.extend_from_slice(why.as_bytes());
-                out
             }
         },
     }
@@ -267,100 +266,35 @@ fn open<H: Host + ?Sized>(
     Ok(plain)
 }
 
-/// Decodes a seal's result.
-pub fn seal_result(bytes: &[u8]) -> Result<(Codec, Vec<u8>), String> {
+/// Decodes a seal's result: the codec and the stored bytes.
+pub fn seal_result(bytes: &[u8]) -> Result<(Codec, &[u8]), String> {
     let (&c, stored) = bytes.split_first().ok_or("an empty job result")?;
     Ok((
         Codec::from_byte(c).ok_or("a job result names an unknown codec")?,
-        stored.to_vec(),
+        stored,
     ))
 }
 
-/// Decodes an open's result: the plaintext, or why the blob cannot be opened.
-pub fn open_result(bytes: &[u8]) -> Result<Result<Vec<u8>, String>, String> {
+/// Decodes an open's result: the plaintext (empty when the job did not keep it), or why
+/// the blob cannot be opened.
+pub fn open_result(bytes: &[u8]) -> Result<Result<&[u8], String>, String> {
     match bytes.split_first() {
-        Some((0, plain)) => Ok(Ok(plain.to_vec())),
+        Some((0, plain)) => Ok(Ok(plain)),
         Some((1, why)) => Ok(Err(String::from_utf8_lossy(why).into_owned())),
         _ => Err("a malformed job result".into()),
     }
 }
 
-/// Frames items as a batch (or a batch's results): count, then each with its length.
-pub fn frame(items: &[Vec<u8>]) -> Vec<u8> {
-    let total: usize = items.iter().map(|i| i.len() + 4).sum();
-    let mut out = Vec::with_capacity(total + 4);
-    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
-    for i in items {
-        out.extend_from_slice(&(i.len() as u32).to_le_bytes());
-        out.extend_from_slice(i);
-    }
-    out
-}
-
-/// Splits a batch (or its results) into its items.
-pub fn unframe(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let mut r = Reader(bytes);
-    let n = r.u32()? as usize;
-    let mut out = Vec::with_capacity(n.min(bytes.len() / 4));
-    for _ in 0..n {
-        let len = r.u32()? as usize;
-        out.push(r.take(len)?);
-    }
-    if !r.0.is_empty() {
-        return Err("trailing bytes after a batch".into());
-    }
-    Ok(out)
-}
-
-/// Splits a framed batch into at most `n` framed shares of consecutive jobs, as even as
-/// the count allows, each with one copy: how a host hands a batch to its workers, whose
-/// results [`join`] puts back in order.
-pub fn split(batch: &[u8], n: usize) -> Result<Vec<Vec<u8>>, String> {
-    let items = unframe(batch)?;
-    let per = items.len().div_ceil(n.max(1)).max(1);
-    Ok(items.chunks(per).map(|share| reframe(batch, share)).collect())
-}
-
-/// A batch of the consecutive items `share` of the framed `batch` (slices of it, as
-/// [`unframe`] gives them), with one copy.
-fn reframe(batch: &[u8], share: &[&[u8]]) -> Vec<u8> {
-    let (Some(first), Some(last)) = (share.first(), share.last()) else {
-        return frame(&[]);
-    };
-    // The items lie back to back in `batch`, each after its 4-byte length.
-    let start = first.as_ptr() as usize - batch.as_ptr() as usize - 4;
-    let end = last.as_ptr() as usize - batch.as_ptr() as usize + last.len();
-    let mut out = Vec::with_capacity(end - start + 4);
-    out.extend_from_slice(&(share.len() as u32).to_le_bytes());
-    out.extend_from_slice(&batch[start..end]);
-    out
-}
-
-/// Joins framed results of consecutive shares into the results of the whole batch, with
-/// one copy.
-pub fn join(shares: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    let mut count = 0u32;
-    let mut len = 4;
-    for s in shares {
-        count += Reader(s).u32()?;
-        len += s.len() - 4;
-    }
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(&count.to_le_bytes());
-    for s in shares {
-        out.extend_from_slice(&s[4..]);
-    }
-    Ok(out)
-}
-
 /// Runs a whole framed batch on this instance: what a host's worker instance does with
 /// its share of a batch, and what the engine does when its host runs no jobs.
 pub fn run_batch<H: Host + ?Sized>(host: &H, crypto: &Crypto, batch: &[u8]) -> Result<Vec<u8>, String> {
-    let results: Result<Vec<Vec<u8>>, String> = unframe(batch)?
-        .into_iter()
-        .map(|j| decode(j).map(|job| run(host, crypto, &job)))
-        .collect();
-    Ok(frame(&results?))
+    let jobs = unframe(batch)?;
+    let mut out = Batch::with_capacity(batch.len());
+    for j in jobs {
+        let job = decode(j)?;
+        out.push_with(|buf| run_into(host, crypto, &job, buf));
+    }
+    Ok(out.finish())
 }
 
 /// The id key of a repository: HMAC under its chunk-id key, or SHA-256 without one.
@@ -393,7 +327,9 @@ mod tests {
                 nonce: &nonce,
                 plain: &plain,
             };
-            let (codec, stored) = seal_result(&run(&h, &c, &decode(&encode(&seal)).unwrap())).unwrap();
+            let results = run_batch(&h, &c, &batch([seal])).unwrap();
+            let (codec, stored) = seal_result(unframe(&results).unwrap()[0]).unwrap();
+            let stored = stored.to_vec();
             let params = SealParams {
                 compression: Compression::default(),
                 key: k,
@@ -412,7 +348,8 @@ mod tests {
                 IdKey::Sha256 => crate::crypto::soft_sha256(&plain),
                 IdKey::Hmac(k) => crate::crypto::soft_hmac_sha256(k, &plain),
             });
-            let open = |id| Job::Open {
+            let open = |id, keep| Job::Open {
+                keep,
                 codec,
                 key: k,
                 id_key,
@@ -420,20 +357,25 @@ mod tests {
                 raw_len: plain.len() as u32,
                 stored: &stored,
             };
-            let batch = frame(&[encode(&open(id)), encode(&open(BlobId::new([0; 32])))]);
-            let results = run_batch(&h, &c, &batch).unwrap();
+            let wrong = BlobId::new([0; 32]);
+            let jobs = [
+                open(id, true),
+                open(wrong, true),
+                open(id, false),
+                open(wrong, false),
+            ];
+            let results = run_batch(&h, &c, &batch(jobs)).unwrap();
             let results = unframe(&results).unwrap();
-            assert_eq!(open_result(results[0]).unwrap(), Ok(plain.clone()));
+            assert_eq!(open_result(results[0]).unwrap(), Ok(&plain[..]));
             assert!(open_result(results[1]).unwrap().unwrap_err().contains("hash"));
+            assert_eq!(
+                open_result(results[2]).unwrap(),
+                Ok(&[][..]),
+                "a check keeps no plaintext"
+            );
+            assert!(open_result(results[3]).unwrap().unwrap_err().contains("hash"));
         }
-        let batch = frame(&[vec![1], vec![2, 2], vec![3, 3, 3]]);
-        let shares = split(&batch, 2).unwrap();
-        assert_eq!(unframe(&shares[0]).unwrap(), [&[1u8][..], &[2, 2]]);
-        assert_eq!(unframe(&shares[1]).unwrap(), [&[3u8, 3, 3][..]]);
-        assert_eq!(join(&shares).unwrap(), batch, "split and joined again");
-        assert_eq!(split(&batch, 5).unwrap().len(), 3, "never an empty share");
-        assert_eq!(join(&split(&frame(&[]), 2).unwrap()).unwrap(), frame(&[]));
         assert!(decode(&[9]).is_err());
-        assert!(unframe(&[1, 0, 0, 0, 5, 0, 0, 0]).is_err());
+        assert!(run_batch(&h, &c, &frame(&[vec![9]])).is_err());
     }
 }

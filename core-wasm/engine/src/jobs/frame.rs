@@ -1,0 +1,162 @@
+//! The framing of job batches and their results: `count (u32) || count × (len (u32) ||
+//! item)`, little-endian (docs/DESIGN.md §18). Items are written straight into their frame
+//! ([`Batch`]) and read as slices of it ([`unframe`]), so framing adds no copy of the data;
+//! hosts [`split`] a batch into shares for their workers and [`join`] the shares' results.
+
+/// A frame being written: items go straight into it, each after its length.
+pub struct Batch {
+    buf: Vec<u8>,
+    count: u32,
+}
+
+impl Batch {
+    /// An empty frame with room for `bytes` bytes of items.
+    pub fn with_capacity(bytes: usize) -> Batch {
+        let mut buf = Vec::with_capacity(bytes + 4);
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        Batch { buf, count: 0 }
+    }
+
+    /// Appends one item, which `write` puts at the end of the buffer it is given.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&0u32.to_le_bytes());
+        write(&mut self.buf);
+        let len = (self.buf.len() - at - 4) as u32;
+        self.buf[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        self.count += 1;
+    }
+
+    /// Appends one item given whole.
+    pub fn push(&mut self, item: &[u8]) {
+        self.push_with(|out| out.extend_from_slice(item));
+    }
+
+    /// How many items the frame holds.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// True when the frame holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The finished frame.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf[..4].copy_from_slice(&self.count.to_le_bytes());
+        self.buf
+    }
+}
+
+/// Frames whole items as a batch (or a batch's results).
+pub fn frame(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut b = Batch::with_capacity(items.iter().map(|i| i.len() + 4).sum());
+    for i in items {
+        b.push(i);
+    }
+    b.finish()
+}
+
+/// Reads a job's fields, or a frame's, in order.
+pub(super) struct Reader<'a>(pub(super) &'a [u8]);
+
+impl<'a> Reader<'a> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err("a job is truncated".into());
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    pub(super) fn byte(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    pub(super) fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    pub(super) fn key32(&mut self) -> Result<&'a [u8; 32], String> {
+        Ok(self.take(32)?.try_into().expect("32 bytes"))
+    }
+}
+
+/// Splits a batch (or its results) into its items, as slices of it.
+pub fn unframe(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let mut r = Reader(bytes);
+    let n = r.u32()? as usize;
+    let mut out = Vec::with_capacity(n.min(bytes.len() / 4));
+    for _ in 0..n {
+        let len = r.u32()? as usize;
+        out.push(r.take(len)?);
+    }
+    if !r.0.is_empty() {
+        return Err("trailing bytes after a batch".into());
+    }
+    Ok(out)
+}
+
+/// Splits a framed batch into at most `n` framed shares of consecutive jobs, as even as
+/// the count allows, each with one copy: how a host hands a batch to its workers, whose
+/// results [`join`] puts back in order.
+pub fn split(batch: &[u8], n: usize) -> Result<Vec<Vec<u8>>, String> {
+    let items = unframe(batch)?;
+    let per = items.len().div_ceil(n.max(1)).max(1);
+    Ok(items.chunks(per).map(|share| reframe(batch, share)).collect())
+}
+
+/// A batch of the consecutive items `share` of the framed `batch` (slices of it, as
+/// [`unframe`] gives them), with one copy.
+fn reframe(batch: &[u8], share: &[&[u8]]) -> Vec<u8> {
+    let (Some(first), Some(last)) = (share.first(), share.last()) else {
+        return frame(&[]);
+    };
+    // The items lie back to back in `batch`, each after its 4-byte length.
+    let start = first.as_ptr() as usize - batch.as_ptr() as usize - 4;
+    let end = last.as_ptr() as usize - batch.as_ptr() as usize + last.len();
+    let mut out = Vec::with_capacity(end - start + 4);
+    out.extend_from_slice(&(share.len() as u32).to_le_bytes());
+    out.extend_from_slice(&batch[start..end]);
+    out
+}
+
+/// Joins framed results of consecutive shares into the results of the whole batch, with
+/// one copy.
+pub fn join(shares: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    let mut count = 0u32;
+    let mut len = 4;
+    for s in shares {
+        count += Reader(s).u32()?;
+        len += s.len() - 4;
+    }
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&count.to_le_bytes());
+    for s in shares {
+        out.extend_from_slice(&s[4..]);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_split_and_join_back_in_order() {
+        let batch = frame(&[vec![1], vec![2, 2], vec![3, 3, 3]]);
+        let mut b = Batch::with_capacity(0);
+        b.push(&[1]);
+        b.push_with(|out| out.extend_from_slice(&[2, 2]));
+        b.push(&[3, 3, 3]);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.finish(), batch, "built in place as framed whole");
+        let shares = split(&batch, 2).unwrap();
+        assert_eq!(unframe(&shares[0]).unwrap(), [&[1u8][..], &[2, 2]]);
+        assert_eq!(unframe(&shares[1]).unwrap(), [&[3u8, 3, 3][..]]);
+        assert_eq!(join(&shares).unwrap(), batch, "split and joined again");
+        assert_eq!(split(&batch, 5).unwrap().len(), 3, "never an empty share");
+        assert_eq!(join(&split(&frame(&[]), 2).unwrap()).unwrap(), frame(&[]));
+        assert!(unframe(&[1, 0, 0, 0, 5, 0, 0, 0]).is_err());
+        assert!(unframe(&[0, 0, 0, 0, 9]).is_err(), "trailing bytes");
+    }
+}

@@ -106,16 +106,33 @@ fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path:
 }
 
 /// A file written under a temp name beside its target and renamed into place only when
-/// complete, so that a failed restore leaves no half-written file.
+/// complete, so that a failed restore leaves no half-written file. A target that exists and
+/// is not a regular file (`/dev/null`, a named pipe, a terminal) is written to directly:
+/// renaming over it would replace the device or pipe itself.
 struct AtomicFile {
     file: File,
-    temp: PathBuf,
+    /// The temp file, for a regular target.
+    temp: Option<PathBuf>,
     target: PathBuf,
     committed: bool,
 }
 
 impl AtomicFile {
     fn create(target: &Path) -> Result<AtomicFile> {
+        let open_error = |source| CliError::WriteOutput {
+            path: target.to_path_buf(),
+            source,
+        };
+        let special = std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if special {
+            let file = OpenOptions::new().write(true).open(target).map_err(open_error)?;
+            return Ok(AtomicFile {
+                file,
+                temp: None,
+                target: target.to_path_buf(),
+                committed: false,
+            });
+        }
         let dir = target
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -128,13 +145,10 @@ impl AtomicFile {
             .write(true)
             .create_new(true)
             .open(&temp)
-            .map_err(|source| CliError::WriteOutput {
-                path: target.to_path_buf(),
-                source,
-            })?;
+            .map_err(open_error)?;
         Ok(AtomicFile {
             file,
-            temp,
+            temp: Some(temp),
             target: target.to_path_buf(),
             committed: false,
         })
@@ -145,8 +159,10 @@ impl AtomicFile {
             path: self.target.clone(),
             source,
         };
-        self.file.sync_all().map_err(write_error)?;
-        std::fs::rename(&self.temp, &self.target).map_err(write_error)?;
+        if let Some(temp) = &self.temp {
+            self.file.sync_all().map_err(write_error)?;
+            std::fs::rename(temp, &self.target).map_err(write_error)?;
+        }
         self.committed = true;
         Ok(())
     }
@@ -154,8 +170,8 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temp);
+        if let (false, Some(temp)) = (self.committed, &self.temp) {
+            let _ = std::fs::remove_file(temp);
         }
     }
 }

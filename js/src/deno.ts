@@ -5,6 +5,8 @@
  */
 
 import type { StartEngine } from "./link.js";
+import type { JobWorkers } from "./pool.js";
+import { denoJobWorkers } from "./pool-deno.js";
 import { RepositoryCore, type Connection } from "./repository.js";
 import { linkToWorker } from "./worker.js";
 
@@ -35,6 +37,9 @@ const engineInWorker: StartEngine = (options) => {
 export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
   /** How `init` and `open` start a worker; not for applications. */
   static readonly startInWorker: StartEngine = engineInWorker;
+
+  /** How `init` and `open` start job workers; not for applications. */
+  static readonly jobWorkers: JobWorkers = denoJobWorkers;
 
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {

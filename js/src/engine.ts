@@ -2,8 +2,8 @@
 /**
  * One engine instance on one repository directory: the wasm module loaded once per
  * thread, a host object (file storage, randomness, clock, events, `node:crypto`
- * intrinsics), and synchronous `call` / `write` / `read` that turn whatever the engine
- * throws into a {@link CairnError}.
+ * intrinsics, a {@link JobPool} when it runs jobs on several workers), and synchronous
+ * `call` / `write` / `read` that turn whatever the engine throws into a {@link CairnError}.
  * @module
  */
 
@@ -16,17 +16,28 @@ import { CairnError, toCairnError } from "./errors.js";
 import type { Client, OperationName } from "./generated/api.js";
 import type { Answer, Args } from "./types.js";
 import { nodeIntrinsics, type Intrinsics } from "./intrinsics.js";
+import { JobPool, type JobWorkers } from "./pool.js";
 import { FsStorage } from "./storage.js";
 
 /** Receives the engine's events: name and parsed payload. */
 export type EventSink = (name: string, payload: unknown) => void;
 
 let loaded: Promise<unknown> | undefined;
+let compiled: WebAssembly.Module | undefined;
 
 /** Compiles and instantiates the wasm module once per thread. */
 export function loadModule(): Promise<unknown> {
-  loaded ??= init({ module_or_path: fs.readFileSync(new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url)) });
+  loaded ??= WebAssembly.compile(fs.readFileSync(new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url))).then((m) => {
+    compiled = m;
+    return init({ module_or_path: m });
+  });
   return loaded;
+}
+
+/** The compiled module, which job workers instantiate too (once {@link loadModule} resolved). */
+function compiledModule(): WebAssembly.Module {
+  if (compiled === undefined) throw new CairnError("Internal", "internal error (a bug in Cairn, please report it): the module is not loaded");
+  return compiled;
 }
 
 /**
@@ -62,13 +73,23 @@ export interface EngineOptions {
   onEvent: EventSink;
   /** Crypto intrinsics; `undefined` runs the engine's pure-Rust implementations. */
   intrinsics?: Intrinsics;
+  /**
+   * How many jobs (sealing, opening blobs) run at once, on a pool of job workers started by
+   * `workers`; absent, or `threads` 1, runs every job on the engine's own instance.
+   */
+  jobs?: { threads: number; workers?: JobWorkers };
 }
 
 /** The storage methods of a host object. */
 type StorageMethods = Pick<FsStorage, "get" | "getRange" | "put" | "putNew" | "list" | "delete">;
 
-/** The JS host object of `core-wasm/bindgen`: storage plus randomness, clock, events, crypto. */
-function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.root)): object {
+/** The JS host object of `core-wasm/bindgen`: storage plus randomness, clock, events, crypto, jobs. */
+function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.root), pool?: JobPool): object {
+  const jobs = pool && {
+    jobThreads: () => pool.threads,
+    submitJobs: (shares: Uint8Array[]) => pool.submit(shares),
+    collectJobs: (ticket: number) => pool.collect(ticket),
+  };
   return {
     get: (key: string) => storage.get(key),
     getRange: (key: string, offset: number, len: number) => storage.getRange(key, offset, len),
@@ -81,16 +102,24 @@ function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.
     processAlive,
     event: (name: string, payload: string) => o.onEvent(name, JSON.parse(payload)),
     ...o.intrinsics,
+    ...jobs,
   };
 }
 
 /** The engine on the calling thread, synchronous; errors are {@link CairnError}s. */
 export class SyncEngine {
   readonly #engine: Engine;
+  readonly #pool: JobPool | undefined;
 
-  /** Starts an engine; the module must be loaded ({@link loadModule}). */
+  /**
+   * Starts an engine; the module must be loaded ({@link loadModule}). Its job workers, if
+   * `options.jobs` asks for several, start with the first batch.
+   */
   constructor(options: EngineOptions) {
-    this.#engine = guard(() => new Engine(hostObject(options)));
+    const { threads = 1, workers } = options.jobs ?? {};
+    const pool = threads > 1 && workers ? new JobPool(threads, workers, compiledModule()) : undefined;
+    this.#engine = guard(() => new Engine(hostObject(options, undefined, pool)));
+    this.#pool = pool;
   }
 
   /** Runs one operation of the engine's table; answers its typed answer. */
@@ -108,12 +137,13 @@ export class SyncEngine {
     return guard(() => this.#engine.read(session));
   }
 
-  /** Closes the repository (releasing locks) and frees the instance. */
+  /** Closes the repository (releasing locks), frees the instance and stops its job workers. */
   close(): void {
     try {
       guard(() => this.#engine.close());
     } finally {
       this.#engine.free();
+      this.#pool?.close();
     }
   }
 }

@@ -8,6 +8,8 @@ import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
 import type { StartEngine } from "./link.js";
+import type { JobWorkers } from "./pool.js";
+import { nodeJobWorkers } from "./pool-node.js";
 import { RepositoryCore, type Connection } from "./repository.js";
 import { linkToWorker } from "./worker.js";
 
@@ -34,6 +36,9 @@ const engineInWorker: StartEngine = (options) => {
 export class Repository extends RepositoryCore<Readable> {
   /** How `init` and `open` start a worker; not for applications. */
   static readonly startInWorker: StartEngine = engineInWorker;
+
+  /** How `init` and `open` start job workers; not for applications. */
+  static readonly jobWorkers: JobWorkers = nodeJobWorkers;
 
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {

@@ -12,6 +12,7 @@ import { client, type EventSink } from "./engine.js";
 import { CairnError } from "./errors.js";
 import { Events } from "./events.js";
 import { startInline, type EngineLink, type StartEngine } from "./link.js";
+import type { JobWorkers } from "./pool.js";
 import { blocks, knownLength } from "./streams.js";
 import { defaultIntrinsics } from "./engine.js";
 import { DEFAULT_ITEM_NAME } from "./generated/api.js";
@@ -47,18 +48,32 @@ export interface Connection {
   events: Events;
 }
 
-/** Starts an engine on `repoPath` (in a worker with `startInWorker`, unless `options.thread` says inline) and runs `init` or `open` there. */
+/** How many jobs run at once: `threads`, or the runtime's default; an integer of at least 1. */
+function jobThreads(threads: number | undefined, workers: JobWorkers): number {
+  const n = threads ?? workers.defaultThreads();
+  if (!Number.isInteger(n) || n < 1) {
+    throw new CairnError("InvalidArgument", `invalid argument: \`threads\` must be a whole number of at least 1, not ${threads}`);
+  }
+  return n;
+}
+
+/**
+ * Starts an engine on `repoPath` (in a worker with `runtime.startInWorker`, unless
+ * `options.thread` says inline; with a pool of `options.threads` job workers) and runs
+ * `init` or `open` there.
+ */
 export async function connect(
-  startInWorker: StartEngine,
+  runtime: Runtime,
   op: "init" | "open",
   repoPath: string,
-  { thread, ...options }: InitOptions | OpenOptions = {},
+  { thread, threads, ...options }: InitOptions | OpenOptions = {},
 ): Promise<Connection> {
-  const start = thread === "inline" ? startInline : startInWorker;
+  const start = thread === "inline" ? startInline : runtime.startInWorker;
+  const jobs = { threads: jobThreads(threads, runtime.jobWorkers), workers: runtime.jobWorkers };
   const events = new Events();
   const onEvent: EventSink = (name, payload) => events.emit(name, payload);
   const root = resolve(repoPath);
-  const link = await start({ root, onEvent, intrinsics: defaultIntrinsics });
+  const link = await start({ root, onEvent, intrinsics: defaultIntrinsics, jobs });
   try {
     await link.call(op, { ...options, client: client() } as never);
   } catch (e) {
@@ -71,10 +86,16 @@ export async function connect(
   return { link, events };
 }
 
-/** What a runtime's entry supplies to the shared `init` / `open`. */
-export interface RepositoryClass<T> {
+/** What a runtime supplies: how it starts the engine's worker, and job workers. */
+export interface Runtime {
   /** Starts an engine in a worker of this runtime. */
   readonly startInWorker: StartEngine;
+  /** Starts job workers in this runtime. */
+  readonly jobWorkers: JobWorkers;
+}
+
+/** What a runtime's entry supplies to the shared `init` / `open`. */
+export interface RepositoryClass<T> extends Runtime {
   /** The entry's `Repository` over an open connection. */
   fromConnection(c: Connection): T;
 }
@@ -92,12 +113,12 @@ export abstract class RepositoryCore<Restored> {
 
   /** Creates a repository at `path` (fails if one exists) and opens it. */
   static async init<T>(this: RepositoryClass<T>, path: string, options: InitOptions = {}): Promise<T> {
-    return this.fromConnection(await connect(this.startInWorker, "init", path, options));
+    return this.fromConnection(await connect(this, "init", path, options));
   }
 
   /** Opens the repository at `path`; `passphrase` for an encrypted one. */
   static async open<T>(this: RepositoryClass<T>, path: string, options: OpenOptions = {}): Promise<T> {
-    return this.fromConnection(await connect(this.startInWorker, "open", path, options));
+    return this.fromConnection(await connect(this, "open", path, options));
   }
 
   /** Wraps a restore's blocks in this runtime's stream type. */

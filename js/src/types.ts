@@ -66,6 +66,16 @@ export interface OpenOptions {
    * worker start-up). See docs/DESIGN-js.md.
    */
   thread?: "worker" | "inline";
+  /**
+   * How many jobs (compressing and encrypting blobs on ingest, decrypting, decompressing
+   * and checking them on restore and full verification) run at once, each on a job worker
+   * with its own instance of the engine's module. Default: the machine's logical cores
+   * (`os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in Deno); `1`
+   * runs them all on the engine's own thread and starts no job worker. Job workers start
+   * with the first batch of jobs, so operations that run none start none, and they stop
+   * at `close()`. What is stored does not depend on it. See docs/DESIGN-js.md.
+   */
+  threads?: number;
 }
 
 /**

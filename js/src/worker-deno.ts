@@ -5,6 +5,7 @@
  */
 
 import { nodeIntrinsics } from "./intrinsics.js";
+import { denoJobWorkers } from "./pool-deno.js";
 import { serveEngine } from "./worker.js";
 
 /** The worker's global scope, as far as it is used here. */
@@ -12,4 +13,4 @@ const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   onmessage: ((e: MessageEvent) => void) | null;
 };
-serveEngine({ post: (m, transfer) => scope.postMessage(m, transfer ?? []), onMessage: (h) => (scope.onmessage = (e) => h(e.data)) }, nodeIntrinsics);
+serveEngine({ post: (m, transfer) => scope.postMessage(m, transfer ?? []), onMessage: (h) => (scope.onmessage = (e) => h(e.data)) }, nodeIntrinsics, denoJobWorkers);

@@ -7,7 +7,8 @@
 import { parentPort } from "node:worker_threads";
 
 import { nodeIntrinsics } from "./intrinsics.js";
+import { nodeJobWorkers } from "./pool-node.js";
 import { serveEngine } from "./worker.js";
 
 const port = parentPort!;
-serveEngine({ post: (m, transfer) => port.postMessage(m, transfer), onMessage: (h) => port.on("message", h) }, nodeIntrinsics);
+serveEngine({ post: (m, transfer) => port.postMessage(m, transfer), onMessage: (h) => port.on("message", h) }, nodeIntrinsics, nodeJobWorkers);

@@ -11,6 +11,7 @@ import { CairnError, toCairnError } from "./errors.js";
 import { SyncEngine, loadModule, type EngineOptions } from "./engine.js";
 import type { OperationName } from "./generated/api.js";
 import type { EngineLink } from "./link.js";
+import type { JobWorkers } from "./pool.js";
 
 /** One side of a worker's message channel. */
 export interface WorkerPort {
@@ -32,7 +33,7 @@ export interface SpawnedWorker extends WorkerPort {
 
 /** A request to the worker. */
 type Request =
-  | { id: number; kind: "start"; root: string; intrinsics: boolean }
+  | { id: number; kind: "start"; root: string; intrinsics: boolean; threads: number }
   | { id: number; kind: "call"; op: OperationName; args: object }
   | { id: number; kind: "write"; session: number; bytes: Uint8Array }
   | { id: number; kind: "read"; session: number }
@@ -53,8 +54,8 @@ const READ_AHEAD = 4;
 /** Writes in flight before `write` waits: keeps the worker busy while the next block is read. */
 const WRITE_WINDOW = 4;
 
-/** Serves requests in the worker until `close`. */
-export function serveEngine(port: WorkerPort, intrinsics: EngineOptions["intrinsics"]): void {
+/** Serves requests in the worker until `close`; the engine's job workers (if any) come from `jobWorkers`. */
+export function serveEngine(port: WorkerPort, intrinsics: EngineOptions["intrinsics"], jobWorkers: JobWorkers): void {
   let engine: SyncEngine | undefined;
   const run = async (r: Request): Promise<unknown> => {
     switch (r.kind) {
@@ -63,6 +64,7 @@ export function serveEngine(port: WorkerPort, intrinsics: EngineOptions["intrins
         engine = new SyncEngine({
           root: r.root,
           intrinsics: r.intrinsics ? intrinsics : undefined,
+          jobs: { threads: r.threads, workers: jobWorkers },
           onEvent: (event, payload) => port.post({ event, payload } satisfies Reply),
         });
         return null;
@@ -181,7 +183,12 @@ export async function linkToWorker(worker: SpawnedWorker, options: EngineOptions
     },
   };
   try {
-    await request({ kind: "start", root: options.root, intrinsics: options.intrinsics !== undefined });
+    await request({
+      kind: "start",
+      root: options.root,
+      intrinsics: options.intrinsics !== undefined,
+      threads: options.jobs?.threads ?? 1,
+    });
   } catch (e) {
     closed = true;
     worker.terminate();

@@ -7,6 +7,7 @@ import { CairnError, Repository } from "cairn";
 
 import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
+import { denoJobWorkers } from "../../js/dist/pool-deno.js";
 
 const test = (name, fn) => Deno.test(name, fn);
 
@@ -23,7 +24,7 @@ scenarios(test, {
     },
   }),
 });
-internalScenarios(test);
+internalScenarios(test, { jobWorkers: denoJobWorkers });
 
 test("Deno: restore resolves to a web ReadableStream that pipes to a file", async () => {
   const t = tempDir("pipe");

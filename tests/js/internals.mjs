@@ -11,6 +11,7 @@ import { toCairnError } from "../../js/dist/errors.js";
 import { ERROR_CODES } from "../../js/dist/generated/api.js";
 import { errorCodes, throwErrorExample } from "../../js/pkg/cairn_bindgen.js";
 import { nodeIntrinsics } from "../../js/dist/intrinsics.js";
+import { JobPool } from "../../js/dist/pool.js";
 import { FsStorage } from "../../js/dist/storage.js";
 
 import { tempDir } from "./scenarios.mjs";
@@ -24,8 +25,73 @@ function files(dir) {
     .sort();
 }
 
-/** Defines the storage and intrinsics scenarios with `test(name, fn)`. */
-export function internalScenarios(test) {
+/** The engine's module, compiled, as a job pool gets it. */
+const wasmModule = () => WebAssembly.compile(fs.readFileSync(new URL("../../js/pkg/cairn_bindgen_bg.wasm", import.meta.url)));
+
+/** A framed share of no jobs, whose results are framed nothing too; and a malformed one. */
+const EMPTY = () => Uint8Array.of(0, 0, 0, 0);
+const MALFORMED = () => Uint8Array.of(1, 0, 0, 0);
+
+/**
+ * Defines the storage, intrinsics and job pool scenarios with `test(name, fn)`;
+ * `jobWorkers` starts this runtime's job workers.
+ */
+export function internalScenarios(test, { jobWorkers }) {
+  for (const limits of [{}, { pieceBytes: 3 }]) {
+  test(`job pool: batches in flight together, collected in any order; a malformed share fails alone (${JSON.stringify(limits)})`, async () => {
+    const pool = new JobPool(2, jobWorkers, await wasmModule(), limits);
+    try {
+      const t1 = pool.submit([EMPTY(), EMPTY()]);
+      const t2 = pool.submit([EMPTY()]);
+      const t3 = pool.submit([MALFORMED(), EMPTY()]);
+      const t4 = pool.submit([EMPTY(), EMPTY()]);
+      assert.deepEqual(pool.collect(t2), [EMPTY()]);
+      assert.throws(() => pool.collect(t3), /a batch of jobs: .*truncated/);
+      assert.deepEqual(pool.collect(t1), [EMPTY(), EMPTY()]);
+      assert.deepEqual(pool.collect(t4), [EMPTY(), EMPTY()], "the worker that failed a share goes on");
+      assert.throws(() => pool.collect(t4), /no batch has ticket/);
+      const big = new Uint8Array(3 << 20);
+      big.set([1, 0, 0, 0, 0xf8, 0xff, 0x2f, 0]); // one job of 3 MiB - 8 bytes, of no known kind
+      assert.throws(() => pool.collect(pool.submit([big, EMPTY()])), /unknown job kind/);
+    } finally {
+      pool.close();
+    }
+    assert.throws(() => pool.submit([EMPTY()]), /closed/);
+  });
+  }
+
+  test("job pool: a job worker that cannot start, never answers or dies is an error, not a hang", async () => {
+    // Not the engine's module: the worker cannot make a JobRunner from it.
+    const wrong = await WebAssembly.compile(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
+    const broken = new JobPool(2, jobWorkers, wrong);
+    try {
+      assert.throws(() => broken.collect(broken.submit([EMPTY(), EMPTY()])), /could not start/);
+    } finally {
+      broken.close();
+    }
+
+    const silent = { spawn: () => ({ post() {}, terminate() {}, failure: () => undefined }), defaultThreads: () => 2 };
+    const deaf = new JobPool(2, silent, await wasmModule(), { noProgressMs: 300 });
+    const started = Date.now();
+    assert.throws(() => deaf.collect(deaf.submit([EMPTY()])), /no progress/);
+    assert.ok(Date.now() - started < 5000, "gave up after the pool's timeout");
+    deaf.close();
+
+    const spawned = [];
+    const recorded = { spawn: () => spawned[spawned.push(jobWorkers.spawn()) - 1], defaultThreads: () => 2 };
+    const pool = new JobPool(2, recorded, await wasmModule());
+    try {
+      assert.deepEqual(pool.collect(pool.submit([EMPTY(), EMPTY()])), [EMPTY(), EMPTY()]);
+      const ticket = pool.submit([EMPTY(), EMPTY()]);
+      spawned[1].terminate(); // Behind the pool's back.
+      assert.throws(() => pool.collect(ticket), /a job worker failed/);
+      assert.deepEqual(pool.collect(pool.submit([EMPTY(), EMPTY()])), [EMPTY(), EMPTY()], "a new worker took its place");
+      assert.equal(spawned.length, 3);
+    } finally {
+      pool.close();
+    }
+  });
+
   test("errors: every engine code reaches JS under its own name, and the generated list is the engine's", async () => {
     await loadModule();
     assert.deepEqual([...ERROR_CODES], errorCodes(), "js/src/generated/api.ts lists the codes of the wasm module");

@@ -1,8 +1,10 @@
 // The JS package in Node: the shared scenarios, plus what is Node's own (Readable in and
 // out, .pipe()), and the host side against the engine's own checks.
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import process from "node:process";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { test } from "node:test";
@@ -11,6 +13,7 @@ import { CairnError, Repository } from "cairn";
 
 import { SMALL, bytes, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
+import { nodeJobWorkers } from "../../js/dist/pool-node.js";
 
 scenarios(test, {
   Repository,
@@ -27,7 +30,7 @@ scenarios(test, {
     },
   }),
 });
-internalScenarios(test);
+internalScenarios(test, { jobWorkers: nodeJobWorkers });
 
 function* chunksOf(data, size) {
   for (let at = 0; at < data.length; at += size) yield Buffer.from(data.subarray(at, at + size));
@@ -78,6 +81,45 @@ test("Node: a failing input stream aborts the ingest with the stream's error", a
     assert.deepEqual(await repo.listSnapshots(), []);
     assert.deepEqual(fs.readdirSync(path.join(t.repo, "locks")), [], "the aborted ingest released its lock");
     await repo.close();
+  } finally {
+    t.remove();
+  }
+});
+
+test("Node: a repository closed with its job workers running, or forgotten, lets the process exit", () => {
+  const t = tempDir("exit");
+  try {
+    for (const thread of ["worker", "inline"]) {
+      for (const close of [true, false]) {
+        const repo = path.join(t.dir, `${thread}-${close}`);
+        // The ingest starts the pool (3 job workers); the process must then end by itself.
+        const script = `
+          import { Repository } from "cairn";
+          const data = new Uint8Array(2_000_000).map((_, i) => (i * 2654435761) >>> 24);
+          const repo = await Repository.init(${JSON.stringify(repo)}, { thread: ${JSON.stringify(thread)}, threads: 3,
+            chunking: { min: 4096, avg: 16384, max: 65536 }, packSize: 65536 });
+          const snap = await repo.ingest(data);
+          for await (const _ of await repo.restore(snap.id));
+          ${close ? "await repo.close();" : ""}
+          console.log("done");`;
+        // A file beside this one, so that it imports the package as these tests do (and an
+        // `--input-type` flag, which workers inherit and refuse, is not needed).
+        const file = path.join(import.meta.dirname, `.exit-${thread}-${close}-${process.pid}.mjs`);
+        fs.writeFileSync(file, script);
+        const started = Date.now();
+        let r;
+        try {
+          r = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 60_000 });
+        } finally {
+          fs.rmSync(file);
+        }
+        const what = `${thread}, ${close ? "closed" : "forgotten"}`;
+        assert.equal(r.signal, null, `${what}: the process did not exit by itself (${r.stderr})`);
+        assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+        assert.equal(r.stdout.trim(), "done", what);
+        assert.ok(Date.now() - started < 30_000, what);
+      }
+    }
   } finally {
     t.remove();
   }

@@ -51,6 +51,15 @@ export async function readAll(stream) {
   return concat(parts);
 }
 
+/** Every file under `dir`, relative, sorted. */
+function files(dir) {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)))
+    .sort();
+}
+
 function sameBytes(actual, expected, what) {
   assert.equal(actual.length, expected.length, `${what}: length`);
   assert.ok(Buffer.from(actual).equals(Buffer.from(expected)), `${what}: bytes differ`);
@@ -181,6 +190,95 @@ function threadScenarios(test, { Repository, CairnError, streamInputs }) {
       }
     });
   }
+
+  test("job threads: a plain repository written with 1 and with 3 job threads has the same packs, byte for byte", async () => {
+    const t = tempDir("threads-packs");
+    try {
+      // Two repositories with one config (its chunker key), as the CLI's test copies
+      // config.json: plain sealing is deterministic, so only the thread count differs.
+      const one = path.join(t.dir, "one");
+      const three = path.join(t.dir, "three");
+      await (await Repository.init(one, { ...SMALL, compressionLevel: 3 })).close();
+      fs.cpSync(one, three, { recursive: true });
+      const data = bytes(3_000_000, 31);
+      for (const [repo, threads] of [[one, 1], [three, 3]]) {
+        const r = await Repository.open(repo, { threads });
+        await r.ingest(data);
+        await r.close();
+      }
+      const packs = (repo) => files(path.join(repo, "packs"));
+      assert.deepEqual(packs(three), packs(one), "the same pack, index and parity files");
+      assert.ok(packs(one).filter((f) => f.endsWith(".pack")).length > 10, "many packs");
+      for (const f of packs(one)) {
+        sameBytes(fs.readFileSync(path.join(three, "packs", f)), fs.readFileSync(path.join(one, "packs", f)), f);
+      }
+    } finally {
+      t.remove();
+    }
+  });
+
+  for (const encrypted of [false, true]) {
+    const kind = encrypted ? "encrypted" : "plain";
+    const secret = encrypted ? { passphrase: "correct horse" } : {};
+    test(`job threads (${kind}): restore and full verification answer the same with 1 and 3 job threads, damaged or not`, async () => {
+      const t = tempDir(`threads-${kind}`);
+      try {
+        const v1 = bytes(1_500_000, 41);
+        const v2 = concat([v1.subarray(0, 700_000), bytes(50_000, 42), v1.subarray(700_000)]);
+        const repo = await Repository.init(t.repo, { ...SMALL, ...secret, threads: 3 });
+        const s1 = await repo.ingest(v1);
+        await repo.close();
+        const again = await Repository.open(t.repo, { ...secret, threads: 1 });
+        const s2 = await again.ingest(v2);
+        await again.close();
+        const answers = async (threads) => {
+          const r = await Repository.open(t.repo, { ...secret, threads });
+          try {
+            sameBytes(await readAll(await r.restore(s1.id)), v1, `v1 with ${threads} threads`);
+            sameBytes(await readAll(await r.restore(s2.id)), v2, `v2 with ${threads} threads`);
+            return await r.verify({ level: "full" });
+          } finally {
+            await r.close();
+          }
+        };
+        const clean = await answers(1);
+        assert.equal(clean.ok, true, JSON.stringify(clean.errors));
+        assert.ok(clean.stats.chunksChecked > 50, `${clean.stats.chunksChecked} chunks checked`);
+        assert.deepEqual(await answers(3), clean);
+
+        // A damaged pack: the same errors, whichever thread opens its blobs.
+        const pack = files(path.join(t.repo, "packs")).find((f) => f.endsWith(".pack"));
+        const damaged = fs.readFileSync(path.join(t.repo, "packs", pack));
+        damaged[damaged.length >> 1] ^= 0xff;
+        fs.writeFileSync(path.join(t.repo, "packs", pack), damaged);
+        const verify = async (threads) => {
+          const r = await Repository.open(t.repo, { ...secret, threads });
+          try {
+            return await r.verify({ level: "full" });
+          } finally {
+            await r.close();
+          }
+        };
+        const found = await verify(1);
+        assert.equal(found.ok, false);
+        assert.deepEqual(await verify(3), found);
+      } finally {
+        t.remove();
+      }
+    });
+  }
+
+  test("job threads: `threads` must be a whole number of at least 1", async () => {
+    const t = tempDir("threads-option");
+    try {
+      for (const threads of [0, -1, 1.5, Number.NaN]) {
+        await rejectsWith(Repository.init(t.repo, { ...SMALL, threads }), "InvalidArgument", CairnError);
+      }
+      assert.equal(fs.existsSync(t.repo), false, "nothing was created");
+    } finally {
+      t.remove();
+    }
+  });
 
   test("every kind of stream input is accepted and stored byte for byte", async () => {
     const t = tempDir("inputs");

@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
+use std::thread::Scope;
 
 use cairn_core::ingest::DEFAULT_ITEM;
 use cairn_core::manifest::Snapshot;
@@ -16,13 +18,15 @@ use crate::progress::Progress;
 
 /// Bytes handed to the engine per `write`.
 const BLOCK: usize = 1 << 20;
+/// Blocks read ahead of the engine, on a thread of their own.
+const AHEAD: usize = 2;
 
 /// One item to store, with its source opened.
 struct Input {
     name: String,
     kind: Option<String>,
     path: PathBuf,
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     /// The size, if the source is a regular file.
     size: Option<u64>,
 }
@@ -53,25 +57,64 @@ pub fn run(g: &Globals, a: IngestArgs) -> Result<()> {
 
 /// Streams every input into the session and finishes it.
 fn store(repo: &mut OpenRepo, session: SessionHandle, inputs: &mut [Input]) -> Result<Snapshot> {
-    let mut buf = vec![0u8; BLOCK];
     for input in inputs.iter_mut() {
         repo.call::<ops::IngestItem>(&IngestItemArgs {
             session: session.session,
             name: input.name.clone(),
             kind: input.kind.clone(),
         })?;
-        loop {
-            let n = read_block(&mut input.reader, &mut buf).map_err(|source| CliError::ReadInput {
-                path: input.path.clone(),
-                source,
-            })?;
-            if n == 0 {
-                break;
+        let path = &input.path;
+        let reader = &mut input.reader;
+        std::thread::scope(|scope| {
+            let blocks = read_ahead(scope, reader);
+            for block in &blocks.full {
+                let block = block.map_err(|source| CliError::ReadInput {
+                    path: path.clone(),
+                    source,
+                })?;
+                if block.is_empty() {
+                    break;
+                }
+                repo.runtime().write(session.session, &block)?;
+                // The reader stops once the engine does: it has no buffer left to fill.
+                let _ = blocks.empty.send(block);
             }
-            repo.runtime().write(session.session, &buf[..n])?;
-        }
+            Ok::<(), CliError>(())
+        })?;
     }
     repo.call::<ops::IngestFinish>(&session)
+}
+
+/// Blocks read ahead: full ones to take (an empty block at the end), and where to give
+/// them back once written.
+struct ReadAhead {
+    full: Receiver<std::io::Result<Vec<u8>>>,
+    empty: Sender<Vec<u8>>,
+}
+
+/// Reads `reader` on a thread of `scope`, [`AHEAD`] blocks ahead of the engine, so that the
+/// kernel's copy of the input overlaps the engine's work; buffers go round, none is
+/// allocated per block.
+fn read_ahead<'s, 'r: 's>(scope: &'s Scope<'s, '_>, reader: &'r mut Box<dyn Read + Send>) -> ReadAhead {
+    let (full_tx, full) = sync_channel(AHEAD);
+    let (empty, empty_rx) = channel::<Vec<u8>>();
+    for _ in 0..=AHEAD {
+        let _ = empty.send(vec![0u8; BLOCK]);
+    }
+    scope.spawn(move || {
+        for mut buf in empty_rx {
+            buf.resize(BLOCK, 0);
+            let block = read_block(reader, &mut buf).map(|n| {
+                buf.truncate(n);
+                buf
+            });
+            let last = !matches!(&block, Ok(b) if !b.is_empty());
+            if full_tx.send(block).is_err() || last {
+                return;
+            }
+        }
+    });
+    ReadAhead { full, empty }
 }
 
 /// Fills `buf` as far as the source allows; 0 only at the end.

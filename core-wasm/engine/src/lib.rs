@@ -24,6 +24,7 @@
 
 pub mod api;
 pub mod blobs;
+pub mod chunk_ids;
 pub mod chunker;
 pub mod codec;
 pub mod config;

@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::chunk_ids::ChunkIds;
 use crate::chunker::Chunker;
 use crate::error::{Error, Result};
 use crate::events::{self, IngestComplete, Progress, INGEST_COMPLETE, INGEST_PROGRESS};
@@ -21,7 +20,7 @@ use crate::ids::BlobId;
 use crate::index::{Index, PackRecord};
 use crate::locking::{self, HeldLock};
 use crate::manifest::{
-    self, check_item_name, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
+    self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
 };
 use crate::pack::BlobKind;
 use crate::parallel;
@@ -41,6 +40,8 @@ pub const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
 pub const SEAL_BATCH_PER_THREAD: usize = 4;
 /// Plaintext bytes queued for sealing at most.
 pub const SEAL_BATCH_BYTES: usize = 16 << 20;
+/// Longest item name, in bytes.
+pub const MAX_ITEM_NAME: usize = 255;
 
 /// An item being ingested.
 struct ItemBuilder {
@@ -92,9 +93,17 @@ struct IngestState {
 /// An ingest in progress.
 pub struct IngestSession {
     chunker: Chunker,
-    /// Chunks cut and waiting for their ids.
-    ids: ChunkIds,
     state: IngestState,
+}
+
+/// Checks an item name: 1 to [`MAX_ITEM_NAME`] bytes, no control characters.
+pub fn check_item_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_ITEM_NAME || name.chars().any(char::is_control) {
+        return Err(Error::InvalidArgument(format!(
+            "item name {name:?} is not valid: use 1 to {MAX_ITEM_NAME} bytes without control characters"
+        )));
+    }
+    Ok(())
 }
 
 impl IngestSession {
@@ -109,7 +118,6 @@ impl IngestSession {
         let lock = locking::acquire(store, false, "ingest")?;
         Ok(IngestSession {
             chunker: store.chunker(),
-            ids: ChunkIds::default(),
             state: IngestState {
                 lock: Some(lock),
                 tags,
@@ -267,9 +275,6 @@ impl IngestSession {
         }
         self.chunker.finish();
         self.drain_chunks(store, index)?;
-        for (chunk, id) in self.ids.flush(store)? {
-            self.state.add_chunk(store, index, &chunk, id)?;
-        }
         self.chunker.reset();
         self.state.store_list_piece(store, index)?;
         let item = self.state.current.take().expect("checked above");
@@ -277,32 +282,17 @@ impl IngestSession {
         Ok(())
     }
 
-    /// Hands every chunk the chunker has cut to deduplication, with its id: computed here
-    /// when the host runs no jobs, on its workers otherwise ([`ChunkIds`]).
     fn drain_chunks<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
-        let here = parallel::threads(store) == 1;
         while let Some(chunk) = self.chunker.next_chunk() {
-            if here {
-                let id = store.blob_id(chunk);
-                self.state.add_chunk(store, index, chunk, id)?;
-                continue;
-            }
-            for (chunk, id) in self.ids.push(store, chunk)? {
-                self.state.add_chunk(store, index, &chunk, id)?;
-            }
+            self.state.add_chunk(store, index, chunk)?;
         }
         Ok(())
     }
 }
 
 impl IngestState {
-    fn add_chunk<H: Host>(
-        &mut self,
-        store: &Store<H>,
-        index: &mut Index,
-        chunk: &[u8],
-        id: BlobId,
-    ) -> Result<()> {
+    fn add_chunk<H: Host>(&mut self, store: &Store<H>, index: &mut Index, chunk: &[u8]) -> Result<()> {
+        let id = store.blob_id(chunk);
         let len = chunk.len() as u32;
         if self.store_blob(store, index, id, BlobKind::Data, chunk)? {
             self.stats.new_chunks += 1;

@@ -24,7 +24,6 @@
 
 pub mod api;
 pub mod blobs;
-pub mod chunk_ids;
 pub mod chunker;
 pub mod codec;
 pub mod config;

@@ -149,19 +149,6 @@ pub fn decode_list(bytes: &[u8]) -> Result<Vec<(BlobId, u32)>, String> {
         .collect())
 }
 
-/// Longest item name, in bytes.
-pub const MAX_ITEM_NAME: usize = 255;
-
-/// Checks an item name: 1 to [`MAX_ITEM_NAME`] bytes, no control characters.
-pub fn check_item_name(name: &str) -> crate::error::Result<()> {
-    if name.is_empty() || name.len() > MAX_ITEM_NAME || name.chars().any(char::is_control) {
-        return Err(crate::error::Error::InvalidArgument(format!(
-            "item name {name:?} is not valid: use 1 to {MAX_ITEM_NAME} bytes without control characters"
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,37 +60,6 @@ impl<T> Results<T> {
     }
 }
 
-/// Chunks being hashed: each result is the chunk's id.
-pub type Hashing = Results<BlobId>;
-
-impl Hashing {
-    /// Each chunk's id, in order (after [`Results::collect`]).
-    pub fn ids(&self) -> Result<Vec<BlobId>> {
-        match self {
-            Results::Here(done) => Ok(done.clone()),
-            Results::Framed(framed, n) => Self::items(framed, *n)?
-                .into_iter()
-                .map(|r| jobs::id_result(r).map_err(Error::Internal))
-                .collect(),
-            Results::Submitted(..) => Err(uncollected()),
-        }
-    }
-}
-
-/// Starts computing the ids of several chunks, in order ([`Store::blob_id`] of each): on
-/// the host's workers when it runs jobs, here at once otherwise.
-pub fn submit_ids<H: Host>(store: &Store<H>, chunks: &[Vec<u8>]) -> Result<Hashing> {
-    if threads(store) == 1 || chunks.len() < 2 {
-        return Ok(Results::Here(chunks.iter().map(|c| store.blob_id(c)).collect()));
-    }
-    let id_key = jobs::id_key(store.keys().map(|k| &k.chunk_id));
-    let mut batch = Batch::with_capacity(chunks.iter().map(|c| c.len() + 40).sum());
-    for data in chunks {
-        batch.push_with(|out| jobs::encode_into(out, &Job::Id { id_key, data }));
-    }
-    submit(store, batch)
-}
-
 impl Sealing {
     /// Each blob's codec and stored bytes, in order (after [`Results::collect`]).
     pub fn sealed(&self) -> Result<Vec<(Codec, &[u8])>> {

@@ -25,7 +25,6 @@ use crate::seal::{self, Cipher, SealKey, SealParams};
 const SEAL: u8 = 1;
 const OPEN: u8 = 2;
 const CHECK: u8 = 3;
-const ID: u8 = 4;
 
 /// How a blob's id is computed from its plaintext.
 #[derive(Clone, Copy)]
@@ -68,13 +67,6 @@ pub enum Job<'a> {
         /// The stored bytes.
         stored: &'a [u8],
     },
-    /// The id of a chunk's plaintext (so that ingest hashes chunks on other instances).
-    Id {
-        /// How the id is computed.
-        id_key: IdKey<'a>,
-        /// The plaintext.
-        data: &'a [u8],
-    },
 }
 
 fn codec_name_byte(c: CodecName) -> u8 {
@@ -82,16 +74,6 @@ fn codec_name_byte(c: CodecName) -> u8 {
         CodecName::None => 0,
         CodecName::Gzip => 1,
         CodecName::Zstd => 2,
-    }
-}
-
-fn put_id_key(out: &mut Vec<u8>, id_key: IdKey<'_>) {
-    match id_key {
-        IdKey::Sha256 => out.push(0),
-        IdKey::Hmac(k) => {
-            out.push(1);
-            out.extend_from_slice(k);
-        }
     }
 }
 
@@ -138,16 +120,16 @@ pub fn encode_into(out: &mut Vec<u8>, job: &Job<'_>) {
             out.push(if *keep { OPEN } else { CHECK });
             out.push(*codec as u8);
             put_key(out, *key);
-            put_id_key(out, *id_key);
+            match id_key {
+                IdKey::Sha256 => out.push(0),
+                IdKey::Hmac(k) => {
+                    out.push(1);
+                    out.extend_from_slice(*k);
+                }
+            }
             out.extend_from_slice(id.as_bytes());
             out.extend_from_slice(&raw_len.to_le_bytes());
             out.extend_from_slice(stored);
-        }
-        Job::Id { id_key, data } => {
-            out.reserve(data.len() + 34);
-            out.push(ID);
-            put_id_key(out, *id_key);
-            out.extend_from_slice(data);
         }
     }
 }
@@ -162,12 +144,6 @@ pub fn batch<'a>(jobs: impl IntoIterator<Item = Job<'a>>) -> Vec<u8> {
 }
 
 impl<'a> Reader<'a> {
-    fn id_key(&mut self) -> Result<IdKey<'a>, String> {
-        match self.byte()? {
-            0 => Ok(IdKey::Sha256),
-            _ => Ok(IdKey::Hmac(self.key32()?)),
-        }
-    }
     fn seal_key(&mut self) -> Result<Option<SealKey<'a>>, String> {
         let cipher = match self.byte()? {
             0 => return Ok(None),
@@ -209,7 +185,10 @@ pub fn decode(bytes: &[u8]) -> Result<Job<'_>, String> {
         kind @ (OPEN | CHECK) => {
             let codec = Codec::from_byte(r.byte()?).ok_or("a job names an unknown codec")?;
             let key = r.seal_key()?;
-            let id_key = r.id_key()?;
+            let id_key = match r.byte()? {
+                0 => IdKey::Sha256,
+                _ => IdKey::Hmac(r.key32()?),
+            };
             let id = BlobId::new(*r.key32()?);
             let raw_len = r.u32()?;
             Ok(Job::Open {
@@ -222,18 +201,13 @@ pub fn decode(bytes: &[u8]) -> Result<Job<'_>, String> {
                 stored: r.0,
             })
         }
-        ID => Ok(Job::Id {
-            id_key: r.id_key()?,
-            data: r.0,
-        }),
         k => Err(format!("unknown job kind {k}")),
     }
 }
 
 /// Runs one job, writing its result at the end of `out` (an item of a [`Batch`]). A seal
 /// gives `codec byte || stored bytes`; an open gives `0 || plaintext` (only `0` when it
-/// does not keep the plaintext), or `1 || why` when the blob cannot be opened or is not `id`;
-/// an id gives the 32-byte id.
+/// does not keep the plaintext), or `1 || why` when the blob cannot be opened or is not `id`.
 pub fn run_into<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>, out: &mut Vec<u8>) {
     match *job {
         Job::Seal {
@@ -267,15 +241,6 @@ pub fn run_into<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>, out:
                 out.extend_from_slice(why.as_bytes());
             }
         },
-        Job::Id { id_key, data } => out.extend_from_slice(&blob_id(host, crypto, id_key, data)),
-    }
-}
-
-/// The id of a plaintext under `id_key`.
-fn blob_id<H: Host + ?Sized>(host: &H, crypto: &Crypto, id_key: IdKey<'_>, data: &[u8]) -> [u8; 32] {
-    match id_key {
-        IdKey::Sha256 => crypto.sha256(host, data),
-        IdKey::Hmac(k) => crypto.hmac_sha256(host, k, data),
     }
 }
 
@@ -291,7 +256,10 @@ fn open<H: Host + ?Sized>(
     stored: &[u8],
 ) -> Result<Vec<u8>, String> {
     let plain = seal::open_blob(host, crypto, key, codec, raw_len as usize, stored)?;
-    let actual = blob_id(host, crypto, id_key, &plain);
+    let actual = match id_key {
+        IdKey::Sha256 => crypto.sha256(host, &plain),
+        IdKey::Hmac(k) => crypto.hmac_sha256(host, k, &plain),
+    };
     if actual != *id.as_bytes() {
         return Err("it does not hash to its id".into());
     }
@@ -305,14 +273,6 @@ pub fn seal_result(bytes: &[u8]) -> Result<(Codec, &[u8]), String> {
         Codec::from_byte(c).ok_or("a job result names an unknown codec")?,
         stored,
     ))
-}
-
-/// Decodes an id's result.
-pub fn id_result(bytes: &[u8]) -> Result<BlobId, String> {
-    let id: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| "an id job's result is not 32 bytes".to_string())?;
-    Ok(BlobId::new(id))
 }
 
 /// Decodes an open's result: the plaintext (empty when the job did not keep it), or why
@@ -415,21 +375,6 @@ mod tests {
             );
             assert!(open_result(results[3]).unwrap().unwrap_err().contains("hash"));
         }
-        let data = b"a chunk of a stream".repeat(100);
-        for (id_key, want) in [
-            (IdKey::Sha256, crate::crypto::soft_sha256(&data)),
-            (
-                IdKey::Hmac(&[9; 32]),
-                crate::crypto::soft_hmac_sha256(&[9; 32], &data),
-            ),
-        ] {
-            let results = run_batch(&h, &c, &batch([Job::Id { id_key, data: &data }])).unwrap();
-            assert_eq!(
-                id_result(unframe(&results).unwrap()[0]).unwrap(),
-                BlobId::new(want)
-            );
-        }
-        assert!(id_result(&[1, 2, 3]).is_err());
         assert!(decode(&[9]).is_err());
         assert!(run_batch(&h, &c, &frame(&[vec![9]])).is_err());
     }

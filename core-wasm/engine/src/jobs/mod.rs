@@ -6,7 +6,7 @@
 //! else, so a host may run a batch of them on other instances of the same module, in
 //! threads or workers, and hand the results back in order ([`crate::host::Host::submit_jobs`]).
 //! The batch and result encodings are defined here, once, for the engine that sends a
-//! batch and the instances that run its jobs ([`run`]).
+//! batch and the instances that run its jobs ([`run_into`], [`run_batch`]).
 //!
 //! A batch is framed as [`frame`] says, its results likewise. Hosts only split and join
 //! batches; they never look inside a job.

@@ -347,17 +347,15 @@ fn add_crypto(linker: &mut Linker<HostState>) -> Result<()> {
          op: i32|
          -> Result<i32> {
             let (mem, _) = split(&mut c)?;
-            let Ok(params) = argon2::Params::new(memory_kib, iterations, parallelism, Some(32)) else {
+            // The engine's own Argon2id, compiled natively here.
+            let params = cairn_core::kdf::KdfParams {
+                memory_ki_b: memory_kib,
+                iterations,
+                parallelism,
+            };
+            let Ok(key) = cairn_core::kdf::argon2id(bytes(mem, pp, pl)?, bytes(mem, sp, sl)?, &params) else {
                 return Ok(0);
             };
-            let ctx = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-            let mut key = [0u8; 32];
-            if ctx
-                .hash_password_into(bytes(mem, pp, pl)?, bytes(mem, sp, sl)?, &mut key)
-                .is_err()
-            {
-                return Ok(0);
-            }
             let out = range(mem, op, 32)?;
             mem[out].copy_from_slice(&key);
             Ok(1)

@@ -180,9 +180,15 @@ pub fn open_one<H: Host>(
     store: &Store<H>,
     &(id, codec, raw_len, stored): &Sealed<'_>,
 ) -> std::result::Result<Vec<u8>, String> {
-    let plain = store.open_blob(codec, raw_len as usize, stored)?;
-    match store.blob_id(&plain) == id {
-        true => Ok(plain),
-        false => Err("it does not hash to its id".into()),
-    }
+    let id_key = jobs::id_key(store.keys().map(|k| &k.chunk_id));
+    jobs::open(
+        store.host(),
+        store.crypto(),
+        codec,
+        store.data_key(),
+        id_key,
+        id,
+        raw_len,
+        stored,
+    )
 }

@@ -244,8 +244,10 @@ pub fn run_into<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>, out:
     }
 }
 
+/// Decrypts and decompresses a stored blob and checks it hashes to `id`: what an open job
+/// does, and what the engine does itself when it runs no jobs.
 #[allow(clippy::too_many_arguments)]
-fn open<H: Host + ?Sized>(
+pub fn open<H: Host + ?Sized>(
     host: &H,
     crypto: &Crypto,
     codec: Codec,

@@ -161,6 +161,7 @@ pub fn exit_code(code: ErrorCode) -> i32 {
         | ErrorCode::StorageError
         | ErrorCode::IntrinsicMismatch
         | ErrorCode::SessionNotFound
+        | ErrorCode::EngineUnavailable
         | ErrorCode::Internal => EXIT_INTERNAL,
     }
 }

@@ -6,7 +6,7 @@
 
 import type { StartEngine } from "./link.js";
 import type { JobWorkers } from "./pool.js";
-import { denoJobWorkers } from "./pool-deno.js";
+import { JOB_WORKER_URL, denoJobWorkers } from "./pool-deno.js";
 import { RepositoryCore, type Connection } from "./repository.js";
 import { linkToWorker } from "./worker.js";
 
@@ -14,9 +14,12 @@ export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
 
+/** The script of the engine's worker. */
+const ENGINE_WORKER_URL = new URL("./worker-deno.js", import.meta.url);
+
 /** Starts the engine in a web `Worker` of type module. */
 const engineInWorker: StartEngine = (options) => {
-  const w = new Worker(new URL("./worker-deno.js", import.meta.url), { type: "module" });
+  const w = new Worker(ENGINE_WORKER_URL, { type: "module" });
   return linkToWorker(
     {
       post: (m, transfer) => w.postMessage(m, transfer ?? []),
@@ -40,6 +43,9 @@ export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
 
   /** How `init` and `open` start job workers; not for applications. */
   static readonly jobWorkers: JobWorkers = denoJobWorkers;
+
+  /** The worker scripts `init` and `open` check for before starting; not for applications. */
+  static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL];
 
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {

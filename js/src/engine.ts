@@ -13,6 +13,7 @@ import process from "node:process";
 
 import init, { Engine, checkStorage as runStorageSuite, takePanicMessage } from "../pkg/cairn_bindgen.js";
 import { CairnError, toCairnError } from "./errors.js";
+import { MODULE_URL } from "./files.js";
 import type { Client, OperationName } from "./generated/api.js";
 import type { Answer, Args } from "./types.js";
 import { nodeIntrinsics, type Intrinsics } from "./intrinsics.js";
@@ -27,7 +28,7 @@ let compiled: WebAssembly.Module | undefined;
 
 /** Compiles and instantiates the wasm module once per thread. */
 export function loadModule(): Promise<unknown> {
-  loaded ??= WebAssembly.compile(fs.readFileSync(new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url))).then((m) => {
+  loaded ??= WebAssembly.compile(fs.readFileSync(MODULE_URL)).then((m) => {
     compiled = m;
     return init({ module_or_path: m });
   });
@@ -54,15 +55,29 @@ function processAlive(pid: number): boolean | undefined {
   }
 }
 
-/** Who runs the engine, recorded in locks. */
-export function client(): Client {
-  let user = process.env.USER ?? process.env.USERNAME ?? process.env.LOGNAME ?? "unknown";
+/**
+ * What `read` answers, or `undefined` when the runtime refuses it: Deno throws `NotCapable`
+ * for an environment variable or system fact outside `--allow-env`/`--allow-sys`, and a lock
+ * is still written without it.
+ */
+function permitted<T>(read: () => T): T | undefined {
   try {
-    user = os.userInfo().username;
+    return read();
   } catch {
-    // No passwd entry for this uid (containers): keep what the environment says.
+    return undefined;
   }
-  return { hostname: os.hostname(), pid: process.pid, user };
+}
+
+/**
+ * Who runs the engine, recorded in locks. Each fact is optional: under Deno without
+ * `--allow-env=USER` or `--allow-sys=hostname` the lock says `unknown`, and maintenance
+ * then cannot tell whether its owner is gone (the heartbeat rule still applies).
+ */
+export function client(): Client {
+  const env = (name: string) => permitted(() => process.env[name]);
+  // No passwd entry for this uid (containers) leaves what the environment says.
+  const user = permitted(() => os.userInfo().username) ?? env("USER") ?? env("USERNAME") ?? env("LOGNAME");
+  return { hostname: permitted(() => os.hostname()) ?? "unknown", pid: process.pid, user: user ?? "unknown" };
 }
 
 /** What an engine is built from. */

@@ -4,22 +4,27 @@
  * @module
  */
 
+import * as fs from "node:fs";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
 import type { StartEngine } from "./link.js";
 import type { JobWorkers } from "./pool.js";
-import { nodeJobWorkers } from "./pool-node.js";
+import { JOB_WORKER_URL, nodeJobWorkers } from "./pool-node.js";
 import { RepositoryCore, type Connection } from "./repository.js";
+import type { StreamInput } from "./types.js";
 import { linkToWorker } from "./worker.js";
 
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
 
+/** The script of the engine's worker. */
+const ENGINE_WORKER_URL = new URL("./worker-node.js", import.meta.url);
+
 /** Starts the engine in a `node:worker_threads` worker. */
 const engineInWorker: StartEngine = (options) => {
-  const w = new Worker(new URL("./worker-node.js", import.meta.url));
+  const w = new Worker(ENGINE_WORKER_URL);
   return linkToWorker(
     {
       post: (m, transfer) => w.postMessage(m, transfer),
@@ -40,9 +45,26 @@ export class Repository extends RepositoryCore<Readable> {
   /** How `init` and `open` start job workers; not for applications. */
   static readonly jobWorkers: JobWorkers = nodeJobWorkers;
 
+  /** The worker scripts `init` and `open` check for before starting; not for applications. */
+  static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL];
+
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {
     return new Repository(c);
+  }
+
+  /** The size of a `fs.createReadStream` of a whole regular file, for progress percentages. */
+  protected override sizeOf(input: StreamInput): number | undefined {
+    if (!(input instanceof fs.ReadStream) || typeof input.path !== "string") return undefined;
+    const { start, end } = input as unknown as { start?: number; end?: number };
+    // Node leaves `start` undefined and sets `end` to Infinity for a whole file.
+    if ((start ?? 0) !== 0 || (end ?? Infinity) !== Infinity) return undefined;
+    try {
+      const st = fs.statSync(input.path);
+      return st.isFile() ? st.size : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A Node `Readable` of the restored bytes (`.pipe()` works). */

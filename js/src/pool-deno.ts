@@ -8,10 +8,13 @@
 
 import type { JobWorkers } from "./pool.js";
 
+/** The script of a job worker. */
+export const JOB_WORKER_URL = new URL("./worker-jobs-deno.js", import.meta.url);
+
 /** Job workers as web `Worker`s. */
 export const denoJobWorkers: JobWorkers = {
   spawn() {
-    const w = new Worker(new URL("./worker-jobs-deno.js", import.meta.url), { type: "module" });
+    const w = new Worker(JOB_WORKER_URL, { type: "module" });
     let failure: string | undefined;
     w.onerror = (e) => {
       // Reported by the pool (the worker's shares fail), never as an uncaught error here.

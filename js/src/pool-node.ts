@@ -11,10 +11,13 @@ import { Worker } from "node:worker_threads";
 
 import type { JobWorkers } from "./pool.js";
 
+/** The script of a job worker. */
+export const JOB_WORKER_URL = new URL("./worker-jobs-node.js", import.meta.url);
+
 /** Job workers in `node:worker_threads`. */
 export const nodeJobWorkers: JobWorkers = {
   spawn() {
-    const w = new Worker(new URL("./worker-jobs-node.js", import.meta.url));
+    const w = new Worker(JOB_WORKER_URL);
     w.unref();
     let failure: string | undefined;
     // Reported by the pool (the worker's shares fail), never as an uncaught error here.

@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { client, type EventSink } from "./engine.js";
 import { CairnError } from "./errors.js";
 import { Events } from "./events.js";
+import { MODULE_URL, checkPackageFiles } from "./files.js";
 import { startInline, type EngineLink, type StartEngine } from "./link.js";
 import type { JobWorkers } from "./pool.js";
 import { blocks, knownLength } from "./streams.js";
@@ -68,6 +69,7 @@ export async function connect(
   repoPath: string,
   { thread, threads, ...options }: InitOptions | OpenOptions = {},
 ): Promise<Connection> {
+  checkPackageFiles([MODULE_URL, ...runtime.workerFiles]);
   const start = thread === "inline" ? startInline : runtime.startInWorker;
   const jobs = { threads: jobThreads(threads, runtime.jobWorkers), workers: runtime.jobWorkers };
   const events = new Events();
@@ -92,6 +94,8 @@ export interface Runtime {
   readonly startInWorker: StartEngine;
   /** Starts job workers in this runtime. */
   readonly jobWorkers: JobWorkers;
+  /** The worker scripts this runtime starts, checked (with the wasm module) before anything starts. */
+  readonly workerFiles: readonly URL[];
 }
 
 /** What a runtime's entry supplies to the shared `init` / `open`. */
@@ -121,6 +125,11 @@ export abstract class RepositoryCore<Restored> {
     return this.fromConnection(await connect(this, "open", path, options));
   }
 
+  /** The length of an input this runtime can tell without reading it (a file stream's). */
+  protected sizeOf(_input: StreamInput): number | undefined {
+    return undefined;
+  }
+
   /** Wraps a restore's blocks in this runtime's stream type. */
   protected abstract output(blocks: AsyncIterableIterator<Uint8Array>): Restored;
 
@@ -137,13 +146,13 @@ export abstract class RepositoryCore<Restored> {
     if (items.length !== 1) {
       throw new CairnError("InvalidArgument", "invalid argument: `ingest` names exactly one item; use `ingestMulti` for several");
     }
-    return this.ingestMulti([{ ...items[0], stream }], { tags: options.tags });
+    return this.ingestMulti([{ ...items[0], stream, size: options.size }], { tags: options.tags });
   }
 
   /** Stores several named streams, in order, as one snapshot. */
   async ingestMulti(items: IngestItem[], options: IngestMultiOptions = {}): Promise<ISnapshot> {
     const link = this.link;
-    const totalBytes = knownLength(items.map((i) => i.stream));
+    const totalBytes = knownLength(items, (input) => this.sizeOf(input));
     const { session } = await link.call("ingest_begin", { tags: options.tags ?? {}, totalBytes });
     try {
       for (const item of items) {

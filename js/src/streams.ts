@@ -11,12 +11,20 @@ import type { StreamInput } from "./types.js";
 /** Blocks handed to the engine are at least this long (except the last): fewer crossings. */
 export const BLOCK = 1 << 20;
 
-/** The total length of `inputs` when all are in memory, for progress percentages. */
-export function knownLength(inputs: StreamInput[]): number | undefined {
+/**
+ * The total length of `items`, for progress percentages: each item's declared `size`, a
+ * `Uint8Array`'s length, or what the runtime's `sizeOf` knows (a file stream's size);
+ * `undefined` as soon as one is unknown.
+ */
+export function knownLength(
+  items: { stream: StreamInput; size?: number }[],
+  sizeOf: (input: StreamInput) => number | undefined = () => undefined,
+): number | undefined {
   let total = 0;
-  for (const i of inputs) {
-    if (!(i instanceof Uint8Array)) return undefined;
-    total += i.length;
+  for (const { stream, size } of items) {
+    const n = size ?? (stream instanceof Uint8Array ? stream.length : sizeOf(stream));
+    if (n === undefined) return undefined;
+    total += n;
   }
   return total;
 }

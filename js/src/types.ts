@@ -96,6 +96,12 @@ export interface IngestOptions {
   tags?: Record<string, string>;
   /** Names the single item (default `DEFAULT_ITEM_NAME`, the name the CLI gives standard input). */
   items?: ItemName[];
+  /**
+   * The stream's length in bytes, when the caller knows it: `ingest:progress` then carries
+   * `totalBytes` and `percentage`. Known without it for a `Uint8Array` and, in Node, for a
+   * `fs.createReadStream` of a regular file.
+   */
+  size?: number;
 }
 
 /** The name and type of an item. */
@@ -114,6 +120,8 @@ export interface IngestItem {
   type?: string;
   /** Its bytes. */
   stream: StreamInput;
+  /** Its length in bytes, when known (see `IngestOptions.size`). */
+  size?: number;
 }
 
 /** Options of `ingestMulti`. */

@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 
-import { CairnError, Repository } from "cairn";
+import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
@@ -43,6 +43,40 @@ test("Deno: restore resolves to a web ReadableStream that pipes to a file", asyn
     assert.deepEqual([...Deno.readDirSync(path.join(t.repo, "locks"))], [], "cancel ended the restore");
     assert.deepEqual(await readAll(await repo.restore(snap.id, { item: "data" })), data);
     await repo.close();
+  } finally {
+    t.remove();
+  }
+});
+
+test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or sys permission is needed", async () => {
+  const t = tempDir("permissions");
+  try {
+    const pkg = path.dirname(path.dirname(new URL(import.meta.resolve("@cairn-backup/cairn")).pathname));
+    const script = path.join(t.dir, "init.mjs");
+    Deno.writeTextFileSync(
+      script,
+      `import { CairnError, Repository } from ${JSON.stringify(import.meta.resolve("@cairn-backup/cairn"))};
+       try {
+         const repo = await Repository.init(${JSON.stringify(t.repo)}, {});
+         await repo.ingest(new Uint8Array(1000));
+         await repo.close();
+         console.log("ok");
+       } catch (e) {
+         console.log(e instanceof CairnError ? e.code + ": " + e.message : "not a CairnError: " + e);
+       }`,
+    );
+    const run = async (...flags) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", `--allow-read=${pkg},${t.dir}`, ...flags, script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      return new TextDecoder().decode(out.stdout).trim() + new TextDecoder().decode(out.stderr).trim();
+    };
+    const refused = await run();
+    assert.match(refused, /^StorageError: .*--allow-write/);
+    assert.deepEqual([...Deno.readDirSync(t.dir)].map((e) => e.name), ["init.mjs"], "nothing was written");
+    assert.equal(await run(`--allow-write=${t.dir}`), "ok");
   } finally {
     t.remove();
   }

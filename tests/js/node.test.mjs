@@ -9,7 +9,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { test } from "node:test";
 
-import { CairnError, Repository } from "cairn";
+import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
@@ -68,6 +68,28 @@ test("Node: restore resolves to a Readable that pipes", async () => {
   }
 });
 
+test("Node: ingest:progress of a file stream knows its total", async () => {
+  const t = tempDir("file-progress");
+  try {
+    const repo = await Repository.init(t.repo, SMALL);
+    const file = path.join(t.dir, "in");
+    fs.writeFileSync(file, bytes(5_000_000, 3));
+    const progress = [];
+    repo.on("ingest:progress", (e) => progress.push(e));
+    await repo.ingest(fs.createReadStream(file));
+    assert.ok(progress.length >= 5, `${progress.length} events`);
+    assert.ok(progress.every((e) => e.totalBytes === 5_000_000));
+    assert.equal(progress.at(-1).percentage, 100);
+    // A part of a file is not the file's size.
+    progress.length = 0;
+    await repo.ingest(fs.createReadStream(file, { start: 10 }));
+    assert.ok(progress.every((e) => e.totalBytes === undefined));
+    await repo.close();
+  } finally {
+    t.remove();
+  }
+});
+
 test("Node: a failing input stream aborts the ingest with the stream's error", async () => {
   const t = tempDir("failing-input");
   try {
@@ -94,7 +116,7 @@ test("Node: a repository closed with its job workers running, or forgotten, lets
         const repo = path.join(t.dir, `${thread}-${close}`);
         // The ingest starts the pool (3 job workers); the process must then end by itself.
         const script = `
-          import { Repository } from "cairn";
+          import { Repository } from "@cairn-backup/cairn";
           const data = new Uint8Array(2_000_000).map((_, i) => (i * 2654435761) >>> 24);
           const repo = await Repository.init(${JSON.stringify(repo)}, { thread: ${JSON.stringify(thread)}, threads: 3,
             chunking: { min: 4096, avg: 16384, max: 65536 }, packSize: 65536 });

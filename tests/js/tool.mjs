@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
 
-import { Repository } from "cairn";
+import { Repository } from "@cairn-backup/cairn";
 
 const passphrase = process.env.CAIRN_PASSPHRASE || undefined;
 const [command, repoPath, ...rest] = process.argv.slice(2);

@@ -60,6 +60,9 @@ pub enum ErrorCode {
     IntrinsicMismatch,
     /// A session handle does not name an open ingest or restore.
     SessionNotFound,
+    /// The engine cannot start here: a file it is started from (the JS package's worker
+    /// scripts or wasm module) is missing, as when a bundler inlined the package's code.
+    EngineUnavailable,
     /// A bug: an invariant of the engine does not hold.
     Internal,
 }
@@ -210,6 +213,9 @@ pub enum Error {
     /// See [`ErrorCode::SessionNotFound`].
     #[error("no open ingest or restore has handle {0}")]
     SessionNotFound(u32),
+    /// See [`ErrorCode::EngineUnavailable`].
+    #[error("the engine cannot start: {0}")]
+    EngineUnavailable(String),
     /// See [`ErrorCode::Internal`].
     #[error("internal error (a bug in Cairn, please report it): {0}")]
     Internal(String),
@@ -242,6 +248,7 @@ impl Error {
             Error::Storage { .. } => ErrorCode::StorageError,
             Error::IntrinsicMismatch(_) => ErrorCode::IntrinsicMismatch,
             Error::SessionNotFound(_) => ErrorCode::SessionNotFound,
+            Error::EngineUnavailable(_) => ErrorCode::EngineUnavailable,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -304,6 +311,7 @@ impl Error {
             },
             ErrorCode::IntrinsicMismatch => Error::IntrinsicMismatch(s("example")),
             ErrorCode::SessionNotFound => Error::SessionNotFound(0),
+            ErrorCode::EngineUnavailable => Error::EngineUnavailable(s("example")),
             ErrorCode::Internal => Error::Internal(s("example")),
         }
     }
@@ -323,7 +331,7 @@ mod tests {
 
     #[test]
     fn code_names_match_serde_names() {
-        assert_eq!(ErrorCode::all().count(), 24);
+        assert_eq!(ErrorCode::all().count(), 25);
         for code in ErrorCode::all() {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json.as_str().unwrap(), code.as_str());

@@ -71,7 +71,8 @@ macro_rules! events {
 }
 
 events! {
-    /// Progress of an ingest, about every 8 MiB read and at the end.
+    /// Progress of an ingest: about every 1 % of a known total or 8 MiB, at least once a
+    /// second while bytes arrive ([`Pacer`]), and at the end.
     INGEST_PROGRESS = "ingest:progress": Progress;
     /// An ingest stored its snapshot.
     INGEST_COMPLETE = "ingest:complete": IngestComplete;
@@ -106,6 +107,64 @@ pub struct Progress {
     pub percentage: Option<f64>,
     /// A line for people.
     pub message: String,
+}
+
+/// Decides when a progress event is due: about every 1 % of a known total (between
+/// [`PACE_MIN_BYTES`] and [`PACE_MAX_BYTES`] apart), every [`PACE_MAX_BYTES`] when the total
+/// is unknown, and at least once a second while bytes arrive, so that a progress bar moves
+/// smoothly whatever the input's size and speed.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    step: u64,
+    next: u64,
+    last_ms: i64,
+}
+
+/// The smallest byte step between two paced events.
+pub const PACE_MIN_BYTES: u64 = 64 * 1024;
+/// The largest byte step between two paced events.
+pub const PACE_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// The longest time between two paced events while bytes arrive.
+pub const PACE_MAX_MS: i64 = 1000;
+
+impl Pacer {
+    /// A pacer for `total` bytes (when known), started at `now_ms`.
+    pub fn new(total: Option<u64>, now_ms: i64) -> Pacer {
+        let step = total.map_or(PACE_MAX_BYTES, |t| {
+            (t / 100).clamp(PACE_MIN_BYTES, PACE_MAX_BYTES)
+        });
+        Pacer {
+            step,
+            next: step,
+            last_ms: now_ms,
+        }
+    }
+
+    /// Whether an event is due with `done` bytes processed at `now_ms`; when it is, the
+    /// next one is timed from here.
+    pub fn due(&mut self, done: u64, now_ms: i64) -> bool {
+        if done < self.next && now_ms - self.last_ms < PACE_MAX_MS {
+            return false;
+        }
+        self.next = done + self.step;
+        self.last_ms = now_ms;
+        true
+    }
+}
+
+impl Progress {
+    /// A progress payload; the percentage follows from `total_bytes` when it is known.
+    pub fn new(operation: &str, done: u64, total_bytes: Option<u64>, message: String) -> Progress {
+        Progress {
+            operation: operation.into(),
+            bytes_processed: done,
+            total_bytes,
+            percentage: total_bytes
+                .filter(|&t| t > 0)
+                .map(|t| ((done as f64 / t as f64) * 100.0).min(100.0)),
+            message,
+        }
+    }
 }
 
 /// Payload of `ingest:complete`.
@@ -178,5 +237,41 @@ mod tests {
             ]
         );
         assert!(EVENTS.iter().all(|e| !e.doc.trim().is_empty()));
+    }
+
+    #[test]
+    fn the_pacer_emits_about_every_percent_and_every_second() {
+        // 100 MiB known: every 1 MiB.
+        let mut p = Pacer::new(Some(100 << 20), 0);
+        let due: Vec<u64> = (1..=200u64).map(|i| i << 19).filter(|&d| p.due(d, 0)).collect();
+        assert_eq!(due.len(), 100);
+        assert_eq!(due[0], 1 << 20);
+        // Small totals are paced at 64 KiB, huge or unknown ones at 8 MiB.
+        assert_eq!(Pacer::new(Some(1000), 0).step, PACE_MIN_BYTES);
+        assert_eq!(Pacer::new(Some(1 << 40), 0).step, PACE_MAX_BYTES);
+        assert_eq!(Pacer::new(None, 0).step, PACE_MAX_BYTES);
+        // A slow input still gets an event a second.
+        let mut p = Pacer::new(None, 0);
+        assert!(!p.due(10, 999));
+        assert!(p.due(20, 1000));
+        assert!(!p.due(30, 1500));
+        assert!(p.due(40, 2000));
+    }
+
+    #[test]
+    fn progress_percentages_follow_the_total() {
+        assert_eq!(
+            Progress::new("ingest", 50, Some(200), String::new()).percentage,
+            Some(25.0)
+        );
+        assert_eq!(
+            Progress::new("ingest", 500, Some(200), String::new()).percentage,
+            Some(100.0)
+        );
+        assert_eq!(
+            Progress::new("ingest", 5, Some(0), String::new()).percentage,
+            None
+        );
+        assert_eq!(Progress::new("verify", 5, None, String::new()).percentage, None);
     }
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::chunker::Chunker;
 use crate::error::{Error, Result};
-use crate::events::{self, IngestComplete, Progress, INGEST_COMPLETE, INGEST_PROGRESS};
+use crate::events::{self, IngestComplete, Pacer, Progress, INGEST_COMPLETE, INGEST_PROGRESS};
 use crate::groups::ParityStream;
 use crate::host::Host;
 use crate::ids::BlobId;
@@ -33,8 +33,6 @@ use crate::writer::PackStream;
 /// Name of the item that receives bytes written before any item was named: what the CLI
 /// calls standard input and the JS package a single stream.
 pub const DEFAULT_ITEM: &str = "data";
-/// Bytes between two `ingest:progress` events.
-pub const PROGRESS_EVERY: u64 = 8 * 1024 * 1024;
 /// Blobs sealed in one batch, per module instance the host runs jobs on (with one
 /// instance, every blob is sealed as it comes).
 pub const SEAL_BATCH_PER_THREAD: usize = 4;
@@ -86,7 +84,8 @@ struct IngestState {
     stats: Stats,
     /// Bytes the host has written, including those still in the chunker.
     received: u64,
-    next_progress: u64,
+    /// When the next `ingest:progress` is due.
+    pacer: Pacer,
     failed: bool,
 }
 
@@ -132,7 +131,7 @@ impl IngestSession {
                 written: Vec::new(),
                 stats: Stats::default(),
                 received: 0,
-                next_progress: PROGRESS_EVERY,
+                pacer: Pacer::new(total_bytes, store.host().now_ms()),
                 failed: false,
             },
         })
@@ -406,29 +405,20 @@ impl IngestState {
         Ok(())
     }
 
-    /// Emits `ingest:progress` every [`PROGRESS_EVERY`] bytes received, and at the end.
+    /// Emits `ingest:progress` when its [`Pacer`] says it is due, and at the end.
     fn progress<H: Host>(&mut self, store: &Store<H>, last: bool) {
         let done = self.received;
-        if !last && done < self.next_progress {
+        if !self.pacer.due(done, store.host().now_ms()) && !last {
             return;
         }
-        self.next_progress = done + PROGRESS_EVERY;
         let s = &self.stats;
-        let p = Progress {
-            operation: "ingest".into(),
-            bytes_processed: done,
-            total_bytes: self.total_bytes,
-            percentage: self
-                .total_bytes
-                .filter(|&t| t > 0)
-                .map(|t| ((done as f64 / t as f64) * 100.0).min(100.0)),
-            message: format!(
-                "{} MiB read, {} new chunks, {} reused",
-                done >> 20,
-                s.new_chunks,
-                s.reused_chunks
-            ),
-        };
+        let message = format!(
+            "{} MiB read, {} new chunks, {} reused",
+            done >> 20,
+            s.new_chunks,
+            s.reused_chunks
+        );
+        let p = Progress::new("ingest", done, self.total_bytes, message);
         events::emit(store.host(), INGEST_PROGRESS, &p);
     }
 }

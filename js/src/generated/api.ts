@@ -748,7 +748,7 @@ bytesRead: number }
 /**
  * The engine's stable error codes, the same names in every host.
  */
-export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "Internal"] as const;
+export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "EngineUnavailable", "Internal"] as const;
 
 /**
  * One of {@link ERROR_CODES}: the `code` of a `CairnError`.
@@ -928,7 +928,8 @@ export type OperationName = keyof Operations;
  */
 export interface CairnEvents {
   /**
-   * Progress of an ingest, about every 8 MiB read and at the end.
+   * Progress of an ingest: about every 1 % of a known total or 8 MiB, at least once a
+   * second while bytes arrive ([`Pacer`]), and at the end.
    */
   "ingest:progress": Progress;
   /**

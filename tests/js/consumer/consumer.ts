@@ -1,0 +1,53 @@
+// A consumer of the packed package, type-checked under `strict` (tsconfig.json here) and
+// run in Node (compiled by tsc) and Deno (as TypeScript), by tests/js/package.sh.
+//   consumer.js|ts REPO_DIR
+import process from "node:process";
+
+import {
+  CairnError,
+  Repository,
+  type CairnErrorCode,
+  type IngestProgressEvent,
+  type ISnapshot,
+  type IVerifyResult,
+} from "@cairn-backup/cairn";
+
+function check(ok: boolean, what: string): asserts ok {
+  if (!ok) throw new Error(`consumer: ${what}`);
+}
+
+const dir = process.argv[2];
+check(typeof dir === "string", "usage: consumer REPO_DIR");
+
+// A missing repository is a typed error code, not a message to parse.
+let code: CairnErrorCode | undefined;
+try {
+  await Repository.open(dir);
+} catch (e) {
+  if (!(e instanceof CairnError)) throw e;
+  code = e.code;
+}
+check(code === "RepositoryNotFound", `open of nothing answered ${code}`);
+
+const repo = await Repository.init(dir, { passphrase: "correct horse battery staple" });
+const progress: IngestProgressEvent[] = [];
+repo.on("ingest:progress", (e) => progress.push(e));
+const data = new TextEncoder().encode("a line of a log file\n".repeat(200_000));
+const snap: ISnapshot = await repo.ingest(data, {
+  tags: { app: "consumer" },
+  items: [{ name: "app.log", type: "text" }],
+});
+check(progress.at(-1)?.percentage === 100, "the last progress event is at 100 %");
+
+let restored = 0;
+for await (const block of await repo.restore(snap.id, { item: "app.log" })) {
+  restored += (block as Uint8Array).length;
+}
+check(restored === data.length, `restored ${restored} of ${data.length} bytes`);
+
+const verified: IVerifyResult = await repo.verify({ level: "full" });
+check(verified.ok, "full verify is clean");
+const tagged = await repo.listSnapshots({ tags: { app: "consumer" } });
+check(tagged.length === 1 && tagged[0].id === snap.id, "listSnapshots finds the snapshot by tag");
+await repo.close();
+console.log(`consumer: ok (${snap.id.slice(0, 8)}, ${progress.length} progress events)`);

@@ -28,6 +28,8 @@ import type {
   IRetentionPolicy,
   ISnapshot,
   IVerifyResult,
+  KeyAdded,
+  KeyListing,
   OpenOptions,
   ReindexResult,
   RestoreOptions,
@@ -207,6 +209,24 @@ export abstract class RepositoryCore<Restored> {
   /** Removes stale locks (`{ force: true }`: live ones too); answers how many. */
   async unlock(options: UnlockOptions = {}): Promise<UnlockResult> {
     return this.link.call("unlock", options);
+  }
+
+  /**
+   * Adds a key file that opens the repository with `passphrase` (encrypted repositories):
+   * the same master key, wrapped again. Answers the new key's id.
+   */
+  async keyAdd(passphrase: string): Promise<KeyAdded> {
+    return this.link.call("key_add", { passphrase });
+  }
+
+  /** The repository's key files, with the one it was opened with marked. */
+  async keyList(): Promise<KeyListing[]> {
+    return this.link.call("key_list", {});
+  }
+
+  /** Removes the key file with this id (or unique prefix); the last key cannot be removed (`LastKey`). */
+  async keyRemove(id: string): Promise<void> {
+    await this.link.call("key_remove", { id });
   }
 
   /** Calls `handler` with every `event` until `unsubscribe()`. */

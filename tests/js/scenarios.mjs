@@ -285,6 +285,28 @@ function threadScenarios(test, { Repository, CairnError, streamInputs }) {
     }
   });
 
+  test("keys: keyAdd, keyList and keyRemove, as the CLI's `key` commands", async () => {
+    const t = tempDir("keys");
+    try {
+      const repo = await Repository.init(t.repo, { ...SMALL, passphrase: "first" });
+      const [first] = await repo.keyList();
+      assert.equal(first.current, true);
+      const { id } = await repo.keyAdd("second");
+      const listed = await repo.keyList();
+      assert.deepEqual(listed.map((k) => k.id).sort(), [first.id, id].sort());
+      assert.deepEqual(listed.filter((k) => k.current).map((k) => k.id), [first.id]);
+      await repo.close();
+      const other = await Repository.open(t.repo, { passphrase: "second" });
+      await other.keyRemove(first.id.slice(0, 8));
+      await rejectsWith(other.keyRemove(id), "LastKey", CairnError);
+      await rejectsWith(other.keyRemove("ffffffff"), "KeyNotFound", CairnError);
+      await other.close();
+      await rejectsWith(Repository.open(t.repo, { passphrase: "first" }), "WrongPassphrase", CairnError);
+    } finally {
+      t.remove();
+    }
+  });
+
   test("a missing snapshot is SnapshotNotFound; a closed repository refuses calls", async () => {
     const t = tempDir("missing");
     try {

@@ -134,8 +134,12 @@ fn verify_text(v: &VerifyResult) -> String {
         (0, w) => format!("no errors, {w} warnings"),
         (e, _) => format!("{e} errors"),
     };
+    let decoded = match s.blobs_decoded {
+        0 => String::new(),
+        n => format!(" ({n} blobs decoded)"),
+    };
     out.push_str(&format!(
-        "{} verification{scope}: {} packs, {} chunks, {} snapshots, {} parity groups checked, {} read: {verdict}",
+        "{} verification{scope}: {} packs{decoded}, {} chunk references, {} snapshots, {} parity groups checked, {} read: {verdict}",
         level.as_str().unwrap_or(""),
         s.packs_checked,
         s.chunks_checked,

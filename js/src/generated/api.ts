@@ -729,9 +729,15 @@ export type VerifyStats = {
  */
 packsChecked: number; 
 /**
- * Chunk references resolved (quick, standard), or chunks decoded and re-hashed (full).
+ * Chunk references of the snapshots' items resolved to a pack through the index, at
+ * every level (0 without the key): the same count whatever the level.
  */
 chunksChecked: number; 
+/**
+ * Stored blobs decrypted, decompressed and re-hashed against their ids: at `full`
+ * only (0 below it), each blob of each pack read once.
+ */
+blobsDecoded: number; 
 /**
  * Snapshot manifests read.
  */

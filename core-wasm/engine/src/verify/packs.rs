@@ -121,7 +121,7 @@ impl<H: Host> Verifier<'_, H> {
         };
         let opening = opening.collect(self.store)?;
         for (id, opened) in ids.iter().zip(opening.opened()?) {
-            self.f.stats.chunks_checked += 1;
+            self.f.stats.blobs_decoded += 1;
             let Err(why) = opened else { continue };
             self.f.bad_chunks.insert(*id);
             self.report(VerifyError {

@@ -54,7 +54,8 @@ pub enum ErrorCode {
     LastKey,
     /// The host refused a storage key outside the repository layout.
     InvalidStorageKey,
-    /// The host's storage failed (disk full, permission denied, I/O error).
+    /// The host's storage failed (disk full, permission denied, I/O error; later network
+    /// storage errors): not a bug, nothing stored was changed; the CLI exits 5.
     StorageError,
     /// A host-supplied crypto intrinsic failed its self-test.
     IntrinsicMismatch,

@@ -147,7 +147,7 @@ pub enum Error {
         detail: String,
     },
     /// See [`ErrorCode::CorruptIndex`].
-    #[error("index file {file} is damaged ({detail}): run `reindex` to rebuild the index from the packs")]
+    #[error("index file {file} is damaged ({detail}): run `repair` (it rewrites `.idx` sidecars from their packs and rebuilds the index from the sidecars)")]
     CorruptIndex {
         /// The storage key of the index file.
         file: String,

@@ -20,6 +20,15 @@ const MAX_DEPTH: usize = 3;
 /// Makes temp names unique within this process; the pid makes them unique across processes.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// The process id in the name of a temp file of [`FsStorage`] (`.NAME.tmp-PID-N`), which
+/// a write leaves behind only when its process is killed; `None` for any other name.
+pub fn temp_owner(file_name: &str) -> Option<u32> {
+    let (_, tail) = file_name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let (pid, n) = tail.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(n)).then(|| pid.parse().ok()).flatten()
+}
+
 /// [`Storage`] on a directory: the repository's root.
 #[derive(Debug, Clone)]
 pub struct FsStorage {
@@ -228,6 +237,14 @@ mod tests {
         assert!(path.starts_with("/repo/packs/data/ab"));
         assert_eq!(s.key_of(&path), Some(key));
         assert_eq!(s.key_of(Path::new("/repo/packs/data/ab/.x.tmp-1-2")), None);
+        assert_eq!(temp_owner(".x.pack.tmp-123-4"), Some(123));
+        assert_eq!(
+            temp_owner(&format!(".{}.tmp-{}-0", "a", std::process::id())),
+            Some(std::process::id())
+        );
+        for other in ["x.tmp-1-2", ".x.tmp-1", ".x.tmp--2", ".x.tmp-a-2", "config.json"] {
+            assert_eq!(temp_owner(other), None, "{other}");
+        }
         assert_eq!(s.path("../x"), Err(StorageError::InvalidKey));
     }
 }

@@ -48,10 +48,7 @@ fn killed_ingest(repo: &Repo) -> u32 {
 fn unlock_and_repair_remove_a_killed_ingests_leftovers_and_spare_the_living() {
     let repo = Repo::init(&[]);
     let data = text_data(300_000, 1);
-    let id = repo.ingest(&[s(&repo.file("a.txt", &data))])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = repo.ingest_file("a.txt", &data);
     let dead = killed_ingest(&repo);
     let pack_dir: PathBuf = std::fs::read_dir(repo.path.join("packs/data"))
         .unwrap()

@@ -8,10 +8,7 @@ use common::*;
 fn a_full_output_device_exits_5_with_storage_error() {
     let repo = Repo::init(&[]);
     let data = text_data(300_000, 3);
-    let id = repo.ingest(&[s(&repo.file("a.txt", &data))])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = repo.ingest_file("a.txt", &data);
     let r = run_args(&["restore", repo.repo(), &id, "-o", "/dev/full", "--json"]);
     assert_eq!(r.code(), 5, "stderr: {}", r.stderr());
     assert_eq!(r.json()["error"]["code"], "StorageError", "{}", r.stdout());

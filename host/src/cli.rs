@@ -23,6 +23,10 @@ pub struct Cli {
     /// cores); the number changes nothing that is stored.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Follow symbolic links inside the repository (for example `packs` on another disk);
+    /// without it they are refused, so nothing outside the repository is touched.
+    #[arg(long, global = true)]
+    pub follow_symlinks: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -114,7 +114,8 @@ impl CliError {
         }
     }
 
-    /// The process exit code: 1 a problem found, 2 usage or input, 3 locked, 4 internal.
+    /// The process exit code: 1 a problem found, 2 usage or input, 3 locked, 4 internal,
+    /// 5 storage failure.
     pub fn exit_code(&self) -> i32 {
         exit_code(self.code())
     }
@@ -131,8 +132,11 @@ pub const EXIT_PROBLEM: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status: the repository is locked by another operation.
 pub const EXIT_LOCKED: i32 = 3;
-/// Exit status: an internal error (a bug, or a failure of the machine's storage).
+/// Exit status: an internal error (a bug in Cairn).
 pub const EXIT_INTERNAL: i32 = 4;
+/// Exit status: the storage failed (no space, permission denied, I/O error; later network
+/// storage errors). Not a bug and nothing stored was changed: fix the cause and run again.
+pub const EXIT_STORAGE: i32 = 5;
 
 /// The exit code for an error code. The match has no catch-all: a new code does not
 /// compile until someone decides its exit code here.
@@ -157,8 +161,8 @@ pub fn exit_code(code: ErrorCode) -> i32 {
         | ErrorCode::KeyNotFound
         | ErrorCode::LastKey => EXIT_USAGE,
         ErrorCode::RepositoryLocked => EXIT_LOCKED,
+        ErrorCode::StorageError => EXIT_STORAGE,
         ErrorCode::InvalidStorageKey
-        | ErrorCode::StorageError
         | ErrorCode::IntrinsicMismatch
         | ErrorCode::SessionNotFound
         | ErrorCode::EngineUnavailable
@@ -180,7 +184,14 @@ mod tests {
         assert_eq!(exit_code(ErrorCode::LastKey), 2);
         assert_eq!(exit_code(ErrorCode::RepositoryLocked), 3);
         assert_eq!(exit_code(ErrorCode::IntrinsicMismatch), 4);
-        assert_eq!(exit_code(ErrorCode::StorageError), 4);
+        assert_eq!(exit_code(ErrorCode::InvalidStorageKey), 4);
+        assert_eq!(exit_code(ErrorCode::StorageError), 5);
+        let full = io::Error::from_raw_os_error(28); // ENOSPC
+        let write = CliError::WriteOutput {
+            path: "out".into(),
+            source: full,
+        };
+        assert_eq!((write.exit_code(), write.code()), (5, ErrorCode::StorageError));
         assert_eq!(CliError::OutputIsTerminal.exit_code(), 2);
         assert_eq!(CliError::Trap { message: "x".into() }.exit_code(), 4);
     }
@@ -188,7 +199,7 @@ mod tests {
     #[test]
     fn every_code_has_an_exit_code_in_range() {
         for code in ErrorCode::all() {
-            assert!((1..=4).contains(&exit_code(code)), "{code:?}");
+            assert!((1..=5).contains(&exit_code(code)), "{code:?}");
         }
     }
 

@@ -5,6 +5,11 @@
 //! durable: content goes to a temp file in the target directory, which is fsynced and then
 //! renamed (`put`) or hard-linked (`put_new`) into place, and the directory is fsynced.
 //! Temp file names start with `.`, so they are outside the grammar and never listed.
+//!
+//! Symbolic links inside the repository (below its root) are refused unless the storage
+//! is told to follow them ([`FsStorage::following_links`], the CLI's `--follow-symlinks`),
+//! so nothing is read or written outside the repository's directory by surprise
+//! (docs/DESIGN.md §21).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -20,10 +25,20 @@ const MAX_DEPTH: usize = 3;
 /// Makes temp names unique within this process; the pid makes them unique across processes.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// The process id in the name of a temp file of [`FsStorage`] (`.NAME.tmp-PID-N`), which
+/// a write leaves behind only when its process is killed; `None` for any other name.
+pub fn temp_owner(file_name: &str) -> Option<u32> {
+    let (_, tail) = file_name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let (pid, n) = tail.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(n)).then(|| pid.parse().ok()).flatten()
+}
+
 /// [`Storage`] on a directory: the repository's root.
 #[derive(Debug, Clone)]
 pub struct FsStorage {
     root: PathBuf,
+    follow_links: bool,
 }
 
 fn io_error(e: io::Error) -> StorageError {
@@ -37,6 +52,14 @@ fn io_error(e: io::Error) -> StorageError {
 /// An error on a step where "not found" would be misleading (a temp file, a directory).
 fn other_error(e: io::Error) -> StorageError {
     StorageError::Io(e.to_string())
+}
+
+/// Why a symbolic link inside the repository is not followed, and how to follow it.
+fn link_refused(path: &Path) -> String {
+    format!(
+        "{} is a symbolic link inside the repository, which Cairn does not follow: replace it by the directory or file, or give --follow-symlinks",
+        path.display()
+    )
 }
 
 /// Makes a directory's entries (a rename, a new link, a removal) durable.
@@ -67,7 +90,40 @@ impl Drop for TempFile {
 impl FsStorage {
     /// Storage rooted at `root`, the repository directory. Nothing is touched until used.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        FsStorage { root: root.into() }
+        FsStorage {
+            root: root.into(),
+            follow_links: false,
+        }
+    }
+
+    /// The same storage, following symbolic links inside the repository when `yes` (for
+    /// a `packs` directory on another disk) instead of refusing them.
+    pub fn following_links(self, yes: bool) -> Self {
+        FsStorage {
+            follow_links: yes,
+            ..self
+        }
+    }
+
+    /// Fails when `path` or a directory on the way to it below the root is a symbolic
+    /// link, unless links are followed.
+    fn check_links(&self, path: &Path) -> Result<(), StorageError> {
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return Ok(());
+        };
+        if self.follow_links {
+            return Ok(());
+        }
+        let mut at = self.root.clone();
+        for part in rel.components() {
+            at.push(part);
+            match fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => return Err(StorageError::Io(link_refused(&at))),
+                Ok(_) => {}
+                Err(_) => break, // nothing further exists; the operation itself says why
+            }
+        }
+        Ok(())
     }
 
     /// The repository directory.
@@ -77,7 +133,9 @@ impl FsStorage {
 
     fn path(&self, key: &str) -> Result<PathBuf, StorageError> {
         if layout::validate_key(key) {
-            Ok(self.root.join(key))
+            let path = self.root.join(key);
+            self.check_links(&path)?;
+            Ok(path)
         } else {
             Err(StorageError::InvalidKey)
         }
@@ -129,7 +187,10 @@ impl FsStorage {
         for entry in entries {
             let entry = entry?;
             let path = entry.path();
-            // Follows symbolic links, so a packs directory may live on another disk.
+            if !self.follow_links && entry.file_type()?.is_symlink() {
+                return Err(io::Error::other(link_refused(&path)));
+            }
+            // Follows symbolic links when told to, so a packs directory may live on another disk.
             let meta = match fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -199,6 +260,7 @@ impl Storage for FsStorage {
             return Err(StorageError::InvalidKey);
         }
         let depth = prefix.matches('/').count();
+        self.check_links(&self.root.join(prefix))?;
         let mut keys = Vec::new();
         self.list_dir(&self.root.join(prefix), depth, &mut keys)
             .map_err(other_error)?;
@@ -228,6 +290,14 @@ mod tests {
         assert!(path.starts_with("/repo/packs/data/ab"));
         assert_eq!(s.key_of(&path), Some(key));
         assert_eq!(s.key_of(Path::new("/repo/packs/data/ab/.x.tmp-1-2")), None);
+        assert_eq!(temp_owner(".x.pack.tmp-123-4"), Some(123));
+        assert_eq!(
+            temp_owner(&format!(".{}.tmp-{}-0", "a", std::process::id())),
+            Some(std::process::id())
+        );
+        for other in ["x.tmp-1-2", ".x.tmp-1", ".x.tmp--2", ".x.tmp-a-2", "config.json"] {
+            assert_eq!(temp_owner(other), None, "{other}");
+        }
         assert_eq!(s.path("../x"), Err(StorageError::InvalidKey));
     }
 }

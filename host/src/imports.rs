@@ -234,11 +234,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         },
     )?;
     linker.func_wrap(m, "process_alive", |pid: u32| -> i32 {
-        // Linux lists live processes in /proc; elsewhere, say "cannot tell".
-        match std::path::Path::new("/proc/self").exists() {
-            true => std::path::Path::new(&format!("/proc/{pid}")).exists() as i32,
-            false => -1,
-        }
+        process_alive(pid).map_or(-1, i32::from)
     })?;
     linker.func_wrap(m, "now_ms", || -> i64 {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
@@ -431,4 +427,12 @@ fn aes_setup(mem: &[u8], kp: i32, np: i32, ap: i32, al: i32) -> Result<(Aes256Gc
     let cipher = Aes256Gcm::new_from_slice(bytes(mem, kp, 32)?).expect("a 32-byte key");
     let nonce = Nonce::try_from(bytes(mem, np, 12)?).expect("a 12-byte nonce");
     Ok((cipher, nonce, bytes(mem, ap, al)?.to_vec()))
+}
+
+/// Whether process `pid` runs on this machine: Linux lists live processes in /proc;
+/// elsewhere `None`, "cannot tell" (the engine's `Host::process_alive`).
+pub fn process_alive(pid: u32) -> Option<bool> {
+    std::path::Path::new("/proc/self")
+        .exists()
+        .then(|| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fs_storage;
 pub mod imports;
 pub mod jobs;
+pub mod leftovers;
 pub mod output;
 pub mod passphrase;
 pub mod progress;

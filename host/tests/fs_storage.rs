@@ -111,3 +111,32 @@ fn a_missing_root_is_an_empty_repository_and_is_not_created() {
         "storage must not create the repository directory itself"
     );
 }
+
+#[test]
+fn links_inside_the_repository_are_refused_unless_followed() {
+    let parent = tempfile::tempdir().unwrap();
+    let (root, outside) = (parent.path().join("repo"), parent.path().join("outside"));
+    std::fs::create_dir_all(root.join("packs")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("packs/data")).unwrap();
+    std::fs::write(outside.join("secret"), b"outside").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret"), root.join("config.json")).unwrap();
+    let key = cairn_core::layout::StorageKey::Pack([0xab; 32].into()).to_string();
+    let s = FsStorage::new(&root);
+    for e in [
+        s.put(&key, b"x").unwrap_err(),
+        s.get("config.json").unwrap_err(),
+        s.list("packs/data/").unwrap_err(),
+        s.list("").unwrap_err(),
+    ] {
+        assert!(
+            matches!(&e, StorageError::Io(m) if m.contains("symbolic link")),
+            "{e:?}"
+        );
+    }
+    assert_eq!(files(&outside), ["secret"], "nothing written outside");
+    let s = s.following_links(true);
+    s.put(&key, b"x").unwrap();
+    assert_eq!(s.get("config.json").unwrap(), b"outside");
+    assert_eq!(s.list("packs/data/").unwrap(), [key]);
+}

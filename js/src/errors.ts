@@ -10,7 +10,12 @@ import { ERROR_CODES, type CairnErrorCode, type StorageFailureCode } from "./gen
 
 export type { CairnErrorCode, StorageFailureCode };
 
-/** An error of a Cairn operation; `code` says which kind, `message` what to do about it. */
+/**
+ * An error of a Cairn operation; `code` says which kind, `message` what to do about it.
+ * A failure of the storage itself (no space, permission denied, I/O error, a network
+ * storage error) is `StorageError`, never `Internal`: it is not a bug and nothing stored
+ * was changed, so fix the cause and retry (the CLI exits 5 for it).
+ */
 export class CairnError extends Error {
   /** The engine's stable code. */
   readonly code: CairnErrorCode;

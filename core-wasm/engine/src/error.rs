@@ -54,7 +54,8 @@ pub enum ErrorCode {
     LastKey,
     /// The host refused a storage key outside the repository layout.
     InvalidStorageKey,
-    /// The host's storage failed (disk full, permission denied, I/O error).
+    /// The host's storage failed (disk full, permission denied, I/O error; later network
+    /// storage errors): not a bug, nothing stored was changed; the CLI exits 5.
     StorageError,
     /// A host-supplied crypto intrinsic failed its self-test.
     IntrinsicMismatch,
@@ -149,7 +150,7 @@ pub enum Error {
         detail: String,
     },
     /// See [`ErrorCode::CorruptIndex`].
-    #[error("index file {file} is damaged ({detail}): run `reindex` to rebuild the index from the packs")]
+    #[error("index file {file} is damaged ({detail}): run `repair` (it rewrites `.idx` sidecars from their packs and rebuilds the index from the sidecars)")]
     CorruptIndex {
         /// The storage key of the index file.
         file: String,

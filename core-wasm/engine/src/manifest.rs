@@ -149,6 +149,123 @@ pub fn decode_list(bytes: &[u8]) -> Result<Vec<(BlobId, u32)>, String> {
         .collect())
 }
 
+impl Manifest {
+    /// Checks the manifest's own counts (docs/FORMAT.md §9): item names are unique, and the
+    /// snapshot's `chunkCount` and `originalSize` are the sums of its items'.
+    pub fn check_counts(&self) -> Result<(), String> {
+        let mut names = std::collections::BTreeSet::new();
+        let (mut chunks, mut size) = (0u64, 0u64);
+        for i in &self.items {
+            if !names.insert(i.item.name.as_str()) {
+                return Err(format!("two items are named `{}`", i.item.name));
+            }
+            chunks = chunks
+                .checked_add(i.item.chunk_count)
+                .ok_or("chunkCount overflows")?;
+            size = size.checked_add(i.item.size).ok_or("originalSize overflows")?;
+        }
+        if chunks != self.chunk_count || size != self.original_size {
+            return Err(format!(
+                "the items hold {chunks} chunks and {size} bytes, the snapshot says {} and {}",
+                self.chunk_count, self.original_size
+            ));
+        }
+        if self.new_chunks.checked_add(self.reused_chunks) != Some(self.chunk_count) {
+            return Err("newChunks and reusedChunks do not add up to chunkCount".into());
+        }
+        Ok(())
+    }
+}
+
+/// Checks an item's chunk lists against its manifest entry while they are read, one list at
+/// a time (docs/FORMAT.md §8 and §9): restore and verify stop at the first disagreement
+/// instead of trusting the lists beyond what the manifest declares.
+#[derive(Debug, Clone)]
+pub struct ItemTally {
+    lists_left: usize,
+    chunks_left: u64,
+    bytes_left: u64,
+    max_chunk: u32,
+}
+
+impl ItemTally {
+    /// Checks what the manifest says of the item alone (its list count fits its chunk
+    /// count, its size fits chunks of at most `max_chunk` bytes) and starts the tally.
+    pub fn new(item: &ItemManifest, max_chunk: u32) -> Result<ItemTally, String> {
+        let (chunks, size) = (item.item.chunk_count, item.item.size);
+        let lists = chunks.div_ceil(LIST_MAX_ENTRIES as u64);
+        if item.lists.len() as u64 != lists {
+            return Err(format!(
+                "item `{}` has {} chunk lists, its {chunks} chunks need {lists}",
+                item.item.name,
+                item.lists.len()
+            ));
+        }
+        let most = chunks.saturating_mul(max_chunk as u64);
+        if size < chunks || size > most {
+            return Err(format!(
+                "item `{}` declares {size} bytes in {chunks} chunks of 1 to {max_chunk} bytes",
+                item.item.name
+            ));
+        }
+        Ok(ItemTally {
+            lists_left: item.lists.len(),
+            chunks_left: chunks,
+            bytes_left: size,
+            max_chunk,
+        })
+    }
+
+    /// Counts one list piece, read in order; fails when it is a list too many, of the
+    /// wrong length, names a chunk longer than the repository's chunks, or takes the item
+    /// past its declared chunk count or size.
+    pub fn add_list(&mut self, entries: &[(BlobId, u32)]) -> Result<(), String> {
+        let Some(left) = self.lists_left.checked_sub(1) else {
+            return Err("more chunk lists than the manifest declares".into());
+        };
+        self.lists_left = left;
+        let n = entries.len();
+        if n == 0 || n > LIST_MAX_ENTRIES || (left > 0 && n != LIST_MAX_ENTRIES) {
+            return Err(format!(
+                "a chunk list of {n} entries where the format allows {}",
+                if left > 0 {
+                    "exactly 8192 (not the last list)"
+                } else {
+                    "1 to 8192"
+                }
+            ));
+        }
+        let mut bytes = 0u64;
+        for (id, len) in entries {
+            if *len == 0 || *len > self.max_chunk {
+                return Err(format!(
+                    "chunk {id} of {len} bytes, outside 1 to {}",
+                    self.max_chunk
+                ));
+            }
+            bytes += *len as u64;
+        }
+        if n as u64 > self.chunks_left || bytes > self.bytes_left {
+            return Err("the chunk lists hold more chunks or bytes than the manifest declares".into());
+        }
+        self.chunks_left -= n as u64;
+        self.bytes_left -= bytes;
+        Ok(())
+    }
+
+    /// After the last list: fails unless the lists added up to exactly what was declared.
+    pub fn finish(&self) -> Result<(), String> {
+        if self.lists_left == 0 && self.chunks_left == 0 && self.bytes_left == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the chunk lists hold {} fewer chunks and {} fewer bytes than the manifest declares",
+                self.chunks_left, self.bytes_left
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +276,68 @@ mod tests {
         assert_eq!(decode_list(&encode_list(&l)).unwrap(), l);
         assert!(decode_list(&[0; 35]).is_err());
         assert_eq!(decode_list(&[]).unwrap(), vec![]);
+    }
+
+    fn item(size: u64, chunks: u64, lists: usize) -> ItemManifest {
+        ItemManifest {
+            item: SnapshotItem {
+                name: "a".into(),
+                kind: None,
+                size,
+                chunk_count: chunks,
+            },
+            lists: vec![BlobId::new([9; 32]); lists],
+        }
+    }
+
+    #[test]
+    fn the_tally_stops_at_the_first_disagreement_with_the_manifest() {
+        let full: Vec<(BlobId, u32)> = vec![(BlobId::new([1; 32]), 100); LIST_MAX_ENTRIES];
+        // Two lists, 8192 + 3 chunks of 100 bytes: agrees.
+        let mut t = ItemTally::new(&item(819_500, 8195, 2), 4096).unwrap();
+        t.add_list(&full).unwrap();
+        t.add_list(&full[..3]).unwrap();
+        t.finish().unwrap();
+        // The same list repeated past the declared count fails on the list too many.
+        let mut t = ItemTally::new(&item(819_500, 8195, 2), 4096).unwrap();
+        t.add_list(&full).unwrap();
+        assert!(t.add_list(&full).unwrap_err().contains("more chunks"));
+        // A size no chunks can make, and a list count that does not fit the chunk count.
+        assert!(ItemTally::new(&item(u64::MAX, 1, 1), 4096).is_err());
+        assert!(ItemTally::new(&item(100, 1, 2), 4096).is_err());
+        assert!(ItemTally::new(&item(1, 0, 0), 4096).is_err());
+        // A short list that is not the last, a chunk longer than the repository's chunks,
+        // and lists that end before the declared size.
+        let mut t = ItemTally::new(&item(819_500, 8195, 2), 4096).unwrap();
+        assert!(t.add_list(&full[..3]).is_err());
+        let mut t = ItemTally::new(&item(4000, 1, 1), 4096).unwrap();
+        assert!(t.add_list(&[(BlobId::new([1; 32]), 5000)]).is_err());
+        let mut t = ItemTally::new(&item(300, 2, 1), 4096).unwrap();
+        t.add_list(&full[..2]).unwrap();
+        assert!(t.finish().is_err());
+    }
+
+    #[test]
+    fn manifest_counts_are_checked() {
+        let mut m = Manifest {
+            version: 1,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            tags: BTreeMap::new(),
+            original_size: 200,
+            stored_size: 0,
+            chunk_count: 2,
+            new_chunks: 1,
+            reused_chunks: 1,
+            items: vec![item(100, 1, 1), item(100, 1, 1)],
+        };
+        assert!(m.check_counts().unwrap_err().contains("two items"));
+        m.items[1].item.name = "b".into();
+        m.check_counts().unwrap();
+        m.items[1].item.size = u64::MAX;
+        assert!(m.check_counts().is_err());
+        m.items[1].item.size = 100;
+        m.chunk_count = 3;
+        assert!(m.check_counts().is_err());
     }
 
     #[test]

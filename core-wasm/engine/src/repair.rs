@@ -3,7 +3,8 @@
 //! Repair, in order: removes stale locks; rebuilds every missing, truncated or corrupt
 //! pack (and parity shard) of a group that has at most m of them, from the group's other
 //! shards; rebuilds missing or damaged `.idx` sidecars from their packs; rebuilds the
-//! global index when a segment is damaged or the index and the packs disagree; and gives
+//! global index when a segment is damaged or the index and the sidecars disagree (on the
+//! packs or on where a blob lies); and gives
 //! parity to packs no group protects. It writes only files whose content their name
 //! proves (packs and shards named by their SHA-256, sidecars copied from their pack) or
 //! that replace others only once written; it deletes only superseded index segments and
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::groups::{self, ParityStream};
 use crate::host::Host;
-use crate::ids::PackId;
+use crate::ids::{BlobId, PackId};
 use crate::index::Index;
 use crate::layout::StorageKey;
 use crate::locking;
@@ -86,7 +87,7 @@ fn repair_keyed<H: Host>(store: &Store<H>, index: &mut Index, r: &mut RepairResu
     *index = loaded;
     let files = packer::ids(store)?;
     let indexed: BTreeSet<PackId> = index.packs().map(|(id, _)| id).collect();
-    if !segment_errors.is_empty() || indexed != files {
+    if !segment_errors.is_empty() || indexed != files || misplaces(store, index, &files)? {
         reindex_packs(store, index, &files, &mut r.errors)?;
         r.index_rebuilt = true;
     }
@@ -243,6 +244,33 @@ fn repair_sidecar<H: Host>(store: &Store<H>, id: &PackId, r: &mut RepairResult) 
     store.put(&idx_key, &pack::encode_idx(&header, table))?;
     r.sidecars_rebuilt += 1;
     Ok(())
+}
+
+/// Whether the index places a blob in one of `packs` where that pack's sidecar has no
+/// entry for it (a segment that is intact but wrong); unreadable sidecars are
+/// `repair_packs`' concern and count as agreeing here.
+fn misplaces<H: Host>(store: &Store<H>, index: &Index, packs: &BTreeSet<PackId>) -> Result<bool> {
+    for id in packs {
+        let rec = match packer::read_record(store, id) {
+            Ok(rec) => rec,
+            Err(e @ Error::Storage { .. }) => return Err(e),
+            Err(_) => continue,
+        };
+        let here: HashSet<(BlobId, u32, u32)> = rec
+            .entries
+            .iter()
+            .map(|e| (e.id, e.offset, e.stored_len))
+            .collect();
+        for e in &rec.entries {
+            let wrong = index.get(&e.id).is_some_and(|loc| {
+                index.pack(loc.pack).0 == *id && !here.contains(&(e.id, loc.offset, loc.stored_len))
+            });
+            if wrong {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Writes a new global index from the sidecars of `packs` ([`segments::replace`]); packs

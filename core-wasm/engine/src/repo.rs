@@ -219,6 +219,7 @@ impl<H: Host> Repository<H> {
 
     /// Feeds bytes to the session's current item.
     pub fn ingest_write(&mut self, s: &mut IngestSession, data: &[u8]) -> Result<()> {
+        self.store.beat()?;
         s.write(&self.store, &mut self.index, data)
     }
 
@@ -239,6 +240,7 @@ impl<H: Host> Repository<H> {
 
     /// The next block of a restore; empty at the end.
     pub fn restore_read(&mut self, s: &mut RestoreSession) -> Result<Vec<u8>> {
+        self.store.beat()?;
         s.read(&self.store, &self.index)
     }
 

@@ -6,6 +6,10 @@
 //! and are opened in parallel when the host runs jobs; memory holds one chunk-list piece
 //! and one batch, whatever the snapshot's size. The session holds a shared lock, which the
 //! storage layer keeps alive however long the reader takes.
+//!
+//! Each item's lists are checked against its manifest entry as they are read
+//! ([`ItemTally`]): a list too many, a chunk too long or a total beyond the declared size
+//! stops the restore with `CorruptSnapshot` before the bytes it would add are handed out.
 
 use std::collections::VecDeque;
 
@@ -16,7 +20,9 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::{BlobId, SnapshotId};
 use crate::index::Index;
+use crate::layout::StorageKey;
 use crate::locking::{self, HeldLock};
+use crate::manifest::ItemTally;
 use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
@@ -26,13 +32,22 @@ pub struct RestoreSession {
     snapshot_id: SnapshotId,
     size: u64,
     lock: Option<HeldLock>,
-    lists: VecDeque<BlobId>,
+    /// Items not started yet.
+    items: VecDeque<ItemPlan>,
+    /// The item whose lists are being read.
+    item: Option<ItemPlan>,
     current: Vec<(BlobId, u32)>,
     pos: usize,
     /// Chunks read ahead, in order.
     ready: VecDeque<Vec<u8>>,
     /// The next batch, being opened while the reader takes `ready`, with its list entries.
     in_flight: Option<(blobs::Reading, Vec<(BlobId, u32)>)>,
+}
+
+/// One item to restore: its lists, and the tally that checks them against its manifest entry.
+struct ItemPlan {
+    tally: ItemTally,
+    lists: VecDeque<BlobId>,
 }
 
 /// Plaintext bytes read ahead at most (and at least one chunk).
@@ -65,15 +80,31 @@ impl RestoreSession {
                 found
             }
         };
-        let lists = items.iter().flat_map(|i| i.lists.iter().copied()).collect();
-        let size = items.iter().map(|i| i.item.size).sum();
+        let corrupt = |detail: String| Error::CorruptSnapshot {
+            file: StorageKey::Snapshot(id).to_string(),
+            detail,
+        };
+        manifest.check_counts().map_err(corrupt)?;
+        let max_chunk = store.config().chunking.max;
+        let mut plans = VecDeque::with_capacity(items.len());
+        let mut size = 0u64;
+        for i in &items {
+            plans.push_back(ItemPlan {
+                tally: ItemTally::new(i, max_chunk).map_err(corrupt)?,
+                lists: i.lists.iter().copied().collect(),
+            });
+            size = size
+                .checked_add(i.item.size)
+                .ok_or_else(|| corrupt("sizes overflow".into()))?;
+        }
         segments::refresh(store, index)?;
         let lock = locking::acquire(store, false, "restore")?;
         Ok(RestoreSession {
             snapshot_id: id,
             size,
             lock: Some(lock),
-            lists,
+            items: plans,
+            item: None,
             current: Vec::new(),
             pos: 0,
             ready: VecDeque::new(),
@@ -108,11 +139,27 @@ impl RestoreSession {
                 self.read_ahead(store, index)?;
                 continue;
             }
-            match self.lists.pop_front() {
-                Some(list) => {
-                    self.current = blobs::read_list(store, index, &list)?;
-                    self.pos = 0;
+            if let Some(item) = self.item.as_mut() {
+                let corrupt = |detail: String| Error::CorruptSnapshot {
+                    file: StorageKey::Snapshot(self.snapshot_id).to_string(),
+                    detail,
+                };
+                match item.lists.pop_front() {
+                    Some(list) => {
+                        let entries = blobs::read_list(store, index, &list)?;
+                        item.tally.add_list(&entries).map_err(corrupt)?;
+                        self.current = entries;
+                        self.pos = 0;
+                    }
+                    None => {
+                        item.tally.finish().map_err(corrupt)?;
+                        self.item = None;
+                    }
                 }
+                continue;
+            }
+            match self.items.pop_front() {
+                Some(item) => self.item = Some(item),
                 None => {
                     if let Some(lock) = self.lock.take() {
                         locking::release(store, lock)?;

@@ -280,8 +280,11 @@ impl<H: Host> Store<H> {
         self.held.borrow_mut().retain(|h| h.id != id);
     }
 
-    /// Rewrites the heartbeat of every held lock whose last one is [`HEARTBEAT_EVERY_MS`] old.
-    fn beat(&self) -> Result<()> {
+    /// Rewrites the heartbeat of every held lock whose last one is [`HEARTBEAT_EVERY_MS`] old:
+    /// the one place heartbeats are written. Every storage call runs it first, and so does
+    /// every step of a session ([`crate::repo::Repo`]), which may not touch storage for a
+    /// while (a restore handing out chunks read ahead to a slow reader).
+    pub(crate) fn beat(&self) -> Result<()> {
         let now = self.host.now_ms();
         let mut held = self.held.borrow_mut();
         for h in held

@@ -1,5 +1,8 @@
 //! `cairn verify`, `prune`, `repair`, `reindex` and `unlock`: keeping a repository healthy.
 
+use std::path::Path;
+
+use cairn_core::error::ErrorCode;
 use cairn_core::events::VerifyError;
 use cairn_core::ops::{self, NoArgs, UnlockArgs};
 use cairn_core::prune::{PruneOptions, PruneResult};
@@ -12,6 +15,7 @@ use crate::cli::{PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, Ve
 use crate::error::{CliError, Result};
 use crate::output::human_bytes;
 use crate::progress::Progress;
+use crate::{imports, leftovers};
 
 /// Runs `cairn verify`; exit status 1 when the answer is not ok.
 pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
@@ -66,6 +70,7 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
     };
     let result = with_repo(&g, &a.repo, no_events(), |r| r.call::<ops::Repair>(&NoArgs {}))?;
     g.print(&result, repair_text)?;
+    remove_temp_files(&a.repo)?;
     match result.errors.len() {
         0 => Ok(()),
         n => Err(CliError::ProblemsFound(format!(
@@ -90,7 +95,22 @@ pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
 pub fn unlock(g: &Globals, a: UnlockCommand) -> Result<()> {
     let args = UnlockArgs { force: a.force };
     let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Unlock>(&args))?;
-    g.print(&result, |v| format!("removed {} locks", v.locks_removed))
+    g.print(&result, |v| format!("removed {} locks", v.locks_removed))?;
+    remove_temp_files(&a.repo)
+}
+
+/// Removes the temp files killed writes left, once their process is gone; says how many
+/// on standard error (standard output carries the command's answer).
+fn remove_temp_files(repo: &Path) -> Result<()> {
+    let removed =
+        leftovers::remove_temp_files(repo, imports::process_alive).map_err(|e| CliError::Engine {
+            code: ErrorCode::StorageError,
+            message: format!("cannot remove leftover temp files in {}: {e}", repo.display()),
+        })?;
+    if removed > 0 {
+        eprintln!("removed {removed} temp files left by processes that are gone");
+    }
+    Ok(())
 }
 
 /// One finding as a line: what it concerns, then what is wrong.

@@ -35,6 +35,8 @@ pub struct Globals {
     pub keyless: bool,
     /// Threads for the engine's jobs.
     pub threads: usize,
+    /// Follow symbolic links inside the repository instead of refusing them.
+    pub follow_symlinks: bool,
 }
 
 impl Globals {
@@ -54,6 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         json: cli.json,
         passphrase_file: cli.passphrase_file,
         keyless: false,
+        follow_symlinks: cli.follow_symlinks,
         threads: cli.threads.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
@@ -96,7 +99,8 @@ impl OpenRepo {
     /// on a terminal if the repository is encrypted and none was given.
     pub fn open(g: &Globals, path: &Path, on_event: EventSink) -> Result<OpenRepo> {
         let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
-        let mut rt = Runtime::start(FsStorage::new(path), on_event, g.threads)?;
+        let storage = FsStorage::new(path).following_links(g.follow_symlinks);
+        let mut rt = Runtime::start(storage, on_event, g.threads)?;
         let mut args = OpenArgs {
             keyless: given.is_none() && g.keyless,
             passphrase: given,

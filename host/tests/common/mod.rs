@@ -154,6 +154,12 @@ impl Repo {
         p
     }
 
+    /// Writes `data` to the work file `name`, ingests it; answers the snapshot's id.
+    pub fn ingest_file(&self, name: &str, data: &[u8]) -> String {
+        let path = self.file(name, data);
+        self.ingest(&[s(&path)])["id"].as_str().unwrap().to_string()
+    }
+
     pub fn ingest(&self, extra: &[&str]) -> Value {
         let mut args = vec!["ingest", self.repo(), "--json"];
         args.extend_from_slice(extra);

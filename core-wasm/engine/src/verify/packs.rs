@@ -16,6 +16,13 @@ use crate::packer::PackFiles;
 use crate::parallel;
 use crate::parity::{GroupManifest, ParityBuilder};
 use crate::seal::AAD_PACK_INDEX;
+use crate::segments;
+
+/// What verify says of a pack whose `.idx` sidecar is missing.
+const SIDECAR_MISSING: &str = "its .idx sidecar is missing";
+/// The remedy, and what a sidecar's damage does not affect.
+const SIDECAR_ONLY: &str =
+    "the pack itself is intact and restores are unaffected (they read through the index): run `repair` to rewrite the sidecar from the pack";
 
 /// The blobs of one pack being opened and re-hashed (at full), on the host's workers
 /// while the next pack is read and its parity added.
@@ -39,8 +46,13 @@ impl<H: Host> Verifier<'_, H> {
                 continue;
             }
             if !file.sidecar {
-                let error = "its .idx sidecar is missing: run `repair` to rebuild it from the pack".into();
-                self.report_pack(&id, error);
+                // Restore reads through the index, not the sidecar: the pack's items are
+                // not affected, so the pack is not marked damaged.
+                self.report(VerifyError {
+                    pack: Some(StorageKey::Pack(id)),
+                    error: format!("{SIDECAR_MISSING}; {SIDECAR_ONLY}"),
+                    ..Default::default()
+                });
             }
             if check_size {
                 self.f.stats.packs_checked += 1;
@@ -114,6 +126,49 @@ impl<H: Host> Verifier<'_, H> {
         self.finish_opening()
     }
 
+    /// Every blob the index places in this pack is where one of the pack's own entries
+    /// for that id is (a pack may hold an id twice: the index keeps the first). Blobs the
+    /// index places wrongly cannot be restored through it: they are reported with the
+    /// segment that lists the pack, and the items that need them are named later.
+    fn check_index_places(&mut self, id: &PackId, entries: &[pack::BlobEntry]) -> Result<()> {
+        let here: HashSet<(BlobId, u32, u32)> =
+            entries.iter().map(|e| (e.id, e.offset, e.stored_len)).collect();
+        let mut wrong: Vec<BlobId> = Vec::new();
+        for e in entries {
+            let Some(loc) = self.index.get(&e.id) else {
+                continue;
+            };
+            let indexed_here = self.index.pack(loc.pack).0 == *id;
+            if indexed_here && !here.contains(&(e.id, loc.offset, loc.stored_len)) && !wrong.contains(&e.id) {
+                wrong.push(e.id);
+            }
+        }
+        let Some(first) = wrong.first().copied() else {
+            return Ok(());
+        };
+        let mut segment = None;
+        for s in segments::ids(self.store)? {
+            if let Ok((_, packs)) = segments::read(self.store, &s) {
+                if packs.iter().any(|p| p.id == *id) {
+                    segment = Some(StorageKey::Segment(s).to_string());
+                    break;
+                }
+            }
+        }
+        let segment = segment.unwrap_or_else(|| "(none found)".into());
+        self.f.bad_chunks.extend(wrong.iter().copied());
+        self.report(VerifyError {
+            pack: Some(StorageKey::Pack(*id)),
+            chunk: Some(first),
+            error: format!(
+                "index segment {segment} places {} blobs of this pack (this one first) where the pack holds none of them: run `repair` to rebuild the index from the sidecars",
+                wrong.len()
+            ),
+            ..Default::default()
+        });
+        Ok(())
+    }
+
     /// Records what the blobs of the pack being opened came to.
     fn finish_opening(&mut self) -> Result<()> {
         let Some(PackOpening { pack, ids, opening }) = self.opening.take() else {
@@ -170,11 +225,12 @@ impl<H: Host> Verifier<'_, H> {
                 self.report_pack(id, detail);
                 Ok(None)
             }
-            Err(e @ Error::CorruptIndex { .. }) => {
-                self.f.bad_packs.insert(*id);
+            Err(Error::CorruptIndex { file, detail }) => {
+                // Only the sidecar is damaged (the pack matched its name): restores are
+                // unaffected, so the pack is not marked damaged.
                 self.report(VerifyError {
                     pack: Some(key),
-                    error: e.to_string(),
+                    error: format!("its sidecar {file} is damaged ({detail}); {SIDECAR_ONLY}"),
                     ..Default::default()
                 });
                 Ok(Some(bytes))
@@ -219,17 +275,7 @@ impl<H: Host> Verifier<'_, H> {
         let plain = self.store.open_doc(AAD_PACK_INDEX, table).map_err(corrupt)?;
         let entries = pack::decode_entries(&plain).map_err(corrupt)?;
         pack::check_entries(&entries, header.count, bytes.len() as u64, table.len()).map_err(corrupt)?;
-        for e in &entries {
-            if let Some(loc) = self.index.get(&e.id) {
-                let indexed_here = self.index.pack(loc.pack).0 == *id;
-                if indexed_here && (loc.offset, loc.stored_len) != (e.offset, e.stored_len) {
-                    return Err(Error::CorruptIndex {
-                        file: crate::layout::INDEX.into(),
-                        detail: format!("it places blob {} elsewhere than the pack does", e.id),
-                    });
-                }
-            }
-        }
+        self.check_index_places(id, &entries)?;
         if !full {
             return Ok(());
         }

@@ -1,5 +1,6 @@
 //! Verification of snapshots: every manifest and chunk list reads, every chunk is indexed,
-//! the lists add up to the item's size; and, once damage is known, which items it breaks.
+//! item names are unique, the counts add up and the lists agree with each item's declared
+//! size and chunk count ([`ItemTally`]); and, once damage is known, which items it breaks.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -9,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::{BlobId, PackId, SnapshotId};
 use crate::layout::StorageKey;
-use crate::manifest::ItemManifest;
+use crate::manifest::{ItemManifest, ItemTally};
 use crate::snapshots;
 
 /// Errors per snapshot item about chunks, before the rest are summed up in one line.
@@ -43,18 +44,34 @@ impl<H: Host> Verifier<'_, H> {
                 }
             };
             self.f.stats.snapshots_checked += 1;
+            if let Err(e) = m.check_counts() {
+                let file = StorageKey::Snapshot(id).to_string();
+                self.report(VerifyError {
+                    snapshot: Some(id),
+                    error: Error::CorruptSnapshot { file, detail: e }.to_string(),
+                    ..Default::default()
+                });
+            }
+            let max_chunk = self.store.config().chunking.max;
             for item in &m.items {
-                let (mut missing, mut size) = (0usize, 0u64);
-                let unreadable = self.walk_item(item, &mut needed, |v, needed, chunk, len| {
-                    v.f.stats.chunks_checked += 1;
-                    size += len as u64;
-                    match v.index.pack_of(&chunk) {
-                        Some(pack) => drop(needed.insert(pack)),
-                        None => {
-                            missing += 1;
-                            if missing <= ITEM_ERRORS {
-                                let error = "the chunk is in no index: run `repair` (it rebuilds the index from the packs)".into();
-                                v.report(item_error(id, &item.item.name, Some(chunk), error));
+                let mut missing = 0usize;
+                let mut shape = ItemTally::new(item, max_chunk);
+                let unreadable = self.walk_item(item, &mut needed, |v, needed, entries| {
+                    if let Ok(tally) = &mut shape {
+                        if let Err(e) = tally.add_list(entries) {
+                            shape = Err(e);
+                        }
+                    }
+                    for &(chunk, _) in entries {
+                        v.f.stats.chunks_checked += 1;
+                        match v.index.pack_of(&chunk) {
+                            Some(pack) => drop(needed.insert(pack)),
+                            None => {
+                                missing += 1;
+                                if missing <= ITEM_ERRORS {
+                                    let error = "the chunk is in no index: run `repair` (it rebuilds the index from the packs)".into();
+                                    v.report(item_error(id, &item.item.name, Some(chunk), error));
+                                }
                             }
                         }
                     }
@@ -70,11 +87,8 @@ impl<H: Host> Verifier<'_, H> {
                     );
                     self.report(item_error(id, &item.item.name, None, error));
                 }
-                if unreadable.is_empty() && size != item.item.size {
-                    let error = format!(
-                        "the chunk lists add up to {size} bytes, the manifest says {}",
-                        item.item.size
-                    );
+                if let Err(e) = shape.and_then(|t| if unreadable.is_empty() { t.finish() } else { Ok(()) }) {
+                    let error = format!("the manifest and the chunk lists disagree: {e}; the item cannot be restored (other snapshots are unaffected)");
                     self.report(item_error(id, &item.item.name, None, error));
                 }
             }
@@ -82,21 +96,19 @@ impl<H: Host> Verifier<'_, H> {
         Ok(needed)
     }
 
-    /// Calls `each` for every chunk of an item, reading its chunk lists; returns the lists
-    /// that cannot be read, with why. The packs holding the lists go into `needed`.
+    /// Calls `each` for every chunk list of an item, in order, with its entries; returns
+    /// the lists that cannot be read, with why. The packs holding the lists go into `needed`.
     fn walk_item(
         &mut self,
         item: &ItemManifest,
         needed: &mut BTreeSet<PackId>,
-        mut each: impl FnMut(&mut Self, &mut BTreeSet<PackId>, BlobId, u32),
+        mut each: impl FnMut(&mut Self, &mut BTreeSet<PackId>, &[(BlobId, u32)]),
     ) -> Result<Vec<(BlobId, Error)>> {
         let mut unreadable = Vec::new();
         for list in &item.lists {
             needed.extend(self.index.pack_of(list));
             match blobs::read_list(self.store, self.index, list) {
-                Ok(entries) => entries
-                    .into_iter()
-                    .for_each(|(c, len)| each(self, needed, c, len)),
+                Ok(entries) => each(self, needed, &entries),
                 Err(e @ Error::Storage { .. }) => return Err(e),
                 Err(e) => unreadable.push((*list, e)),
             }
@@ -117,10 +129,12 @@ impl<H: Host> Verifier<'_, H> {
                 let mut hits: Vec<(Option<BlobId>, Option<PackId>)> = Vec::new();
                 let mut needed = BTreeSet::new();
                 // Lists that cannot be read were reported by `check_snapshots` already.
-                self.walk_item(item, &mut needed, |v, _, chunk, _| {
-                    let pack = v.index.pack_of(&chunk);
-                    if bad_chunks.contains(&chunk) || pack.is_some_and(|p| bad_packs.contains(&p)) {
-                        hits.push((Some(chunk), pack));
+                self.walk_item(item, &mut needed, |v, _, entries| {
+                    for &(chunk, _) in entries {
+                        let pack = v.index.pack_of(&chunk);
+                        if bad_chunks.contains(&chunk) || pack.is_some_and(|p| bad_packs.contains(&p)) {
+                            hits.push((Some(chunk), pack));
+                        }
                     }
                 })?;
                 for list_pack in needed.iter().filter(|p| bad_packs.contains(*p)) {

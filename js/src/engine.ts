@@ -1,24 +1,20 @@
 // @ts-self-types="./engine.d.ts"
 /**
- * One engine instance on one repository directory: the wasm module loaded once per
- * thread, a host object (file storage, randomness, clock, events, `node:crypto`
- * intrinsics, a {@link JobPool} when it runs jobs on several workers), and synchronous
- * `call` / `write` / `read` that turn whatever the engine throws into a {@link CairnError}.
+ * One engine instance on one repository: the wasm module loaded once per thread, a host
+ * object (the platform's storage, randomness, clock, events, crypto intrinsics, a
+ * {@link JobPool} when it runs jobs on several workers), and synchronous `call` / `write`
+ * / `read` that turn whatever the engine throws into a {@link CairnError}. Nothing here is
+ * specific to a runtime: a {@link Platform} supplies that.
  * @module
  */
 
-import * as fs from "node:fs";
-import * as os from "node:os";
-import process from "node:process";
-
 import init, { Engine, checkStorage as runStorageSuite, takePanicMessage } from "../pkg/cairn_bindgen.js";
 import { CairnError, toCairnError } from "./errors.js";
-import { MODULE_URL } from "./files.js";
-import type { Client, OperationName } from "./generated/api.js";
+import type { OperationName } from "./generated/api.js";
 import type { Answer, Args } from "./types.js";
-import { nodeIntrinsics, type Intrinsics } from "./intrinsics.js";
+import type { Intrinsics } from "./intrinsics.js";
+import type { Location, Platform, StorageMethods } from "./platform.js";
 import { JobPool, type JobWorkers } from "./pool.js";
-import { FsStorage } from "./storage.js";
 
 /** Receives the engine's events: name and parsed payload. */
 export type EventSink = (name: string, payload: unknown) => void;
@@ -26,12 +22,14 @@ export type EventSink = (name: string, payload: unknown) => void;
 let loaded: Promise<unknown> | undefined;
 let compiled: WebAssembly.Module | undefined;
 
-/** Compiles and instantiates the wasm module once per thread. */
-export function loadModule(): Promise<unknown> {
-  loaded ??= WebAssembly.compile(fs.readFileSync(MODULE_URL)).then((m) => {
-    compiled = m;
-    return init({ module_or_path: m });
-  });
+/** Compiles and instantiates the wasm module once per thread, from `platform`'s bytes. */
+export function loadModule(platform: Platform): Promise<unknown> {
+  loaded ??= Promise.resolve(platform.moduleBytes())
+    .then((bytes) => WebAssembly.compile(bytes))
+    .then((m) => {
+      compiled = m;
+      return init({ module_or_path: m });
+    });
   return loaded;
 }
 
@@ -41,49 +39,12 @@ function compiledModule(): WebAssembly.Module {
   return compiled;
 }
 
-/**
- * Whether process `pid` runs on this host, so that maintenance can remove the locks of
- * dead processes: signal 0 tests without signalling. `undefined` when the runtime cannot say.
- */
-function processAlive(pid: number): boolean | undefined {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    return code === "ESRCH" ? false : code === "EPERM" ? true : undefined;
-  }
-}
-
-/**
- * What `read` answers, or `undefined` when the runtime refuses it: Deno throws `NotCapable`
- * for an environment variable or system fact outside `--allow-env`/`--allow-sys`, and a lock
- * is still written without it.
- */
-function permitted<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Who runs the engine, recorded in locks. Each fact is optional: under Deno without
- * `--allow-env=USER` or `--allow-sys=hostname` the lock says `unknown`, and maintenance
- * then cannot tell whether its owner is gone (the heartbeat rule still applies).
- */
-export function client(): Client {
-  const env = (name: string) => permitted(() => process.env[name]);
-  // No passwd entry for this uid (containers) leaves what the environment says.
-  const user = permitted(() => os.userInfo().username) ?? env("USER") ?? env("USERNAME") ?? env("LOGNAME");
-  return { hostname: permitted(() => os.hostname()) ?? "unknown", pid: process.pid, user: user ?? "unknown" };
-}
-
 /** What an engine is built from. */
 export interface EngineOptions {
-  /** The repository directory. */
-  root: string;
+  /** The repository's location, which `platform` turns into storage. */
+  location: Location;
+  /** The runtime's engine side: storage, process liveness. */
+  platform: Platform;
   /** Receives events. */
   onEvent: EventSink;
   /** Crypto intrinsics; `undefined` runs the engine's pure-Rust implementations. */
@@ -95,11 +56,11 @@ export interface EngineOptions {
   jobs?: { threads: number; workers?: JobWorkers };
 }
 
-/** The storage methods of a host object. */
-type StorageMethods = Pick<FsStorage, "get" | "getRange" | "put" | "putNew" | "list" | "delete">;
+/** What the host object is made of. */
+type HostParts = Pick<EngineOptions, "onEvent" | "intrinsics"> & Partial<Pick<Platform, "processAlive">>;
 
 /** The JS host object of `core-wasm/bindgen`: storage plus randomness, clock, events, crypto, jobs. */
-function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.root), pool?: JobPool): object {
+function hostObject(o: HostParts, storage: StorageMethods, pool?: JobPool): object {
   const jobs = pool && {
     jobThreads: () => pool.threads,
     submitJobs: (shares: Uint8Array[]) => pool.submit(shares),
@@ -114,7 +75,7 @@ function hostObject(o: EngineOptions, storage: StorageMethods = new FsStorage(o.
     delete: (key: string) => storage.delete(key),
     random: (buf: Uint8Array) => globalThis.crypto.getRandomValues(buf),
     nowMs: () => Date.now(),
-    processAlive,
+    processAlive: o.processAlive ?? (() => undefined),
     event: (name: string, payload: string) => o.onEvent(name, JSON.parse(payload)),
     ...o.intrinsics,
     ...jobs,
@@ -133,7 +94,9 @@ export class SyncEngine {
   constructor(options: EngineOptions) {
     const { threads = 1, workers } = options.jobs ?? {};
     const pool = threads > 1 && workers ? new JobPool(threads, workers, compiledModule()) : undefined;
-    this.#engine = guard(() => new Engine(hostObject(options, undefined, pool)));
+    const { platform, location } = options;
+    const storage = platform.storage(location);
+    this.#engine = guard(() => new Engine(hostObject({ ...options, processAlive: platform.processAlive }, storage, pool)));
     this.#pool = pool;
   }
 
@@ -169,7 +132,7 @@ export class SyncEngine {
  * naming the first failed check. The module must be loaded ({@link loadModule}).
  */
 export function checkStorage(storage: StorageMethods): void {
-  guard(() => runStorageSuite(hostObject({ root: "", onEvent: () => {} }, storage)));
+  guard(() => runStorageSuite(hostObject({ onEvent: () => {} }, storage)));
 }
 
 /** Runs `f`, turning what the engine throws (and a trap, with its panic message) into a {@link CairnError}. */
@@ -184,6 +147,3 @@ function guard<T>(f: () => T): T {
     throw toCairnError(e);
   }
 }
-
-/** The default intrinsics of this runtime. */
-export const defaultIntrinsics: Intrinsics = nodeIntrinsics;

@@ -6,8 +6,10 @@
  */
 
 import { CairnError } from "./errors.js";
-import { SyncEngine, loadModule, type EngineOptions } from "./engine.js";
+import { SyncEngine, loadModule, type EventSink } from "./engine.js";
 import type { OperationName } from "./generated/api.js";
+import type { JobWorkers } from "./pool.js";
+import type { Location, Platform } from "./platform.js";
 import type { Answer, Args } from "./types.js";
 
 /** An engine seen from the thread that owns the repository. */
@@ -22,18 +24,32 @@ export interface EngineLink {
   close(): Promise<void>;
 }
 
+/** What starting an engine needs, on whichever thread it runs; it crosses to a worker. */
+export interface StartOptions {
+  /** The repository's location. */
+  location: Location;
+  /** Receives events. */
+  onEvent: EventSink;
+  /** Whether the engine uses the platform's crypto intrinsics (else its own). */
+  intrinsics: boolean;
+  /** How many jobs run at once, and on which workers. */
+  jobs: { threads: number; workers?: JobWorkers };
+}
+
 /** Starts an engine for a repository: on this thread or in a worker. */
-export type StartEngine = (options: EngineOptions) => Promise<EngineLink>;
+export type StartEngine = (options: StartOptions) => Promise<EngineLink>;
 
 /**
- * The engine on the calling thread. Events are delivered on a microtask after the engine
- * call that raised them, so a handler may call the repository again.
+ * Starts engines on the calling thread of `platform`. Events are delivered on a microtask
+ * after the engine call that raised them, so a handler may call the repository again.
  */
-export async function startInline(options: EngineOptions): Promise<EngineLink> {
-  await loadModule();
+export const inline = (platform: Platform): StartEngine => async (options) => {
+  await loadModule(platform);
   const onEvent = options.onEvent;
   const engine = new SyncEngine({
     ...options,
+    platform,
+    intrinsics: options.intrinsics ? platform.intrinsics : undefined,
     onEvent: (name, payload) => queueMicrotask(() => onEvent(name, payload)),
   });
   let open = true;
@@ -52,4 +68,4 @@ export async function startInline(options: EngineOptions): Promise<EngineLink> {
       }
     },
   };
-}
+};

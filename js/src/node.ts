@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
-import type { StartEngine } from "./link.js";
+import { inline, type StartEngine } from "./link.js";
+import { fsLocator, fsPlatform } from "./platform-fs.js";
 import type { JobWorkers } from "./pool.js";
 import { JOB_WORKER_URL, nodeJobWorkers } from "./pool-node.js";
 import { RepositoryCore, type Connection } from "./repository.js";
@@ -18,6 +19,7 @@ import { linkToWorker } from "./worker.js";
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
+export type { Location, Locator, Platform, StorageMethods } from "./platform.js";
 
 /** The script of the engine's worker. */
 const ENGINE_WORKER_URL = new URL("./worker-node.js", import.meta.url);
@@ -44,6 +46,12 @@ export class Repository extends RepositoryCore<Readable> {
 
   /** How `init` and `open` start job workers; not for applications. */
   static readonly jobWorkers: JobWorkers = nodeJobWorkers;
+
+  /** How `init` and `open` start an engine on the calling thread; not for applications. */
+  static readonly startInline: StartEngine = inline(fsPlatform);
+
+  /** How `init` and `open` find repositories; not for applications. */
+  static readonly locator = fsLocator;
 
   /** The worker scripts `init` and `open` check for before starting; not for applications. */
   static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL];

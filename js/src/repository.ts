@@ -6,16 +6,13 @@
  * @module
  */
 
-import { resolve } from "node:path";
-
-import { client, type EventSink } from "./engine.js";
+import type { EventSink } from "./engine.js";
 import { CairnError } from "./errors.js";
 import { Events } from "./events.js";
-import { MODULE_URL, checkPackageFiles } from "./files.js";
-import { startInline, type EngineLink, type StartEngine } from "./link.js";
+import type { EngineLink, StartEngine } from "./link.js";
+import type { Locator } from "./platform.js";
 import type { JobWorkers } from "./pool.js";
 import { blocks, knownLength } from "./streams.js";
-import { defaultIntrinsics } from "./engine.js";
 import { DEFAULT_ITEM_NAME } from "./generated/api.js";
 import type {
   CairnEvents,
@@ -71,19 +68,19 @@ export async function connect(
   repoPath: string,
   { thread, threads, ...options }: InitOptions | OpenOptions = {},
 ): Promise<Connection> {
-  checkPackageFiles([MODULE_URL, ...runtime.workerFiles]);
-  const start = thread === "inline" ? startInline : runtime.startInWorker;
+  runtime.locator.checkFiles(runtime.workerFiles);
+  const start = thread === "inline" ? runtime.startInline : runtime.startInWorker;
   const jobs = { threads: jobThreads(threads, runtime.jobWorkers), workers: runtime.jobWorkers };
   const events = new Events();
   const onEvent: EventSink = (name, payload) => events.emit(name, payload);
-  const root = resolve(repoPath);
-  const link = await start({ root, onEvent, intrinsics: defaultIntrinsics, jobs });
+  const location = runtime.locator.locate(repoPath);
+  const link = await start({ location, onEvent, intrinsics: true, jobs });
   try {
-    await link.call(op, { ...options, client: client() } as never);
+    await link.call(op, { ...options, client: runtime.locator.client() } as never);
   } catch (e) {
     await link.close().catch(() => {});
     if (e instanceof CairnError && e.code === "RepositoryNotFound") {
-      throw new CairnError(e.code, `${root}: ${e.message}`);
+      throw new CairnError(e.code, `${location.root}: ${e.message}`);
     }
     throw e;
   }
@@ -94,6 +91,10 @@ export async function connect(
 export interface Runtime {
   /** Starts an engine in a worker of this runtime. */
   readonly startInWorker: StartEngine;
+  /** Starts an engine on the calling thread (the `thread: "inline"` option). */
+  readonly startInline: StartEngine;
+  /** Turns paths into locations, and says who runs the engine. */
+  readonly locator: Locator;
   /** Starts job workers in this runtime. */
   readonly jobWorkers: JobWorkers;
   /** The worker scripts this runtime starts, checked (with the wasm module) before anything starts. */

@@ -17,6 +17,7 @@ import process from "node:process";
 
 import { validateKey, validatePrefix } from "../pkg/cairn_bindgen.js";
 import { StorageFailure } from "./errors.js";
+import type { StorageMethods } from "./platform.js";
 
 /** How deep the grammar's keys go (`packs/data/ab/<id>.pack`): listing descends no further. */
 const MAX_DEPTH = 3;
@@ -52,7 +53,7 @@ function syncDir(dir: string): void {
 }
 
 /** The storage methods of the JS host object (see `core-wasm/bindgen`) on one directory. */
-export class FsStorage {
+export class FsStorage implements StorageMethods {
   /** Storage rooted at `root`, the repository directory. Nothing is touched until used. */
   constructor(readonly root: string) {}
 

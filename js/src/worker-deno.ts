@@ -4,7 +4,7 @@
  * @module
  */
 
-import { nodeIntrinsics } from "./intrinsics.js";
+import { fsPlatform } from "./platform-fs.js";
 import { denoJobWorkers } from "./pool-deno.js";
 import { serveEngine } from "./worker.js";
 
@@ -13,4 +13,4 @@ const scope = globalThis as unknown as {
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   onmessage: ((e: MessageEvent) => void) | null;
 };
-serveEngine({ post: (m, transfer) => scope.postMessage(m, transfer ?? []), onMessage: (h) => (scope.onmessage = (e) => h(e.data)) }, nodeIntrinsics, denoJobWorkers);
+serveEngine({ post: (m, transfer) => scope.postMessage(m, transfer ?? []), onMessage: (h) => (scope.onmessage = (e) => h(e.data)) }, fsPlatform, denoJobWorkers);

@@ -6,9 +6,9 @@
 
 import { parentPort } from "node:worker_threads";
 
-import { nodeIntrinsics } from "./intrinsics.js";
+import { fsPlatform } from "./platform-fs.js";
 import { nodeJobWorkers } from "./pool-node.js";
 import { serveEngine } from "./worker.js";
 
 const port = parentPort!;
-serveEngine({ post: (m, transfer) => port.postMessage(m, transfer), onMessage: (h) => port.on("message", h) }, nodeIntrinsics, nodeJobWorkers);
+serveEngine({ post: (m, transfer) => port.postMessage(m, transfer), onMessage: (h) => port.on("message", h) }, fsPlatform, nodeJobWorkers);

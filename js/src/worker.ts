@@ -8,9 +8,10 @@
  */
 
 import { CairnError, toCairnError } from "./errors.js";
-import { SyncEngine, loadModule, type EngineOptions } from "./engine.js";
+import { SyncEngine, loadModule } from "./engine.js";
 import type { OperationName } from "./generated/api.js";
-import type { EngineLink } from "./link.js";
+import type { EngineLink, StartOptions } from "./link.js";
+import type { Location, Platform } from "./platform.js";
 import type { JobWorkers } from "./pool.js";
 
 /** One side of a worker's message channel. */
@@ -33,7 +34,7 @@ export interface SpawnedWorker extends WorkerPort {
 
 /** A request to the worker. */
 type Request =
-  | { id: number; kind: "start"; root: string; intrinsics: boolean; threads: number }
+  | { id: number; kind: "start"; location: Location; intrinsics: boolean; threads: number }
   | { id: number; kind: "call"; op: OperationName; args: object }
   | { id: number; kind: "write"; session: number; bytes: Uint8Array }
   | { id: number; kind: "read"; session: number }
@@ -54,16 +55,20 @@ const READ_AHEAD = 4;
 /** Writes in flight before `write` waits: keeps the worker busy while the next block is read. */
 const WRITE_WINDOW = 4;
 
-/** Serves requests in the worker until `close`; the engine's job workers (if any) come from `jobWorkers`. */
-export function serveEngine(port: WorkerPort, intrinsics: EngineOptions["intrinsics"], jobWorkers: JobWorkers): void {
+/**
+ * Serves requests in the worker until `close`, with `platform`'s storage and intrinsics;
+ * the engine's job workers (if any) come from `jobWorkers`.
+ */
+export function serveEngine(port: WorkerPort, platform: Platform, jobWorkers: JobWorkers): void {
   let engine: SyncEngine | undefined;
   const run = async (r: Request): Promise<unknown> => {
     switch (r.kind) {
       case "start":
-        await loadModule();
+        await loadModule(platform);
         engine = new SyncEngine({
-          root: r.root,
-          intrinsics: r.intrinsics ? intrinsics : undefined,
+          location: r.location,
+          platform,
+          intrinsics: r.intrinsics ? platform.intrinsics : undefined,
           jobs: { threads: r.threads, workers: jobWorkers },
           onEvent: (event, payload) => port.post({ event, payload } satisfies Reply),
         });
@@ -100,7 +105,7 @@ export function serveEngine(port: WorkerPort, intrinsics: EngineOptions["intrins
 }
 
 /** Starts an engine in `worker` and answers a link to it. */
-export async function linkToWorker(worker: SpawnedWorker, options: EngineOptions): Promise<EngineLink> {
+export async function linkToWorker(worker: SpawnedWorker, options: StartOptions): Promise<EngineLink> {
   let nextId = 1;
   let closed = false;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
@@ -185,9 +190,9 @@ export async function linkToWorker(worker: SpawnedWorker, options: EngineOptions
   try {
     await request({
       kind: "start",
-      root: options.root,
-      intrinsics: options.intrinsics !== undefined,
-      threads: options.jobs?.threads ?? 1,
+      location: options.location,
+      intrinsics: options.intrinsics,
+      threads: options.jobs.threads,
     });
   } catch (e) {
     closed = true;

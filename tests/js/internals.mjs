@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { SyncEngine, checkStorage, loadModule } from "../../js/dist/engine.js";
+import { fsPlatform } from "../../js/dist/platform-fs.js";
 import { toCairnError } from "../../js/dist/errors.js";
 import { ERROR_CODES } from "../../js/dist/generated/api.js";
 import { errorCodes, throwErrorExample } from "../../js/pkg/cairn_bindgen.js";
@@ -93,7 +94,7 @@ export function internalScenarios(test, { jobWorkers }) {
   });
 
   test("errors: every engine code reaches JS under its own name, and the generated list is the engine's", async () => {
-    await loadModule();
+    await loadModule(fsPlatform);
     assert.deepEqual([...ERROR_CODES], errorCodes(), "js/src/generated/api.ts lists the codes of the wasm module");
     for (const code of ERROR_CODES) {
       let thrown;
@@ -110,7 +111,7 @@ export function internalScenarios(test, { jobWorkers }) {
   });
 
   test("storage: passes the engine's conformance suite and leaves no temp files", async () => {
-    await loadModule();
+    await loadModule(fsPlatform);
     const t = tempDir("storage");
     try {
       fs.mkdirSync(t.repo);
@@ -123,7 +124,7 @@ export function internalScenarios(test, { jobWorkers }) {
   });
 
   test("storage: a putNew that overwrites fails the conformance suite", async () => {
-    await loadModule();
+    await loadModule(fsPlatform);
     const t = tempDir("storage-broken");
     try {
       fs.mkdirSync(t.repo);
@@ -139,7 +140,7 @@ export function internalScenarios(test, { jobWorkers }) {
   });
 
   test("storage: keys outside the repository grammar never reach the disk", async () => {
-    await loadModule();
+    await loadModule(fsPlatform);
     const t = tempDir("storage-escape");
     try {
       fs.mkdirSync(t.repo);
@@ -159,10 +160,10 @@ export function internalScenarios(test, { jobWorkers }) {
   });
 
   test("intrinsics: node:crypto's are used, and a wrong one is refused at open", async () => {
-    await loadModule();
+    await loadModule(fsPlatform);
     const t = tempDir("intrinsics");
     try {
-      const engine = (intrinsics) => new SyncEngine({ root: t.repo, onEvent: () => {}, intrinsics });
+      const engine = (intrinsics) => new SyncEngine({ location: { kind: "fs", root: t.repo }, platform: fsPlatform, onEvent: () => {}, intrinsics });
       const good = engine(nodeIntrinsics);
       assert.equal(good.call("init", { passphrase: "p", kdf: { memoryKiB: 1024, iterations: 1, parallelism: 1 } }).accelerated, true);
       good.close();

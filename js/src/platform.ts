@@ -1,0 +1,61 @@
+// @ts-self-types="./platform.d.ts"
+/**
+ * What a runtime supplies so that the runtime-neutral parts of the package (the engine,
+ * its worker, the `Repository` class) run on it: where the wasm module comes from, the
+ * storage of a repository location, crypto intrinsics, and the facts locks record. Node
+ * and Deno share one implementation (`platform-fs.ts`); another runtime adds its own
+ * without touching the engine or the `Repository` logic.
+ * @module
+ */
+
+import type { Client } from "./generated/api.js";
+import type { Intrinsics } from "./intrinsics.js";
+
+/**
+ * Where a repository is, in a form that crosses to the engine's worker (structured
+ * clone): today a directory of the local file system.
+ */
+export type Location = {
+  /** A directory of the local file system. */
+  kind: "fs";
+  /** Its absolute path. */
+  root: string;
+};
+
+/** The storage methods of the engine's JS host object (see `core-wasm/bindgen`), synchronous. */
+export interface StorageMethods {
+  /** The whole object. */
+  get(key: string): Uint8Array;
+  /** `len` bytes from `offset`, fewer at the end. */
+  getRange(key: string, offset: number, len: number): Uint8Array;
+  /** Creates or replaces the object, atomically. */
+  put(key: string, data: Uint8Array): void;
+  /** Creates the object; fails with `AlreadyExists` if it exists. */
+  putNew(key: string, data: Uint8Array): void;
+  /** Every key under `prefix`. */
+  list(prefix: string): string[];
+  /** Removes the object; a missing one is not an error. */
+  delete(key: string): void;
+}
+
+/** The engine's side of a runtime: what the thread that runs the engine needs. */
+export interface Platform {
+  /** The wasm module's bytes. */
+  moduleBytes(): BufferSource | Promise<BufferSource>;
+  /** Storage on `location`; nothing is touched until it is used. */
+  storage(location: Location): StorageMethods;
+  /** Crypto intrinsics of this runtime, or `undefined` for the engine's own. */
+  intrinsics?: Intrinsics;
+  /** Whether process `pid` runs on this host; `undefined` when the runtime cannot say. */
+  processAlive(pid: number): boolean | undefined;
+}
+
+/** The owner's side of a runtime: what `init` and `open` need before an engine starts. */
+export interface Locator {
+  /** The location of `path` as the user gave it (relative paths resolved here). */
+  locate(path: string): Location;
+  /** Who runs the engine, recorded in locks. */
+  client(): Client;
+  /** Throws `EngineUnavailable` when a file the engine starts from is missing. */
+  checkFiles(workerFiles: readonly URL[]): void;
+}

@@ -131,6 +131,10 @@ pub struct PruneArgs {
     /// Only say what would be removed; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Accept the loss of snapshots whose manifest vanished without a prune (prune
+    /// refuses to run while there are any, to keep their data).
+    #[arg(long)]
+    pub forget_vanished: bool,
 }
 
 /// `cairn repair`.

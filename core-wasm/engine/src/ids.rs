@@ -101,6 +101,8 @@ id_type! {
     SnapshotId;
     /// A global index segment: the SHA-256 of the file.
     SegmentId;
+    /// A snapshot record (docs/FORMAT.md §9a): the SHA-256 of the file.
+    RecordId;
     /// A parity group: the SHA-256 of its manifest file.
     GroupId;
     /// A parity shard: the SHA-256 of its bytes.

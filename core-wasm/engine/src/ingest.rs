@@ -254,6 +254,7 @@ impl IngestSession {
             items: std::mem::take(&mut st.items),
         };
         let id = snapshots::store_manifest(store, &manifest)?;
+        snapshots::record(store, &[id], &[])?; // docs/FORMAT.md §9a
         let snap = manifest.into_snapshot(id);
         st.progress(store, true);
         let done = IngestComplete {

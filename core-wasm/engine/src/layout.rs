@@ -22,7 +22,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{parse_hex_id, GroupId, KeyId, LockId, PackId, SegmentId, ShardId, SnapshotId};
+use crate::ids::{parse_hex_id, GroupId, KeyId, LockId, PackId, RecordId, SegmentId, ShardId, SnapshotId};
 
 /// The repository's configuration file.
 pub const CONFIG: &str = "config.json";
@@ -32,6 +32,8 @@ pub const KEYS: &str = "keys/";
 pub const LOCKS: &str = "locks/";
 /// Directory of snapshot manifests.
 pub const SNAPSHOTS: &str = "snapshots/";
+/// Directory of snapshot records: which snapshots were written and which removed.
+pub const RECORDS: &str = "records/";
 /// Directory of global index segments.
 pub const INDEX: &str = "index/";
 /// Directory of data packs and their `.idx` sidecars.
@@ -58,6 +60,8 @@ pub enum StorageKey {
     Snapshot(SnapshotId),
     /// A file in `index/`.
     Segment(SegmentId),
+    /// A file in `records/`.
+    Record(RecordId),
     /// A `.pack` file.
     Pack(PackId),
     /// A pack's `.idx` sidecar.
@@ -79,6 +83,8 @@ pub enum Dir {
     Snapshots,
     /// `index/`.
     Index,
+    /// `records/`.
+    Records,
     /// `packs/data/`: packs and their sidecars.
     Packs,
     /// `parity/`: group manifests.
@@ -95,6 +101,7 @@ impl Dir {
             Dir::Locks => LOCKS,
             Dir::Snapshots => SNAPSHOTS,
             Dir::Index => INDEX,
+            Dir::Records => RECORDS,
             Dir::Packs => PACKS,
             Dir::Groups => GROUPS,
             Dir::Shards => PARITY,
@@ -116,6 +123,7 @@ impl fmt::Display for StorageKey {
             StorageKey::Lock(id) => write!(f, "{LOCKS}{id}"),
             StorageKey::Snapshot(id) => write!(f, "{SNAPSHOTS}{id}"),
             StorageKey::Segment(id) => write!(f, "{INDEX}{id}"),
+            StorageKey::Record(id) => write!(f, "{RECORDS}{id}"),
             StorageKey::Group(id) => write!(f, "{GROUPS}{id}"),
             StorageKey::Pack(id) => fanned(f, PACKS, id.as_bytes(), ".pack"),
             StorageKey::PackIndex(id) => fanned(f, PACKS, id.as_bytes(), ".idx"),
@@ -154,11 +162,12 @@ impl StorageKey {
         if key == CONFIG {
             return Some(StorageKey::Config);
         }
-        let flat: [(&str, Make); 5] = [
+        let flat: [(&str, Make); 6] = [
             (KEYS, |b| StorageKey::Key(b.into())),
             (LOCKS, |b| StorageKey::Lock(b.into())),
             (SNAPSHOTS, |b| StorageKey::Snapshot(b.into())),
             (INDEX, |b| StorageKey::Segment(b.into())),
+            (RECORDS, |b| StorageKey::Record(b.into())),
             (GROUPS, |b| StorageKey::Group(b.into())),
         ];
         for (dir, make) in flat {
@@ -190,6 +199,7 @@ impl StorageKey {
             StorageKey::Lock(_) => Dir::Locks,
             StorageKey::Snapshot(_) => Dir::Snapshots,
             StorageKey::Segment(_) => Dir::Index,
+            StorageKey::Record(_) => Dir::Records,
             StorageKey::Pack(_) | StorageKey::PackIndex(_) => Dir::Packs,
             StorageKey::Group(_) => Dir::Groups,
             StorageKey::Shard(_) => Dir::Shards,
@@ -203,12 +213,12 @@ pub fn validate_key(key: &str) -> bool {
 }
 
 /// True when `prefix` may be listed: the empty prefix, a directory of the grammar
-/// (`keys/`, `locks/`, `snapshots/`, `index/`, `parity/`, `packs/`, `packs/data/`,
+/// (`keys/`, `locks/`, `snapshots/`, `records/`, `index/`, `parity/`, `packs/`, `packs/data/`,
 /// `packs/parity/`), or one fan-out directory `packs/data/<2 hex>/` or `packs/parity/<2 hex>/`.
 pub fn validate_prefix(prefix: &str) -> bool {
     if matches!(
         prefix,
-        "" | KEYS | LOCKS | SNAPSHOTS | INDEX | GROUPS | "packs/" | PACKS | PARITY
+        "" | KEYS | LOCKS | SNAPSHOTS | RECORDS | INDEX | GROUPS | "packs/" | PACKS | PARITY
     ) {
         return true;
     }

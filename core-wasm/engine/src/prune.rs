@@ -50,6 +50,11 @@ pub struct PruneOptions {
     /// Only report what would be done.
     #[serde(default)]
     pub dry_run: bool,
+    /// Accept the loss of snapshots whose manifest vanished without a prune (and of
+    /// unreadable snapshot records): record them as removed, then prune. Without it,
+    /// prune refuses to run while any is found (docs/FORMAT.md §9a).
+    #[serde(default)]
+    pub forget_vanished: bool,
 }
 
 /// The answer of `prune` (IPruneResult, plus what a dry run lists).
@@ -91,21 +96,23 @@ struct Plan {
 pub fn run<H: Host>(store: &Store<H>, index: &mut Index, opts: &PruneOptions) -> Result<PruneResult> {
     opts.retention.validate()?;
     let lock = locking::acquire(store, true, "prune")?;
-    let run = plan(store, index, &opts.retention).and_then(|plan| {
-        let result = PruneResult {
-            removed_snapshots: plan.forget.len() as u64,
-            removed_packs: plan.delete.len() as u64,
-            rewritten_packs: plan.rewrite.len() as u64,
-            freed_bytes: plan.freed,
-            dry_run: opts.dry_run,
-            kept_snapshots: plan.kept,
-            removed_snapshot_ids: plan.forget.clone(),
-        };
-        if !opts.dry_run {
-            execute(store, index, plan)?;
-        }
-        Ok(result)
-    });
+    let run = vanished(store, opts)
+        .and_then(|()| plan(store, index, &opts.retention))
+        .and_then(|plan| {
+            let result = PruneResult {
+                removed_snapshots: plan.forget.len() as u64,
+                removed_packs: plan.delete.len() as u64,
+                rewritten_packs: plan.rewrite.len() as u64,
+                freed_bytes: plan.freed,
+                dry_run: opts.dry_run,
+                kept_snapshots: plan.kept,
+                removed_snapshot_ids: plan.forget.clone(),
+            };
+            if !opts.dry_run {
+                execute(store, index, plan)?;
+            }
+            Ok(result)
+        });
     let released = locking::release(store, lock);
     let result = run?;
     released?;
@@ -196,7 +203,34 @@ fn plan<H: Host>(store: &Store<H>, index: &mut Index, retention: &RetentionPolic
     Ok(plan)
 }
 
+/// Refuses while a snapshot vanished or a record cannot be read, unless told to accept
+/// the loss: then one record of the snapshots present replaces every record (written
+/// first, so that a crash leaves the old records in force).
+fn vanished<H: Host>(store: &Store<H>, opts: &PruneOptions) -> Result<()> {
+    let (gone, damaged) = snapshots::vanished(store)?;
+    if !opts.forget_vanished {
+        if let Some(id) = gone.first() {
+            return Err(snapshots::vanished_error(*id));
+        }
+        return damaged.into_iter().next().map_or(Ok(()), Err);
+    }
+    if opts.dry_run || (gone.is_empty() && damaged.is_empty()) {
+        return Ok(());
+    }
+    let present = snapshots::ids(store)?;
+    let new = StorageKey::Record(snapshots::record(store, &present, &[])?);
+    for key in store.list(Dir::Records)?.into_iter().filter(|k| *k != new) {
+        store.delete(&key)?;
+    }
+    Ok(())
+}
+
 fn execute<H: Host>(store: &Store<H>, index: &mut Index, plan: Plan) -> Result<()> {
+    // Recorded as removed before they are: a crash between leaves them recorded as
+    // removed and still present, which the next prune finishes.
+    if !plan.forget.is_empty() {
+        snapshots::record(store, &[], &plan.forget)?;
+    }
     for id in &plan.forget {
         snapshots::delete(store, *id)?;
     }

@@ -22,6 +22,8 @@ pub const AAD_PACK_INDEX: &[u8] = b"cairn/v1/pack-index";
 pub const AAD_INDEX: &[u8] = b"cairn/v1/index";
 /// Associated data of snapshot manifests.
 pub const AAD_SNAPSHOT: &[u8] = b"cairn/v1/snapshot";
+/// Associated data of snapshot records (docs/FORMAT.md §9a).
+pub const AAD_RECORD: &[u8] = b"cairn/v1/snapshot-record";
 /// Associated data of lock files.
 pub const AAD_LOCK: &[u8] = b"cairn/v1/lock";
 /// Associated data of the master key wrapped in a key file.

@@ -1,12 +1,17 @@
 //! Snapshot manifests in storage: reading, writing, listing and lookup by id, prefix or
-//! `latest` (docs/FORMAT.md §9). The manifest format is [`crate::manifest`].
+//! `latest` (docs/FORMAT.md §9), and the snapshot records that let a vanished manifest be
+//! noticed (§9a). The manifest format is [`crate::manifest`].
 
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::ids::SnapshotId;
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{RecordId, SnapshotId};
 use crate::layout::{Dir, StorageKey};
 use crate::manifest::{Manifest, Snapshot, SnapshotFilter, MANIFEST_VERSION};
-use crate::seal::AAD_SNAPSHOT;
+use crate::seal::{AAD_RECORD, AAD_SNAPSHOT};
 use crate::store::Store;
 use crate::time;
 
@@ -117,6 +122,93 @@ pub fn resolve<H: Host>(store: &Store<H>, wanted: &str) -> Result<SnapshotId> {
 pub fn get<H: Host>(store: &Store<H>, wanted: &str) -> Result<Snapshot> {
     let id = resolve(store, wanted)?;
     Ok(load(store, id)?.into_snapshot(id))
+}
+
+/// Snapshot record format version (docs/FORMAT.md §9a).
+pub const RECORD_VERSION: u64 = 1;
+
+/// One snapshot record: snapshots written, and snapshots removed on purpose.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Record {
+    version: u64,
+    #[serde(default)]
+    added: Vec<SnapshotId>,
+    #[serde(default)]
+    removed: Vec<SnapshotId>,
+}
+
+/// Appends a record (a new immutable file named by its SHA-256) saying that the snapshots
+/// `added` were written and `removed` removed on purpose (by prune); answers its id.
+pub fn record<H: Host>(store: &Store<H>, added: &[SnapshotId], removed: &[SnapshotId]) -> Result<RecordId> {
+    let r = Record {
+        version: RECORD_VERSION,
+        added: added.to_vec(),
+        removed: removed.to_vec(),
+    };
+    let json = serde_json::to_vec(&r).map_err(|e| Error::Internal(format!("record: {e}")))?;
+    let stored = store.seal_doc(AAD_RECORD, &json);
+    let id = RecordId::new(store.sha256(&stored));
+    store.put(&StorageKey::Record(id), &stored)?;
+    Ok(id)
+}
+
+/// Snapshots the records say were written and not removed whose manifest is gone, and
+/// the records that cannot be read (as errors to report; a record of a newer version
+/// stops the caller instead).
+pub fn vanished<H: Host>(store: &Store<H>) -> Result<(Vec<SnapshotId>, Vec<Error>)> {
+    let (mut added, mut removed, mut damaged) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
+    let records = store.list_ids(Dir::Records, |k| match k {
+        StorageKey::Record(id) => Some(id),
+        _ => None,
+    })?;
+    for id in records {
+        let key = StorageKey::Record(id);
+        let Some(stored) = store.get_opt(&key)? else {
+            continue;
+        };
+        let corrupt = |detail: String| Error::CorruptSnapshot {
+            file: key.to_string(),
+            detail,
+        };
+        let read = || -> Result<Record> {
+            if store.sha256(&stored) != *id.as_bytes() {
+                return Err(corrupt("its bytes do not match its name (SHA-256)".into()));
+            }
+            let plain = store.open_doc(AAD_RECORD, &stored).map_err(corrupt)?;
+            let r: Record =
+                serde_json::from_slice(&plain).map_err(|e| corrupt(format!("not a record: {e}")))?;
+            match r.version {
+                RECORD_VERSION => Ok(r),
+                found => Err(Error::UnsupportedVersion {
+                    what: format!("snapshot record {key}"),
+                    found,
+                    supported: RECORD_VERSION,
+                }),
+            }
+        };
+        match read() {
+            Ok(r) => {
+                added.extend(r.added);
+                removed.extend(r.removed);
+            }
+            Err(e @ Error::UnsupportedVersion { .. }) => return Err(e),
+            Err(e) => damaged.push(e),
+        }
+    }
+    let present: BTreeSet<SnapshotId> = ids(store)?.into_iter().collect();
+    let gone = added
+        .into_iter()
+        .filter(|id| !removed.contains(id) && !present.contains(id))
+        .collect();
+    Ok((gone, damaged))
+}
+
+/// What verify and prune say of a snapshot whose manifest vanished.
+pub fn vanished_error(id: SnapshotId) -> Error {
+    Error::CorruptSnapshot {
+        file: StorageKey::Snapshot(id).to_string(),
+        detail: "its manifest is gone, though no prune removed it; put the file back from a copy, or accept the loss with `prune --forget-vanished` (prune refuses to run until then, so that the snapshot's data is kept)".into(),
+    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,7 @@ pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
             keep_tags: a.keep_tags,
         },
         dry_run: a.dry_run,
+        forget_vanished: a.forget_vanished,
     };
     let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Prune>(&args))?;
     g.print(&result, prune_text)

@@ -319,7 +319,13 @@ retention: RetentionPolicy;
 /**
  * Only report what would be done.
  */
-dryRun?: boolean }
+dryRun?: boolean; 
+/**
+ * Accept the loss of snapshots whose manifest vanished without a prune (and of
+ * unreadable snapshot records): record them as removed, then prune. Without it,
+ * prune refuses to run while any is found (docs/FORMAT.md §9a).
+ */
+forgetVanished?: boolean }
 
 /**
  * The answer of `prune` (IPruneResult, plus what a dry run lists).

@@ -93,6 +93,20 @@ impl<H: Host> Verifier<'_, H> {
                 }
             }
         }
+        let (gone, damaged) = snapshots::vanished(self.store)?;
+        for e in damaged {
+            self.report(VerifyError {
+                error: e.to_string(),
+                ..Default::default()
+            });
+        }
+        for id in gone {
+            self.report(VerifyError {
+                snapshot: Some(id),
+                error: snapshots::vanished_error(id).to_string(),
+                ..Default::default()
+            });
+        }
         Ok(needed)
     }
 

@@ -159,7 +159,8 @@ pub fn exit_code(code: ErrorCode) -> i32 {
         | ErrorCode::AmbiguousSnapshot
         | ErrorCode::ItemNotFound
         | ErrorCode::KeyNotFound
-        | ErrorCode::LastKey => EXIT_USAGE,
+        | ErrorCode::LastKey
+        | ErrorCode::ReadOnly => EXIT_USAGE,
         ErrorCode::RepositoryLocked => EXIT_LOCKED,
         ErrorCode::StorageError => EXIT_STORAGE,
         ErrorCode::InvalidStorageKey

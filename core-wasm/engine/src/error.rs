@@ -61,6 +61,9 @@ pub enum ErrorCode {
     IntrinsicMismatch,
     /// A session handle does not name an open ingest or restore.
     SessionNotFound,
+    /// The repository was opened read-only (a web page, an HTTP server): the operation
+    /// would write to it.
+    ReadOnly,
     /// The engine cannot start here: a file it is started from (the JS package's worker
     /// scripts or wasm module) is missing, as when a bundler inlined the package's code.
     EngineUnavailable,
@@ -214,6 +217,9 @@ pub enum Error {
     /// See [`ErrorCode::SessionNotFound`].
     #[error("no open ingest or restore has handle {0}")]
     SessionNotFound(u32),
+    /// See [`ErrorCode::ReadOnly`].
+    #[error("this repository is read-only here ({0}): open it from a writable location (a directory or an S3 bucket) with the CLI, Node or Deno to change it")]
+    ReadOnly(String),
     /// See [`ErrorCode::EngineUnavailable`].
     #[error("the engine cannot start: {0}")]
     EngineUnavailable(String),
@@ -249,6 +255,7 @@ impl Error {
             Error::Storage { .. } => ErrorCode::StorageError,
             Error::IntrinsicMismatch(_) => ErrorCode::IntrinsicMismatch,
             Error::SessionNotFound(_) => ErrorCode::SessionNotFound,
+            Error::ReadOnly(_) => ErrorCode::ReadOnly,
             Error::EngineUnavailable(_) => ErrorCode::EngineUnavailable,
             Error::Internal(_) => ErrorCode::Internal,
         }
@@ -312,6 +319,7 @@ impl Error {
             },
             ErrorCode::IntrinsicMismatch => Error::IntrinsicMismatch(s("example")),
             ErrorCode::SessionNotFound => Error::SessionNotFound(0),
+            ErrorCode::ReadOnly => Error::ReadOnly(s("writing locks/example was refused")),
             ErrorCode::EngineUnavailable => Error::EngineUnavailable(s("example")),
             ErrorCode::Internal => Error::Internal(s("example")),
         }
@@ -332,7 +340,7 @@ mod tests {
 
     #[test]
     fn code_names_match_serde_names() {
-        assert_eq!(ErrorCode::all().count(), 25);
+        assert_eq!(ErrorCode::all().count(), 26);
         for code in ErrorCode::all() {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json.as_str().unwrap(), code.as_str());

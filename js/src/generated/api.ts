@@ -760,7 +760,7 @@ bytesRead: number }
 /**
  * The engine's stable error codes, the same names in every host.
  */
-export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "EngineUnavailable", "Internal"] as const;
+export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "ReadOnly", "EngineUnavailable", "Internal"] as const;
 
 /**
  * One of {@link ERROR_CODES}: the `code` of a `CairnError`.

@@ -68,7 +68,7 @@ impl RestoreSession {
         let lists = items.iter().flat_map(|i| i.lists.iter().copied()).collect();
         let size = items.iter().map(|i| i.item.size).sum();
         segments::refresh(store, index)?;
-        let lock = locking::acquire(store, false, "restore")?;
+        let lock = locking::acquire_for_reading(store, "restore")?;
         Ok(RestoreSession {
             snapshot_id: id,
             size,

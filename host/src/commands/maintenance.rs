@@ -24,7 +24,7 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
         subset: a.read_data_subset,
     };
     let progress = Progress::new(None, "verifying");
-    let result = with_repo(&g, &a.repo, progress.sink(), |r| {
+    let result = with_repo(&g, &g.locate(a.repo, &mut [])?, progress.sink(), |r| {
         progress.show();
         r.call::<ops::Verify>(&args)
     });
@@ -54,7 +54,9 @@ pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
         },
         dry_run: a.dry_run,
     };
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Prune>(&args))?;
+    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        r.call::<ops::Prune>(&args)
+    })?;
     g.print(&result, prune_text)
 }
 
@@ -64,7 +66,9 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
         keyless: a.keyless,
         ..g.clone()
     };
-    let result = with_repo(&g, &a.repo, no_events(), |r| r.call::<ops::Repair>(&NoArgs {}))?;
+    let result = with_repo(&g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        r.call::<ops::Repair>(&NoArgs {})
+    })?;
     g.print(&result, repair_text)?;
     match result.errors.len() {
         0 => Ok(()),
@@ -76,7 +80,9 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
 
 /// Runs `cairn reindex`.
 pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Reindex>(&NoArgs {}))?;
+    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        r.call::<ops::Reindex>(&NoArgs {})
+    })?;
     g.print(&result, |v| {
         let mut out = String::from("index rebuilt from the packs' .idx files");
         for e in &v.errors {
@@ -89,7 +95,9 @@ pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
 /// Runs `cairn unlock`.
 pub fn unlock(g: &Globals, a: UnlockCommand) -> Result<()> {
     let args = UnlockArgs { force: a.force };
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Unlock>(&args))?;
+    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        r.call::<ops::Unlock>(&args)
+    })?;
     g.print(&result, |v| format!("removed {} locks", v.locks_removed))
 }
 

@@ -1,6 +1,7 @@
 //! The command line, parsed with clap. Values the engine defines (codecs, verify levels)
 //! are parsed into the engine's own types.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use cairn_core::codec::CodecName;
@@ -27,6 +28,16 @@ pub struct Cli {
     /// without it they are refused, so nothing outside the repository is touched.
     #[arg(long, global = true)]
     pub follow_symlinks: bool,
+    /// The repository: a path, file:///PATH, s3://BUCKET/PREFIX or http(s)://URL
+    /// (read-only); instead of the command's REPO, which otherwise defaults to $CAIRN_REPOSITORY.
+    #[arg(
+        id = "repo_option",
+        short = 'r',
+        long = "repo",
+        global = true,
+        value_name = "REPO"
+    )]
+    pub repo: Option<OsString>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -88,8 +99,8 @@ where
 /// `cairn verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// How deep to check: quick (index, packs, groups and snapshots agree), standard (also
     /// every pack's bytes and every group's parity), full (also every chunk decoded).
     #[arg(long, value_parser = engine_enum::<VerifyLevel>(), default_value = "standard")]
@@ -105,8 +116,8 @@ pub struct VerifyArgs {
 /// `cairn prune`: restic's `forget --prune` rules.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// Keep the N newest snapshots.
     #[arg(long, value_name = "N")]
     pub keep_last: Option<u32>,
@@ -140,8 +151,8 @@ pub struct PruneArgs {
 /// `cairn repair`.
 #[derive(Debug, Args)]
 pub struct RepairArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// Without the passphrase of an encrypted repository: rebuild packs from parity only.
     #[arg(long)]
     pub keyless: bool,
@@ -150,15 +161,15 @@ pub struct RepairArgs {
 /// A command that takes only the repository.
 #[derive(Debug, Args)]
 pub struct RepoArg {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
 }
 
 /// `cairn unlock`.
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// Remove every lock, also those of operations that may still be running.
     #[arg(long)]
     pub force: bool,
@@ -187,8 +198,9 @@ pub struct Parity {
 /// `cairn init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The repository directory (created if absent; must be empty if present).
-    pub repo: PathBuf,
+    /// Where to create it (a path, created if absent and empty if present; or
+    /// s3://BUCKET/PREFIX, an empty prefix; or -r REPO, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// Encrypt the repository under a passphrase (asked twice on a terminal).
     #[arg(long)]
     pub encrypt: bool,
@@ -224,8 +236,8 @@ pub struct ItemSpec {
 /// `cairn ingest`.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// A tag of the snapshot (repeatable).
     #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
@@ -233,16 +245,16 @@ pub struct IngestArgs {
     #[arg(long = "item", value_name = "NAME[:TYPE]=PATH", value_parser = parse_item)]
     pub items: Vec<ItemSpec>,
     /// One file to store, named after its file name; `-` or nothing for standard input.
-    pub path: Option<PathBuf>,
+    pub path: Option<OsString>,
 }
 
 /// `cairn restore`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// A snapshot id, a unique prefix of one, or `latest`.
-    pub snapshot: String,
+    pub snapshot: Option<OsString>,
     /// Restore only this item.
     #[arg(long)]
     pub item: Option<String>,
@@ -254,8 +266,8 @@ pub struct RestoreArgs {
 /// `cairn snapshots`.
 #[derive(Debug, Args)]
 pub struct SnapshotsArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// Only snapshots with this tag (repeatable: all must match).
     #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
@@ -270,10 +282,10 @@ pub struct SnapshotsArgs {
 /// `cairn show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The repository directory.
-    pub repo: PathBuf,
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
     /// A snapshot id, a unique prefix of one, or `latest`.
-    pub snapshot: String,
+    pub snapshot: Option<OsString>,
 }
 
 /// `cairn key ...`.
@@ -281,23 +293,23 @@ pub struct ShowArgs {
 pub enum KeyCommand {
     /// Add a passphrase (CAIRN_NEW_PASSPHRASE, --new-passphrase-file, or a prompt).
     Add {
-        /// The repository directory.
-        repo: PathBuf,
+        /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+        repo: Option<OsString>,
         /// Read the new passphrase from the first line of FILE.
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
     },
     /// List the keys.
     List {
-        /// The repository directory.
-        repo: PathBuf,
+        /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+        repo: Option<OsString>,
     },
     /// Remove a key (never the last one).
     Remove {
-        /// The repository directory.
-        repo: PathBuf,
+        /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+        repo: Option<OsString>,
         /// The key's id, as `key list` shows it.
-        id: String,
+        id: Option<OsString>,
     },
 }
 

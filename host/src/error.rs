@@ -35,6 +35,24 @@ pub enum CliError {
         /// The directory.
         path: PathBuf,
     },
+    /// A repository location that cannot be parsed or used, or a positional argument missing.
+    #[error("{0}")]
+    Location(String),
+    /// `init` was pointed at an S3 prefix that holds other objects.
+    #[error("{location} holds objects and no Cairn repository: choose a new or empty prefix")]
+    LocationNotEmpty {
+        /// The location.
+        location: String,
+    },
+    /// A command that writes was pointed at a read-only (HTTP) location.
+    #[error("{location} is read-only (served over HTTP): create and change repositories through a path or s3:// location")]
+    ReadOnlyLocation {
+        /// The location.
+        location: String,
+    },
+    /// Storage failed before the engine ran (reading what a location holds).
+    #[error("{0}")]
+    Storage(String),
     /// The repository directory could not be created.
     #[error("cannot create {}: {source}", path.display())]
     CreateDir {
@@ -99,7 +117,12 @@ impl CliError {
         match self {
             CliError::Engine { code, .. } => *code,
             CliError::Trap { .. } | CliError::Protocol(_) | CliError::Runtime(_) => ErrorCode::Internal,
-            CliError::CreateDir { .. } | CliError::WriteOutput { .. } => ErrorCode::StorageError,
+            CliError::CreateDir { .. } | CliError::WriteOutput { .. } | CliError::Storage(_) => {
+                ErrorCode::StorageError
+            }
+            CliError::Location(_) | CliError::LocationNotEmpty { .. } | CliError::ReadOnlyLocation { .. } => {
+                ErrorCode::InvalidArgument
+            }
             CliError::NotEmpty { .. }
             | CliError::ReadInput { .. }
             | CliError::OutputIsTerminal

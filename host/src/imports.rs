@@ -3,8 +3,9 @@
 //! [`add_to_linker`] defines exactly the imports of `cairn_core::wire::IMPORTS` and nothing else, so a
 //! module that asks for anything more fails to instantiate. Every pointer/length pair is
 //! bounds-checked against the module's memory: an out-of-range one traps. Storage goes
-//! to [`FsStorage`], which checks every key against the repository grammar first, through
-//! [`WriteBehind`], which writes packs on a thread of their own.
+//! to the location's storage ([`crate::storage`]), which checks every key against the
+//! repository grammar first, through [`WriteBehind`], which writes packs on a thread of
+//! their own.
 
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -15,8 +16,9 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use wasmtime::{Caller, Linker, Memory, Result};
 
-use crate::fs_storage::FsStorage;
 use crate::jobs::JobPool;
+use crate::storage::fs::FsStorage;
+use crate::storage::SharedStorage;
 use crate::write_behind::WriteBehind;
 
 /// The import module every import of the ABI module comes from.
@@ -27,7 +29,7 @@ pub type EventSink = Box<dyn FnMut(&str, &str)>;
 
 /// What the imports work on: the store's data.
 pub struct HostState {
-    storage: Option<WriteBehind<FsStorage>>,
+    storage: Option<WriteBehind<SharedStorage>>,
     memory: Option<Memory>,
     pending: Vec<u8>,
     on_event: EventSink,
@@ -37,7 +39,7 @@ pub struct HostState {
 
 impl HostState {
     /// State for a module serving the repository in `storage`, sending events to `on_event`.
-    pub fn new(storage: FsStorage, on_event: EventSink) -> Self {
+    pub fn new(storage: SharedStorage, on_event: EventSink) -> Self {
         HostState {
             storage: Some(WriteBehind::new(storage)),
             memory: None,
@@ -52,7 +54,7 @@ impl HostState {
     pub fn without_storage(on_event: EventSink) -> Self {
         HostState {
             storage: None,
-            ..HostState::new(FsStorage::new(std::path::Path::new("")), on_event)
+            ..HostState::new(std::sync::Arc::new(FsStorage::new("")), on_event)
         }
     }
 
@@ -64,7 +66,7 @@ impl HostState {
         }
     }
 
-    fn storage(&self) -> Result<&WriteBehind<FsStorage>, StorageError> {
+    fn storage(&self) -> Result<&WriteBehind<SharedStorage>, StorageError> {
         self.storage
             .as_ref()
             .ok_or_else(|| StorageError::Io("this instance runs jobs only and has no storage".into()))

@@ -1,7 +1,7 @@
 //! The `cairn` CLI: runs Cairn's engine, the ABI wasm module of `core-wasm/abi`, under
 //! wasmtime on a repository in a local directory (docs/DESIGN.md §3).
 //!
-//! The engine does all the work; this crate gives it its storage ([`fs_storage`]), the
+//! The engine does all the work; this crate gives it its storage ([`storage`], at a [`location`]), the
 //! other imports ([`imports`]), runs it ([`runtime`]), and turns the command line into
 //! engine operations ([`commands`]).
 
@@ -10,12 +10,13 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
-pub mod fs_storage;
 pub mod imports;
 pub mod jobs;
 pub mod leftovers;
+pub mod location;
 pub mod output;
 pub mod passphrase;
 pub mod progress;
 pub mod runtime;
+pub mod storage;
 pub mod write_behind;

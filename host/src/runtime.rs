@@ -8,9 +8,9 @@ use cairn_core::wire;
 use wasmtime::{Engine as WasmEngine, Linker, Memory, Module, Store, TypedFunc};
 
 use crate::error::{CliError, Result};
-use crate::fs_storage::FsStorage;
 use crate::imports::{self, EventSink, HostState};
 use crate::jobs::JobPool;
+use crate::storage::SharedStorage;
 
 /// The ABI module (`core-wasm/abi` for `wasm32-unknown-unknown`), built by `build.rs`.
 pub static MODULE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cairn_abi.wasm"));
@@ -88,7 +88,7 @@ pub struct Runtime {
 impl Runtime {
     /// Starts an instance of the embedded module serving `storage`, with a pool of
     /// `threads` job workers (none for 1) for the work it can hand out.
-    pub fn start(storage: FsStorage, on_event: EventSink, threads: usize) -> Result<Runtime> {
+    pub fn start(storage: SharedStorage, on_event: EventSink, threads: usize) -> Result<Runtime> {
         let compiled = compile()?;
         let mut state = HostState::new(storage, on_event);
         if threads > 1 {

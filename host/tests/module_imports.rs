@@ -1,9 +1,9 @@
 //! The embedded ABI module imports exactly the Cairn host interface (docs/DESIGN.md §3: the
 //! import list is the sandbox), and the runtime refuses a module that wants anything else.
 
-use cairn::fs_storage::FsStorage;
 use cairn::imports::{self, HostState};
 use cairn::runtime::{self, Compiled, Runtime, MODULE_WASM};
+use cairn::storage::fs::FsStorage;
 use cairn_core::wire::{self, Function, ValType, EXPORTS, IMPORTS, IMPORT_MODULE};
 use wasmtime::{ExternType, FuncType, Linker, Module, Store};
 
@@ -64,7 +64,10 @@ fn the_host_defines_exactly_the_wire_table() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::new(
         &compiled.engine,
-        HostState::new(FsStorage::new(dir.path()), Box::new(|_, _| {})),
+        HostState::new(
+            std::sync::Arc::new(FsStorage::new(dir.path())),
+            Box::new(|_, _| {}),
+        ),
     );
     let items: Vec<(String, String, wasmtime::Extern)> = linker
         .iter(&mut store)
@@ -128,7 +131,10 @@ fn a_module_with_any_other_import_does_not_instantiate() {
     let module = Module::new(&engine, &wasm).expect("a valid module");
     let compiled = Compiled { engine, module };
     let dir = tempfile::tempdir().unwrap();
-    let state = HostState::new(FsStorage::new(dir.path()), Box::new(|_, _| {}));
+    let state = HostState::new(
+        std::sync::Arc::new(FsStorage::new(dir.path())),
+        Box::new(|_, _| {}),
+    );
     let err = Runtime::instantiate(&compiled, state)
         .err()
         .expect("instantiation must fail");

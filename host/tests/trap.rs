@@ -1,9 +1,9 @@
 //! A trap in the module (an engine panic) becomes an internal error carrying the panic
 //! message that the module sent as a `panic` event, and the instance is retired.
 
-use cairn::fs_storage::FsStorage;
 use cairn::imports::HostState;
 use cairn::runtime::{self, Compiled, Runtime};
+use cairn::storage::fs::FsStorage;
 use cairn_core::error::ErrorCode;
 
 const PANICKING_MODULE: &str = r#"
@@ -31,7 +31,7 @@ fn a_panic_is_an_internal_error_with_its_message() {
     let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink_log = log.clone();
     let state = HostState::new(
-        FsStorage::new(dir.path()),
+        std::sync::Arc::new(FsStorage::new(dir.path())),
         Box::new(move |name: &str, _: &str| sink_log.borrow_mut().push(name.to_string())),
     );
     let mut rt = Runtime::instantiate(&compiled, state).unwrap();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cairn::fs_storage::FsStorage;
+use cairn::storage::fs::FsStorage;
 use cairn::write_behind::WriteBehind;
 use cairn_core::conformance::run_storage_suite;
 use cairn_core::host::{Storage, StorageError};

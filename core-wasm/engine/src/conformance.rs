@@ -1,5 +1,6 @@
 //! The storage conformance suite: the one set of checks every [`Storage`] implementation
-//! must pass (the memory store here, the file-system stores of the CLI and the JS package).
+//! must pass (the memory store here, the file-system stores of the CLI and the JS package,
+//! the CLI's S3 storage), and the read-only part for storages that only read (HTTP).
 //!
 //! It encodes the contract of docs/DESIGN.md §2 so that a new backend is proven against the
 //! same behaviour the engine relies on, not against its author's reading of it.
@@ -101,6 +102,73 @@ pub fn run_storage_suite<S: Storage + ?Sized>(s: &S) {
     assert_eq!(s.list("").unwrap(), Vec::<String>::new());
 }
 
+/// The read-only part of the suite, for a storage that serves what `writer` (a writable
+/// storage over the same objects, initially empty) wrote: reads, ranges, listings, and
+/// [`StorageError::ReadOnly`] for every write. Leaves the objects as it found them.
+pub fn run_read_only_suite<W: Storage + ?Sized, R: Storage + ?Sized>(writer: &W, reader: &R) {
+    let snap = StorageKey::Snapshot([2; 32].into()).to_string();
+    let pack = StorageKey::Pack([0xcd; 32].into()).to_string();
+    let empty = StorageKey::Lock([8; 32].into()).to_string();
+    assert_eq!(
+        reader.get(&snap),
+        Err(StorageError::NotFound),
+        "get of a missing key"
+    );
+    assert_eq!(reader.get_range(&snap, 0, 1), Err(StorageError::NotFound));
+    assert_eq!(reader.list(layout::SNAPSHOTS).unwrap(), Vec::<String>::new());
+
+    let data: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    writer.put(&snap, b"a snapshot").unwrap();
+    writer.put(&pack, &data).unwrap();
+    writer.put(&empty, b"").unwrap();
+    assert_eq!(reader.get(&snap).unwrap(), b"a snapshot");
+    assert_eq!(reader.get(&empty).unwrap(), b"", "empty objects are objects");
+    assert_eq!(reader.get(&pack).unwrap(), data);
+    assert_eq!(reader.get_range(&pack, 0, 10).unwrap(), &data[..10]);
+    assert_eq!(
+        reader.get_range(&pack, 65_530, 20).unwrap(),
+        &data[65_530..65_550]
+    );
+    assert_eq!(
+        reader.get_range(&pack, 99_990, 100).unwrap(),
+        &data[99_990..],
+        "clipped"
+    );
+    assert_eq!(reader.get_range(&pack, 200_000, 10).unwrap(), b"", "past the end");
+    let mut all = reader.list("").unwrap();
+    all.sort();
+    let mut want = vec![snap.clone(), pack.clone(), empty.clone()];
+    want.sort();
+    assert_eq!(all, want, "list(\"\") returns every object");
+    assert_eq!(
+        reader.list(layout::PACKS).unwrap(),
+        vec![pack.clone()],
+        "recurses"
+    );
+    assert_eq!(reader.list("packs/data/ab/").unwrap(), Vec::<String>::new());
+
+    for key in [&snap, &pack] {
+        assert_writes_fail(reader, key, StorageError::ReadOnly);
+    }
+    assert_eq!(
+        reader.get(&snap).unwrap(),
+        b"a snapshot",
+        "refused writes change nothing"
+    );
+    for bad in [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "keys/../config.json",
+        "snapshots/x",
+    ] {
+        assert_refuses_key(reader, bad);
+    }
+    assert_refuses_prefix(reader, "../");
+    for k in [&snap, &pack, &empty] {
+        writer.delete(k).unwrap();
+    }
+}
+
 /// Checks that every keyed operation refuses `key` with [`StorageError::InvalidKey`].
 pub fn assert_refuses_key<S: Storage + ?Sized>(s: &S, key: &str) {
     assert_eq!(s.get(key), Err(StorageError::InvalidKey), "get {key}");
@@ -109,13 +177,14 @@ pub fn assert_refuses_key<S: Storage + ?Sized>(s: &S, key: &str) {
         Err(StorageError::InvalidKey),
         "get_range {key}"
     );
-    assert_eq!(s.put(key, b"x"), Err(StorageError::InvalidKey), "put {key}");
-    assert_eq!(
-        s.put_new(key, b"x"),
-        Err(StorageError::InvalidKey),
-        "put_new {key}"
-    );
-    assert_eq!(s.delete(key), Err(StorageError::InvalidKey), "delete {key}");
+    assert_writes_fail(s, key, StorageError::InvalidKey);
+}
+
+/// Checks that `put`, `put_new` and `delete` of `key` each fail with `want`.
+fn assert_writes_fail<S: Storage + ?Sized>(s: &S, key: &str, want: StorageError) {
+    assert_eq!(s.put(key, b"x"), Err(want.clone()), "put {key}");
+    assert_eq!(s.put_new(key, b"x"), Err(want.clone()), "put_new {key}");
+    assert_eq!(s.delete(key), Err(want), "delete {key}");
 }
 
 /// Checks that `list` refuses `prefix` with [`StorageError::InvalidKey`].

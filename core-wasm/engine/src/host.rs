@@ -14,6 +14,9 @@ pub enum StorageError {
     AlreadyExists,
     /// The host refused the key: it is outside the repository grammar ([`crate::layout`]).
     InvalidKey,
+    /// The storage cannot be written at all (a repository served over HTTP): every write
+    /// fails with this, and operations that only read then take no lock (docs/FORMAT.md §10).
+    ReadOnly,
     /// Any other failure (disk full, permissions, I/O), described by the host.
     Io(String),
 }
@@ -34,6 +37,29 @@ pub trait Storage {
     fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
     /// Removes the object; removing a missing object is not an error.
     fn delete(&self, key: &str) -> Result<(), StorageError>;
+}
+
+/// Storage shared between threads (the CLI's writer thread and its engine instance) is
+/// storage: every call goes to the one behind the [`Arc`](std::sync::Arc).
+impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
+    fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        (**self).get(key)
+    }
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+        (**self).get_range(key, offset, len)
+    }
+    fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
+        (**self).put(key, data)
+    }
+    fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
+        (**self).put_new(key, data)
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        (**self).list(prefix)
+    }
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        (**self).delete(key)
+    }
 }
 
 /// Everything the engine needs from its host.

@@ -34,6 +34,7 @@ pub mod events;
 pub mod faults;
 pub mod groups;
 pub mod host;
+pub mod http_listing;
 pub mod ids;
 pub mod index;
 pub mod ingest;

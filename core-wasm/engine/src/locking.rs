@@ -20,22 +20,46 @@ use crate::store::Store;
 #[derive(Debug)]
 #[must_use = "a held lock must be released"]
 pub struct HeldLock {
-    id: LockId,
+    /// `None` for the lock an operation that only reads did not need on read-only storage.
+    id: Option<LockId>,
     exclusive: bool,
 }
 
 /// Takes a lock, or fails with [`Error::RepositoryLocked`] naming the holder.
 pub fn acquire<H: Host>(store: &Store<H>, exclusive: bool, operation: &str) -> Result<HeldLock> {
+    take(store, exclusive, operation, false)
+}
+
+/// Takes the shared lock of an operation that only reads (restore, verify). On read-only
+/// storage (a repository served over HTTP) no lock can be written and none is taken: this
+/// host cannot change the repository, and a writer elsewhere is not held off
+/// (docs/FORMAT.md §10).
+pub fn acquire_for_reading<H: Host>(store: &Store<H>, operation: &str) -> Result<HeldLock> {
+    take(store, false, operation, true)
+}
+
+fn take<H: Host>(store: &Store<H>, exclusive: bool, operation: &str, reading: bool) -> Result<HeldLock> {
     let info = LockInfo::new(exclusive, operation, store.client().clone(), store.now_ms());
     let mut bytes = [0u8; 32];
     store.host().random(&mut bytes);
     let id = LockId::new(bytes);
     let stored = store.seal_doc(AAD_LOCK, &info.to_bytes()?);
-    if !store.put_new(&StorageKey::Lock(id), &stored)? {
-        return Err(Error::Internal("random lock name collided".into()));
+    let key = StorageKey::Lock(id);
+    let created = if reading {
+        store.put_new_unless_read_only(&key, &stored)?
+    } else {
+        Some(store.put_new(&key, &stored)?)
+    };
+    match created {
+        None => return Ok(HeldLock { id: None, exclusive }),
+        Some(false) => return Err(Error::Internal("random lock name collided".into())),
+        Some(true) => {}
     }
     store.hold(id, info);
-    let held = HeldLock { id, exclusive };
+    let held = HeldLock {
+        id: Some(id),
+        exclusive,
+    };
     match conflicting(store, &held) {
         Ok(None) => Ok(held),
         Ok(Some(holder)) => {
@@ -51,14 +75,17 @@ pub fn acquire<H: Host>(store: &Store<H>, exclusive: bool, operation: &str) -> R
 
 /// Removes a lock this engine holds.
 pub fn release<H: Host>(store: &Store<H>, lock: HeldLock) -> Result<()> {
-    store.unhold(lock.id);
-    store.delete(&StorageKey::Lock(lock.id))
+    let Some(id) = lock.id else {
+        return Ok(());
+    };
+    store.unhold(id);
+    store.delete(&StorageKey::Lock(id))
 }
 
 /// Describes a live lock other than `mine` that conflicts with it, if any.
 fn conflicting<H: Host>(store: &Store<H>, mine: &HeldLock) -> Result<Option<String>> {
     for (id, other) in locks(store)? {
-        if id == mine.id {
+        if Some(id) == mine.id {
             continue;
         }
         match other {
@@ -215,5 +242,27 @@ mod tests {
         host.set_object(&StorageKey::Lock([3; 32].into()).to_string(), b"garbage".to_vec());
         let e = acquire(&a, false, "ingest").unwrap_err();
         assert!(e.to_string().contains("unreadable"), "{e}");
+    }
+
+    #[test]
+    fn reading_read_only_storage_takes_no_lock_and_writing_it_fails() {
+        let host = MemoryHost::new(9);
+        let a = store_of(&host, "h", 1);
+        host.set_read_only(true);
+        let held = acquire_for_reading(&a, "restore").expect("no lock is needed to read");
+        assert!(held.id.is_none());
+        release(&a, held).unwrap();
+        for exclusive in [false, true] {
+            let e = acquire(&a, exclusive, "ingest").unwrap_err();
+            assert!(e.to_string().contains("read-only"), "{e}");
+        }
+        host.set_read_only(false);
+        let held = acquire_for_reading(&a, "restore").unwrap();
+        assert_eq!(
+            a.list(Dir::Locks).unwrap().len(),
+            1,
+            "writable storage gets its lock"
+        );
+        release(&a, held).unwrap();
     }
 }

@@ -20,6 +20,7 @@ struct Inner {
     job_threads: usize,
     next_ticket: u64,
     tickets: std::collections::HashMap<u64, Result<Vec<u8>, String>>,
+    read_only: bool,
 }
 
 /// Storage, clock, randomness and an event log held in memory.
@@ -41,6 +42,20 @@ impl MemoryHost {
             i.rng = seed;
         }
         host
+    }
+
+    /// Makes every later write fail with [`StorageError::ReadOnly`], as a repository served
+    /// over HTTP does (or lifts that with `false`).
+    pub fn set_read_only(&self, read_only: bool) {
+        self.inner.borrow_mut().read_only = read_only;
+    }
+
+    fn check_writable(&self) -> Result<(), StorageError> {
+        if self.inner.borrow().read_only {
+            Err(StorageError::ReadOnly)
+        } else {
+            Ok(())
+        }
     }
 
     /// Sets the clock.
@@ -121,6 +136,7 @@ impl Storage for MemoryHost {
 
     fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
         Self::check(key)?;
+        self.check_writable()?;
         self.inner
             .borrow_mut()
             .objects
@@ -130,6 +146,7 @@ impl Storage for MemoryHost {
 
     fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
         Self::check(key)?;
+        self.check_writable()?;
         let mut inner = self.inner.borrow_mut();
         if inner.objects.contains_key(key) {
             return Err(StorageError::AlreadyExists);
@@ -153,6 +170,7 @@ impl Storage for MemoryHost {
 
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         Self::check(key)?;
+        self.check_writable()?;
         self.inner.borrow_mut().objects.remove(key);
         Ok(())
     }

@@ -98,7 +98,7 @@ impl RestoreSession {
                 .ok_or_else(|| corrupt("sizes overflow".into()))?;
         }
         segments::refresh(store, index)?;
-        let lock = locking::acquire(store, false, "restore")?;
+        let lock = locking::acquire_for_reading(store, "restore")?;
         Ok(RestoreSession {
             snapshot_id: id,
             size,

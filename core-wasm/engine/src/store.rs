@@ -51,6 +51,10 @@ pub fn storage_error(key: &StorageKey, e: StorageError) -> Error {
             key,
             message: "already exists".into(),
         },
+        StorageError::ReadOnly => Error::Storage {
+            key,
+            message: crate::wire::READ_ONLY.into(),
+        },
         StorageError::Io(message) => Error::Storage { key, message },
     }
 }
@@ -149,10 +153,18 @@ impl<H: Host> Store<H> {
 
     /// Creates the object; `false` (and nothing written) when it exists already.
     pub fn put_new(&self, key: &StorageKey, data: &[u8]) -> Result<bool> {
+        self.put_new_unless_read_only(key, data)?
+            .ok_or_else(|| storage_error(key, StorageError::ReadOnly))
+    }
+
+    /// [`Store::put_new`], telling read-only storage apart: `None` when the storage
+    /// refuses every write ([`StorageError::ReadOnly`]).
+    pub fn put_new_unless_read_only(&self, key: &StorageKey, data: &[u8]) -> Result<Option<bool>> {
         self.beat()?;
         match self.host.put_new(&key.to_string(), data) {
-            Ok(()) => Ok(true),
-            Err(StorageError::AlreadyExists) => Ok(false),
+            Ok(()) => Ok(Some(true)),
+            Err(StorageError::AlreadyExists) => Ok(Some(false)),
+            Err(StorageError::ReadOnly) => Ok(None),
             Err(e) => Err(storage_error(key, e)),
         }
     }
@@ -310,6 +322,7 @@ fn storage_error_at(prefix: &str, e: StorageError) -> Error {
         StorageError::NotFound => "not found".into(),
         StorageError::AlreadyExists => "already exists".into(),
         StorageError::InvalidKey => "outside the repository layout".into(),
+        StorageError::ReadOnly => crate::wire::READ_ONLY.into(),
     };
     Error::Storage {
         key: prefix.to_string(),

@@ -230,6 +230,8 @@ pub enum StorageStatus {
     InvalidKey = 3,
     /// Any other failure (disk full, permissions, I/O), described by its message.
     Io = 4,
+    /// The storage cannot be written (a repository served over HTTP).
+    ReadOnly = 5,
 }
 
 impl StorageStatus {
@@ -240,6 +242,7 @@ impl StorageStatus {
             StorageError::AlreadyExists => StorageStatus::AlreadyExists,
             StorageError::InvalidKey => StorageStatus::InvalidKey,
             StorageError::Io(_) => StorageStatus::Io,
+            StorageError::ReadOnly => StorageStatus::ReadOnly,
         }
     }
 
@@ -249,6 +252,7 @@ impl StorageStatus {
             1 => StorageStatus::NotFound,
             2 => StorageStatus::AlreadyExists,
             3 => StorageStatus::InvalidKey,
+            5 => StorageStatus::ReadOnly,
             _ => StorageStatus::Io,
         }
     }
@@ -280,9 +284,14 @@ impl StorageStatus {
             StorageStatus::AlreadyExists => StorageError::AlreadyExists,
             StorageStatus::InvalidKey => StorageError::InvalidKey,
             StorageStatus::Io => StorageError::Io(message),
+            StorageStatus::ReadOnly => StorageError::ReadOnly,
         }
     }
 }
+
+/// What a write to read-only storage says, wherever it is reported.
+pub const READ_ONLY: &str = "this repository location is read-only (http:// or https://): \
+write through its path or s3:// location instead";
 
 /// The message a host holds pending for a failed storage call on `key`.
 pub fn failure_message(e: &StorageError, key: &str) -> String {
@@ -290,6 +299,7 @@ pub fn failure_message(e: &StorageError, key: &str) -> String {
         StorageError::NotFound => format!("`{key}` does not exist"),
         StorageError::AlreadyExists => format!("`{key}` already exists"),
         StorageError::InvalidKey => format!("storage key `{key}` is outside the repository layout"),
+        StorageError::ReadOnly => format!("cannot write `{key}`: {READ_ONLY}"),
         StorageError::Io(message) => message.clone(),
     }
 }

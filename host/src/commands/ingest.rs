@@ -32,7 +32,12 @@ struct Input {
 }
 
 /// Runs `cairn ingest`.
-pub fn run(g: &Globals, a: IngestArgs) -> Result<()> {
+pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
+    // With `--item`s there is no PATH: a second positional is then an error (below).
+    let location = match a.items.is_empty() {
+        true => g.locate(a.repo.take(), &mut [&mut a.path])?,
+        false => g.locate(a.repo.take(), &mut [])?,
+    };
     let mut inputs = open_inputs(&a)?;
     let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
     let progress = Progress::new(total, "ingesting");
@@ -41,7 +46,7 @@ pub fn run(g: &Globals, a: IngestArgs) -> Result<()> {
         total_bytes: total,
     };
 
-    let snapshot = with_repo(g, &a.repo, progress.sink(), |repo| {
+    let snapshot = with_repo(g, &location, progress.sink(), |repo| {
         progress.show();
         let session = repo.call::<ops::IngestBegin>(&args)?;
         let result = store(repo, session, &mut inputs);
@@ -133,12 +138,12 @@ fn read_block(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// The items to store, opened before the repository is, so that a typo costs nothing.
 fn open_inputs(a: &IngestArgs) -> Result<Vec<Input>> {
-    let specs: Vec<ItemSpec> = match (&a.path, a.items.is_empty()) {
+    let specs: Vec<ItemSpec> = match (a.path.as_ref().map(PathBuf::from), a.items.is_empty()) {
         (Some(_), false) => return Err(CliError::PathAndItems),
         (Some(path), true) => vec![ItemSpec {
-            name: item_name(path),
+            name: item_name(&path),
             kind: None,
-            path: path.clone(),
+            path,
         }],
         (None, false) => a.items.clone(),
         (None, true) => {

@@ -6,18 +6,30 @@ use cairn_core::chunker::ChunkingParams;
 use cairn_core::config::{InitOptions, ParityParams};
 use cairn_core::ops::{self, NoArgs};
 use cairn_core::repo::RepoInfo;
+use cairn_core::wire;
 
 use super::{client, Globals};
 use crate::cli::InitArgs;
 use crate::error::{CliError, Result};
-use crate::fs_storage::FsStorage;
+use crate::location::Location;
 use crate::output;
 use crate::passphrase::{self, PASSPHRASE_ENV};
 use crate::runtime::Runtime;
+use crate::storage::SharedStorage;
 
 /// Runs `cairn init`.
-pub fn run(g: &Globals, a: InitArgs) -> Result<()> {
-    check_dir(&a.repo)?;
+pub fn run(g: &Globals, mut a: InitArgs) -> Result<()> {
+    let location = g.locate(a.repo.take(), &mut [])?;
+    if !location.writable() {
+        return Err(CliError::ReadOnlyLocation {
+            location: location.to_string(),
+        });
+    }
+    let storage = location.open(g.follow_symlinks)?;
+    match location.local_path() {
+        Some(path) => check_dir(path)?,
+        None => check_empty(&storage, &location)?,
+    }
     let passphrase = if a.encrypt {
         Some(passphrase::new_passphrase(
             g.passphrase_file.as_deref(),
@@ -29,22 +41,39 @@ pub fn run(g: &Globals, a: InitArgs) -> Result<()> {
     };
     let args = init_args(&a, passphrase);
 
-    let created = !a.repo.exists();
-    std::fs::create_dir_all(&a.repo).map_err(|source| CliError::CreateDir {
-        path: a.repo.clone(),
-        source,
-    })?;
-    let result = initialise(&a.repo, &args);
-    if result.is_err() && created {
+    let created = location.local_path().filter(|p| !p.exists());
+    if let Some(path) = location.local_path() {
+        std::fs::create_dir_all(path).map_err(|source| CliError::CreateDir {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let result = initialise(storage, &args);
+    if let (Err(_), Some(path)) = (&result, created) {
         // Leave nothing behind for a repository that was never made.
-        let _ = std::fs::remove_dir_all(&a.repo);
+        let _ = std::fs::remove_dir_all(path);
     }
     let info = result?;
-    g.print(&info, |info| describe(info, &a.repo))
+    g.print(&info, |info| describe(info, &location))
+}
+
+/// Refuses a storage location that holds objects of the repository grammar but no
+/// repository. (One that holds a repository is left to the engine, which says so.)
+fn check_empty(storage: &SharedStorage, location: &Location) -> Result<()> {
+    let keys = storage
+        .list("")
+        .map_err(|e| CliError::Storage(format!("{location}: {}", wire::failure_message(&e, ""))))?;
+    if keys.is_empty() || keys.iter().any(|k| k == cairn_core::layout::CONFIG) {
+        Ok(())
+    } else {
+        Err(CliError::LocationNotEmpty {
+            location: location.to_string(),
+        })
+    }
 }
 
 /// `created encrypted repository at PATH` and its parameters, from the engine's repository info.
-fn describe(info: &RepoInfo, path: &Path) -> String {
+fn describe(info: &RepoInfo, location: &Location) -> String {
     let kind = if info.encrypted {
         "encrypted"
     } else {
@@ -54,8 +83,7 @@ fn describe(info: &RepoInfo, path: &Path) -> String {
     let c = &info.chunking;
     let codec = serde_json::to_value(info.compression.codec).unwrap_or_default();
     format!(
-        "created {kind} repository at {}\n  compression {} level {}, chunks {} / {} / {}, packs {}, parity {}+{}",
-        path.display(),
+        "created {kind} repository at {location}\n  compression {} level {}, chunks {} / {} / {}, packs {}, parity {}+{}",
         codec.as_str().unwrap_or("?"),
         info.compression.level,
         size(c.min),
@@ -117,9 +145,9 @@ fn init_args(a: &InitArgs, passphrase: Option<String>) -> ops::InitArgs {
     }
 }
 
-fn initialise(path: &Path, args: &ops::InitArgs) -> Result<RepoInfo> {
+fn initialise(storage: SharedStorage, args: &ops::InitArgs) -> Result<RepoInfo> {
     // Creating a repository seals a key file and a config: nothing worth a thread.
-    let mut rt = Runtime::start(FsStorage::new(path), super::no_events(), 1)?;
+    let mut rt = Runtime::start(storage, super::no_events(), 1)?;
     let info = rt.call::<ops::Init>(args)?;
     rt.call::<ops::Close>(&NoArgs {})?;
     Ok(info)

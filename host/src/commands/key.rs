@@ -24,7 +24,7 @@ pub fn run(g: &Globals, k: KeyCommand) -> Result<()> {
                     flag: "--new-passphrase-file",
                 });
             }
-            let added = with_repo(g, &repo, no_events(), |r| {
+            let added = with_repo(g, &g.locate(repo, &mut [])?, no_events(), |r| {
                 let passphrase = match given {
                     Some(p) => p,
                     None => passphrase::prompt_new("New passphrase: ")?,
@@ -34,12 +34,16 @@ pub fn run(g: &Globals, k: KeyCommand) -> Result<()> {
             g.print(&added, |a| format!("added key {}", a.id))
         }
         KeyCommand::List { repo } => {
-            let keys = with_repo(g, &repo, no_events(), |r| r.call::<ops::KeyList>(&NoArgs {}))?;
+            let keys = with_repo(g, &g.locate(repo, &mut [])?, no_events(), |r| {
+                r.call::<ops::KeyList>(&NoArgs {})
+            })?;
             g.print(&keys, |k| output::keys_table(k))
         }
-        KeyCommand::Remove { repo, id } => {
+        KeyCommand::Remove { repo, mut id } => {
+            let location = g.locate(repo, &mut [&mut id])?;
+            let id = super::required(id, "ID")?;
             let wanted = KeyRef { id: id.clone() };
-            let removed = with_repo(g, &repo, no_events(), |r| r.call::<ops::KeyRemove>(&wanted))?;
+            let removed = with_repo(g, &location, no_events(), |r| r.call::<ops::KeyRemove>(&wanted))?;
             g.print(&removed, |_| format!("removed key {id}"))
         }
     }

@@ -1,7 +1,5 @@
 //! `cairn verify`, `prune`, `repair`, `reindex` and `unlock`: keeping a repository healthy.
 
-use std::path::Path;
-
 use cairn_core::error::ErrorCode;
 use cairn_core::events::VerifyError;
 use cairn_core::ops::{self, NoArgs, UnlockArgs};
@@ -13,6 +11,7 @@ use cairn_core::verify::{VerifyOptions, VerifyResult};
 use super::{no_events, with_repo, Globals};
 use crate::cli::{PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, VerifyArgs};
 use crate::error::{CliError, Result};
+use crate::location::Location;
 use crate::output::human_bytes;
 use crate::progress::Progress;
 use crate::{imports, leftovers};
@@ -28,7 +27,7 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
         subset: a.read_data_subset,
     };
     let progress = Progress::new(None, "verifying");
-    let result = with_repo(&g, &a.repo, progress.sink(), |r| {
+    let result = with_repo(&g, &g.locate(a.repo, &mut [])?, progress.sink(), |r| {
         progress.show();
         r.call::<ops::Verify>(&args)
     });
@@ -59,7 +58,9 @@ pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
         dry_run: a.dry_run,
         forget_vanished: a.forget_vanished,
     };
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Prune>(&args))?;
+    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        r.call::<ops::Prune>(&args)
+    })?;
     g.print(&result, prune_text)
 }
 
@@ -69,9 +70,12 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
         keyless: a.keyless,
         ..g.clone()
     };
-    let result = with_repo(&g, &a.repo, no_events(), |r| r.call::<ops::Repair>(&NoArgs {}))?;
+    let location = g.locate(a.repo, &mut [])?;
+    let result = with_repo(&g, &location, no_events(), |r| {
+        r.call::<ops::Repair>(&NoArgs {})
+    })?;
     g.print(&result, repair_text)?;
-    remove_temp_files(&a.repo)?;
+    remove_temp_files(&location)?;
     match result.errors.len() {
         0 => Ok(()),
         n => Err(CliError::ProblemsFound(format!(
@@ -82,7 +86,9 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
 
 /// Runs `cairn reindex`.
 pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Reindex>(&NoArgs {}))?;
+    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        r.call::<ops::Reindex>(&NoArgs {})
+    })?;
     g.print(&result, |v| {
         let mut out = String::from("index rebuilt from the packs' .idx files");
         for e in &v.errors {
@@ -95,14 +101,19 @@ pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
 /// Runs `cairn unlock`.
 pub fn unlock(g: &Globals, a: UnlockCommand) -> Result<()> {
     let args = UnlockArgs { force: a.force };
-    let result = with_repo(g, &a.repo, no_events(), |r| r.call::<ops::Unlock>(&args))?;
+    let location = g.locate(a.repo, &mut [])?;
+    let result = with_repo(g, &location, no_events(), |r| r.call::<ops::Unlock>(&args))?;
     g.print(&result, |v| format!("removed {} locks", v.locks_removed))?;
-    remove_temp_files(&a.repo)
+    remove_temp_files(&location)
 }
 
-/// Removes the temp files killed writes left, once their process is gone; says how many
-/// on standard error (standard output carries the command's answer).
-fn remove_temp_files(repo: &Path) -> Result<()> {
+/// Removes the temp files killed writes left in a local repository, once their process is
+/// gone; says how many on standard error (standard output carries the command's answer).
+/// Object stores have no temp files: their writes are atomic.
+fn remove_temp_files(location: &Location) -> Result<()> {
+    let Some(repo) = location.local_path() else {
+        return Ok(());
+    };
     let removed =
         leftovers::remove_temp_files(repo, imports::process_alive).map_err(|e| CliError::Engine {
             code: ErrorCode::StorageError,

@@ -9,7 +9,8 @@ mod maintenance;
 mod restore;
 mod snapshots;
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::PathBuf;
 
 use cairn_core::error::ErrorCode;
 use cairn_core::lockfile::{Client, UNKNOWN_USER};
@@ -18,8 +19,8 @@ use serde::Serialize;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, Result};
-use crate::fs_storage::FsStorage;
 use crate::imports::EventSink;
+use crate::location::{self, Location, REPOSITORY_ENV};
 use crate::output;
 use crate::passphrase::{self, PASSPHRASE_ENV};
 use crate::runtime::Runtime;
@@ -37,9 +38,28 @@ pub struct Globals {
     pub threads: usize,
     /// Follow symbolic links inside the repository instead of refusing them.
     pub follow_symlinks: bool,
+    /// The repository given with `-r/--repo`.
+    pub repo: Option<OsString>,
 }
 
 impl Globals {
+    /// The repository a command works on, from `-r/--repo`, its positional REPO, or
+    /// [`REPOSITORY_ENV`] ([`location::resolve`]); `others` are its positional arguments
+    /// after REPO, which take their values accordingly.
+    pub fn locate(&self, repo: Option<OsString>, others: &mut [&mut Option<OsString>]) -> Result<Location> {
+        let given: Vec<OsString> = std::iter::once(repo)
+            .chain(others.iter_mut().map(|o| o.take()))
+            .flatten()
+            .collect();
+        let env = std::env::var_os(REPOSITORY_ENV);
+        let (location, mut rest) = location::resolve(self.repo.as_deref(), env, given, others.len())?;
+        rest.reverse();
+        for slot in others.iter_mut() {
+            **slot = rest.pop();
+        }
+        Ok(location)
+    }
+
     /// Prints a result: `value` itself with `--json`, else the text `human` makes of it.
     pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
         if self.json {
@@ -61,6 +81,7 @@ pub fn run(cli: Cli) -> Result<()> {
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         ),
+        repo: cli.repo,
     };
     match cli.command {
         Command::Init(a) => init::run(&g, a),
@@ -95,12 +116,11 @@ pub struct OpenRepo {
 }
 
 impl OpenRepo {
-    /// Starts the engine on `path` and opens the repository there, asking for the passphrase
+    /// Starts the engine on `location` and opens the repository there, asking for the passphrase
     /// on a terminal if the repository is encrypted and none was given.
-    pub fn open(g: &Globals, path: &Path, on_event: EventSink) -> Result<OpenRepo> {
+    pub fn open(g: &Globals, location: &Location, on_event: EventSink) -> Result<OpenRepo> {
         let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
-        let storage = FsStorage::new(path).following_links(g.follow_symlinks);
-        let mut rt = Runtime::start(storage, on_event, g.threads)?;
+        let mut rt = Runtime::start(location.open(g.follow_symlinks)?, on_event, g.threads)?;
         let mut args = OpenArgs {
             keyless: given.is_none() && g.keyless,
             passphrase: given,
@@ -113,14 +133,11 @@ impl OpenRepo {
                 ..
             }) = answer
             {
-                args.passphrase = Some(passphrase::prompt(&format!(
-                    "Passphrase for {}: ",
-                    path.display()
-                ))?);
+                args.passphrase = Some(passphrase::prompt(&format!("Passphrase for {location}: "))?);
                 answer = rt.call::<ops::Open>(&args);
             }
         }
-        answer.map_err(|e| name_the_path(e, path))?;
+        answer.map_err(|e| name_the_location(e, location))?;
         Ok(OpenRepo { rt })
     }
 
@@ -147,14 +164,14 @@ impl OpenRepo {
     }
 }
 
-/// Opens the repository at `path`, runs `body`, and closes it whatever happened.
+/// Opens the repository at `location`, runs `body`, and closes it whatever happened.
 pub fn with_repo<T>(
     g: &Globals,
-    path: &Path,
+    location: &Location,
     on_event: EventSink,
     body: impl FnOnce(&mut OpenRepo) -> Result<T>,
 ) -> Result<T> {
-    let mut repo = OpenRepo::open(g, path, on_event)?;
+    let mut repo = OpenRepo::open(g, location, on_event)?;
     let result = body(&mut repo);
     repo.finish(result)
 }
@@ -164,16 +181,24 @@ pub fn no_events() -> EventSink {
     Box::new(|_, _| {})
 }
 
-/// Puts the repository's path in front of a "no repository here" message.
-fn name_the_path(e: CliError, path: &Path) -> CliError {
+/// Puts the repository's location in front of a "no repository here" message.
+fn name_the_location(e: CliError, location: &Location) -> CliError {
     match e {
         CliError::Engine {
             code: code @ ErrorCode::RepositoryNotFound,
             message,
         } => CliError::Engine {
             code,
-            message: format!("{}: {message}", path.display()),
+            message: format!("{location}: {message}"),
         },
         other => other,
     }
+}
+
+/// A positional argument the command needs, as text.
+fn required(value: Option<OsString>, name: &str) -> Result<String> {
+    let value = value.ok_or_else(|| CliError::Location(format!("give the {name} after the repository")))?;
+    value
+        .into_string()
+        .map_err(|v| CliError::Location(format!("{name} `{}` is not valid UTF-8", v.to_string_lossy())))
 }

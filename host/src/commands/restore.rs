@@ -14,7 +14,9 @@ use crate::output;
 use crate::progress::Progress;
 
 /// Runs `cairn restore`.
-pub fn run(g: &Globals, a: RestoreArgs) -> Result<()> {
+pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
+    let location = g.locate(a.repo.take(), &mut [&mut a.snapshot])?;
+    let snapshot = super::required(a.snapshot.take(), "SNAPSHOT")?;
     if a.output.is_none() {
         if g.json {
             return Err(CliError::JsonNeedsOutput);
@@ -24,10 +26,10 @@ pub fn run(g: &Globals, a: RestoreArgs) -> Result<()> {
         }
     }
     let args = ops::RestoreArgs {
-        snapshot: a.snapshot,
+        snapshot,
         item: a.item.clone(),
     };
-    let begun = with_repo(g, &a.repo, no_events(), |repo| {
+    let begun = with_repo(g, &location, no_events(), |repo| {
         let begun = repo.call::<ops::RestoreBegin>(&args)?;
         let (session, size) = (begun.session, begun.size);
         match &a.output {

@@ -15,7 +15,7 @@ pub fn list(g: &Globals, a: SnapshotsArgs) -> Result<()> {
         after: a.after,
         before: a.before,
     };
-    let list = with_repo(g, &a.repo, no_events(), |repo| {
+    let list = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |repo| {
         repo.call::<ops::ListSnapshots>(&filter)
     })?;
     g.print(&list, |list| match list.is_empty() {
@@ -26,8 +26,12 @@ pub fn list(g: &Globals, a: SnapshotsArgs) -> Result<()> {
 
 /// Runs `cairn show`.
 pub fn show(g: &Globals, a: ShowArgs) -> Result<()> {
-    let wanted = SnapshotRef { id: a.snapshot };
-    let snapshot = with_repo(g, &a.repo, no_events(), |repo| {
+    let mut snapshot = a.snapshot;
+    let location = g.locate(a.repo, &mut [&mut snapshot])?;
+    let wanted = SnapshotRef {
+        id: super::required(snapshot, "SNAPSHOT")?,
+    };
+    let snapshot = with_repo(g, &location, no_events(), |repo| {
         repo.call::<ops::GetSnapshot>(&wanted)
     })?;
     g.print(&snapshot, output::snapshot_detail)

@@ -775,7 +775,7 @@ export const ANY_OP_ERRORS = ["InvalidArgument", "InvalidStorageKey", "StorageEr
 /**
  * What a storage method of a JS host object throws in `error.code` (core-wasm/bindgen).
  */
-export const STORAGE_FAILURE_CODES = ["NotFound", "AlreadyExists", "InvalidKey", "Io"] as const;
+export const STORAGE_FAILURE_CODES = ["NotFound", "AlreadyExists", "InvalidKey", "Io", "ReadOnly"] as const;
 
 /**
  * One of {@link STORAGE_FAILURE_CODES}.

@@ -178,7 +178,7 @@ pub fn run<H: Host>(store: &Store<H>, index: &mut Index, opts: &VerifyOptions) -
         return Err(Error::PassphraseRequired);
     }
     let lock = keyed
-        .then(|| locking::acquire(store, false, "verify"))
+        .then(|| locking::acquire_for_reading(store, "verify"))
         .transpose()?;
     let run = check(store, index, opts.level, subset, keyed);
     if let Some(lock) = lock {

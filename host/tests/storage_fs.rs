@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use cairn::fs_storage::FsStorage;
+use cairn::storage::fs::FsStorage;
 use cairn_core::conformance::{self, run_storage_suite};
 use cairn_core::host::{Storage, StorageError};
 use cairn_core::layout;

@@ -1,0 +1,55 @@
+//! The storages a repository location names ([`crate::location`]), each implementing the
+//! engine's [`Storage`] contract (docs/DESIGN.md §2, §22) and proven against its
+//! conformance suite (`cairn_core::conformance`, run by host/tests/storage_*.rs).
+
+pub mod fs;
+pub mod http;
+pub mod s3;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cairn_core::host::{Storage, StorageError};
+use cairn_core::layout;
+
+/// A storage shared by the engine's instance and the threads that write behind it.
+pub type SharedStorage = Arc<dyn Storage + Send + Sync>;
+
+/// How long to wait for a connection before trying again.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one request may take in all (a pack is tens of MiB at most).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Attempts of a request that failed transiently (a refused or dropped connection, a
+/// time-out, throttling, a 5xx answer), the first included.
+pub const ATTEMPTS: u32 = 4;
+/// The wait before the second attempt; it doubles for each later one.
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// What the environment variable names that lowers [`ATTEMPTS`] for tests of failure.
+pub const ATTEMPTS_ENV: &str = "CAIRN_STORAGE_ATTEMPTS";
+
+/// The attempts to make: [`ATTEMPTS`], or fewer (at least 1) from [`ATTEMPTS_ENV`].
+pub fn attempts() -> u32 {
+    std::env::var(ATTEMPTS_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .map_or(ATTEMPTS, |n| n.clamp(1, ATTEMPTS))
+}
+
+/// The wait before attempt `n` (counting from 0 for the first retry): doubling from
+/// [`FIRST_BACKOFF`], with up to a quarter more at random so that clients spread out.
+pub fn backoff(n: u32) -> Duration {
+    let base = FIRST_BACKOFF * 2u32.saturating_pow(n.min(10));
+    let mut r = [0u8; 2];
+    let _ = getrandom::fill(&mut r);
+    base + base.mul_f64(f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX) / 4.0)
+}
+
+/// `key`, if it is in the repository grammar ([`layout::validate_key`]); checked before any
+/// request, so nothing outside the repository is ever asked for.
+pub fn checked(key: &str) -> Result<&str, StorageError> {
+    if layout::validate_key(key) {
+        Ok(key)
+    } else {
+        Err(StorageError::InvalidKey)
+    }
+}

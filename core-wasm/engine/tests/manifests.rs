@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::Digest;
 
 mod common;
-use common::{id_of, sample, verify, Engine};
+use common::{id_of, init_args, sample, verify, Engine};
 
 /// A change to a manifest's JSON.
 type Edit<'a> = Box<dyn Fn(&mut Value) + 'a>;
@@ -46,11 +46,16 @@ fn restore_error(e: &mut Engine, id: &str) -> (u64, ErrorCode) {
     }
 }
 
-/// A plain repository with one snapshot of an item of two chunk lists (the test chunks
-/// average 1 KiB, so 12 MB is about 12 000 chunks); answers its id and size.
+/// A plain repository with one snapshot of an item of two chunk lists (the smallest
+/// chunks the format allows, 256 bytes on average, so 3 MB is about 12 000 chunks);
+/// answers its id and size.
 fn repo(host: &MemoryHost) -> (Engine, String, u64) {
-    let mut e = Engine::init(host, None);
-    let data = sample(12_000_000, 5);
+    let mut args: Value = serde_json::from_str(&init_args(None)).unwrap();
+    args["chunking"] = json!({ "min": 64, "avg": 256, "max": 1024 });
+    let mut api = cairn_core::api::Api::new(host.clone());
+    api.call("init", &args.to_string()).unwrap();
+    let mut e = Engine { api };
+    let data = sample(3_000_000, 5);
     let snap = e.ingest(&[("db", &data)], json!({}), 1 << 20);
     assert_eq!(snap["items"][0]["chunkCount"].as_u64().unwrap().div_ceil(8192), 2);
     (e, id_of(&snap), data.len() as u64)

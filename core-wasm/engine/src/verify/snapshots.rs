@@ -55,12 +55,15 @@ impl<H: Host> Verifier<'_, H> {
             let max_chunk = self.store.config().chunking.max;
             for item in &m.items {
                 let mut missing = 0usize;
+                // Lists are read only while they agree with the manifest, so a hostile
+                // manifest (one list repeated a million times) costs no more than its
+                // first disagreement.
                 let mut shape = ItemTally::new(item, max_chunk);
                 let unreadable = self.walk_item(item, &mut needed, |v, needed, entries| {
-                    if let Ok(tally) = &mut shape {
-                        if let Err(e) = tally.add_list(entries) {
-                            shape = Err(e);
-                        }
+                    let Ok(tally) = &mut shape else { return false };
+                    if let Err(e) = tally.add_list(entries) {
+                        shape = Err(e);
+                        return false;
                     }
                     for &(chunk, _) in entries {
                         v.f.stats.chunks_checked += 1;
@@ -75,6 +78,7 @@ impl<H: Host> Verifier<'_, H> {
                             }
                         }
                     }
+                    true
                 })?;
                 for (list, e) in &unreadable {
                     let error = format!("its chunk list {list} cannot be read: {e}");
@@ -110,19 +114,28 @@ impl<H: Host> Verifier<'_, H> {
         Ok(needed)
     }
 
-    /// Calls `each` for every chunk list of an item, in order, with its entries; returns
-    /// the lists that cannot be read, with why. The packs holding the lists go into `needed`.
+    /// Calls `each` for every chunk list of an item, in order, with its entries, until it
+    /// answers false (the item is not walked at all when its manifest entry does not hold
+    /// together); returns the lists that cannot be read, with why. The packs holding the
+    /// lists go into `needed`.
     fn walk_item(
         &mut self,
         item: &ItemManifest,
         needed: &mut BTreeSet<PackId>,
-        mut each: impl FnMut(&mut Self, &mut BTreeSet<PackId>, &[(BlobId, u32)]),
+        mut each: impl FnMut(&mut Self, &mut BTreeSet<PackId>, &[(BlobId, u32)]) -> bool,
     ) -> Result<Vec<(BlobId, Error)>> {
         let mut unreadable = Vec::new();
+        if ItemTally::new(item, self.store.config().chunking.max).is_err() {
+            return Ok(unreadable);
+        }
         for list in &item.lists {
             needed.extend(self.index.pack_of(list));
             match blobs::read_list(self.store, self.index, list) {
-                Ok(entries) => each(self, needed, &entries),
+                Ok(entries) => {
+                    if !each(self, needed, &entries) {
+                        break;
+                    }
+                }
                 Err(e @ Error::Storage { .. }) => return Err(e),
                 Err(e) => unreadable.push((*list, e)),
             }
@@ -150,6 +163,7 @@ impl<H: Host> Verifier<'_, H> {
                             hits.push((Some(chunk), pack));
                         }
                     }
+                    true
                 })?;
                 for list_pack in needed.iter().filter(|p| bad_packs.contains(*p)) {
                     hits.push((None, Some(*list_pack)));

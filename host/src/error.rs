@@ -120,9 +120,8 @@ impl CliError {
             CliError::CreateDir { .. } | CliError::WriteOutput { .. } | CliError::Storage(_) => {
                 ErrorCode::StorageError
             }
-            CliError::Location(_) | CliError::LocationNotEmpty { .. } | CliError::ReadOnlyLocation { .. } => {
-                ErrorCode::InvalidArgument
-            }
+            CliError::Location(_) | CliError::LocationNotEmpty { .. } => ErrorCode::InvalidArgument,
+            CliError::ReadOnlyLocation { .. } => ErrorCode::ReadOnly,
             CliError::NotEmpty { .. }
             | CliError::ReadInput { .. }
             | CliError::OutputIsTerminal

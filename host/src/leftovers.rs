@@ -1,5 +1,5 @@
 //! Temp files that killed writes leave in a repository (`.NAME.tmp-PID-N`, see
-//! [`crate::fs_storage::temp_owner`]), removed by `repair` and `unlock` once their owner
+//! [`crate::storage::fs::temp_owner`]), removed by `repair` and `unlock` once their owner
 //! process is gone (docs/DESIGN.md §21).
 //!
 //! This is the host's job, not the engine's: temp names are outside the key grammar, so
@@ -10,7 +10,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::fs_storage::temp_owner;
+use crate::storage::fs::temp_owner;
 
 /// How deep the repository's directories go (`packs/data/ab/`).
 const MAX_DEPTH: usize = 3;

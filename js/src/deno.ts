@@ -9,7 +9,8 @@ import { fsLocator, fsPlatform } from "./platform-fs.js";
 import type { JobWorkers } from "./pool.js";
 import { JOB_WORKER_URL, denoJobWorkers } from "./pool-deno.js";
 import { RepositoryCore, type Connection } from "./repository.js";
-import { linkToWorker } from "./worker.js";
+import { toReadableStream } from "./streams.js";
+import { webEngineWorker } from "./web-workers.js";
 
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
@@ -19,29 +20,10 @@ export type { Location, Locator, Platform, StorageMethods } from "./platform.js"
 /** The script of the engine's worker. */
 const ENGINE_WORKER_URL = new URL("./worker-deno.js", import.meta.url);
 
-/** Starts the engine in a web `Worker` of type module. */
-const engineInWorker: StartEngine = (options) => {
-  const w = new Worker(ENGINE_WORKER_URL, { type: "module" });
-  return linkToWorker(
-    {
-      post: (m, transfer) => w.postMessage(m, transfer ?? []),
-      onMessage: (h) => (w.onmessage = (e) => h(e.data)),
-      onError: (h) =>
-        (w.onerror = (e) => {
-          e.preventDefault();
-          h(e.message);
-        }),
-      terminate: () => w.terminate(),
-      keepAlive: () => {}, // A web worker has no unref: close() ends it.
-    },
-    options,
-  );
-};
-
 /** A Cairn repository on the local file system: `Repository.init(path)`, `Repository.open(path)`. */
 export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
   /** How `init` and `open` start a worker; not for applications. */
-  static readonly startInWorker: StartEngine = engineInWorker;
+  static readonly startInWorker: StartEngine = webEngineWorker(ENGINE_WORKER_URL);
 
   /** How `init` and `open` start job workers; not for applications. */
   static readonly jobWorkers: JobWorkers = denoJobWorkers;
@@ -62,8 +44,6 @@ export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
 
   /** A web `ReadableStream` of the restored bytes; cancelling it ends the restore. */
   protected override output(blocks: AsyncIterableIterator<Uint8Array>): ReadableStream<Uint8Array> {
-    // `ReadableStream.from` (Deno, WHATWG Streams) is missing from TypeScript's DOM library.
-    const from = (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> }).from;
-    return from.call(ReadableStream, blocks);
+    return toReadableStream(blocks);
   }
 }

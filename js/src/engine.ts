@@ -93,11 +93,22 @@ export class SyncEngine {
    */
   constructor(options: EngineOptions) {
     const { threads = 1, workers } = options.jobs ?? {};
+    if (threads > 1 && typeof SharedArrayBuffer === "undefined") {
+      throw new CairnError(
+        "InvalidArgument",
+        "invalid argument: `threads` above 1 needs SharedArrayBuffer, which a page has only when it is served cross-origin isolated (headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); use `threads: 1` or serve it so",
+      );
+    }
     const pool = threads > 1 && workers ? new JobPool(threads, workers, compiledModule()) : undefined;
     const { platform, location } = options;
     const storage = platform.storage(location);
     this.#engine = guard(() => new Engine(hostObject({ ...options, processAlive: platform.processAlive }, storage, pool)));
     this.#pool = pool;
+  }
+
+  /** Starts the job workers now, where the platform needs that (see {@link JobPool.warm}). */
+  async warm(): Promise<void> {
+    await this.#pool?.warm();
   }
 
   /** Runs one operation of the engine's table; answers its typed answer. */

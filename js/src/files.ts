@@ -12,9 +12,6 @@ import { fileURLToPath } from "node:url";
 
 import { CairnError } from "./errors.js";
 
-/** The engine's wasm module, beside the package's `dist/`. */
-export const MODULE_URL = new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url);
-
 /** Throws `EngineUnavailable` naming the first of `files` (local `file:` URLs) that is missing. */
 export function checkPackageFiles(files: readonly URL[]): void {
   for (const url of files) {

@@ -38,7 +38,7 @@ async function waitWhile(array: Int32Array, index: number, value: number): Promi
 }
 
 /** Serves the pool's messages: `start` once, then shares, run and handed back in order. */
-export function serveJobs(port: WorkerPort, intrinsics: Intrinsics): void {
+export function serveJobs(port: WorkerPort, intrinsics: Partial<Intrinsics>): void {
   let control: Int32Array | undefined;
   let data: Growable | undefined;
   let pieceBytes = 0;

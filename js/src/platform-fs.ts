@@ -11,10 +11,11 @@ import * as os from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 
-import { MODULE_URL, checkPackageFiles } from "./files.js";
+import { CairnError } from "./errors.js";
+import { checkPackageFiles } from "./files.js";
 import type { Client } from "./generated/api.js";
 import { nodeIntrinsics } from "./intrinsics.js";
-import type { Locator, Platform } from "./platform.js";
+import { MODULE_URL, type Locator, type Platform } from "./platform.js";
 import { FsStorage } from "./storage.js";
 
 /**
@@ -59,14 +60,20 @@ export function client(): Client {
 /** The engine's side in Node and Deno. */
 export const fsPlatform: Platform = {
   moduleBytes: () => fs.readFileSync(MODULE_URL),
-  storage: (location) => new FsStorage(location.root),
+  storage(location) {
+    if (location.kind !== "fs") throw new CairnError("InvalidArgument", `invalid argument: ${location.kind} locations are the browser's`);
+    return new FsStorage(location.root);
+  },
   intrinsics: nodeIntrinsics,
   processAlive,
 };
 
 /** The owner's side in Node and Deno: repository paths are directories. */
 export const fsLocator: Locator = {
-  locate: (path) => ({ kind: "fs", root: resolve(path) }),
+  locate(path) {
+    if (typeof path !== "string") throw new CairnError("InvalidArgument", "invalid argument: a repository is a directory path (a string)");
+    return { kind: "fs", root: resolve(path) };
+  },
   client,
   checkFiles: (workerFiles) => checkPackageFiles([MODULE_URL, ...workerFiles]),
 };

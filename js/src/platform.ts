@@ -11,16 +11,39 @@
 import type { Client } from "./generated/api.js";
 import type { Intrinsics } from "./intrinsics.js";
 
+/** The engine's wasm module, beside the package's `dist/`. */
+export const MODULE_URL = new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url);
+
 /**
  * Where a repository is, in a form that crosses to the engine's worker (structured
- * clone): today a directory of the local file system.
+ * clone): a directory of the local file system (Node, Deno), or the files of a folder a
+ * person picked in a web page.
  */
-export type Location = {
-  /** A directory of the local file system. */
-  kind: "fs";
-  /** Its absolute path. */
-  root: string;
-};
+export type Location =
+  | {
+      /** A directory of the local file system. */
+      kind: "fs";
+      /** Its absolute path. */
+      root: string;
+    }
+  | {
+      /** Files read in place (a picked or dropped folder): read-only. */
+      kind: "files";
+      /** The folder's name, for messages. */
+      name: string;
+      /** Every file, by its repository-relative key. */
+      files: {
+        /** The file's storage key (`packs/data/ab/….pack`). */
+        key: string;
+        /** Its bytes. */
+        file: Blob;
+      }[];
+    };
+
+/** How a location is named in messages. */
+export function describe(location: Location): string {
+  return location.kind === "fs" ? location.root : `the folder ${location.name}`;
+}
 
 /** The storage methods of the engine's JS host object (see `core-wasm/bindgen`), synchronous. */
 export interface StorageMethods {
@@ -48,12 +71,17 @@ export interface Platform {
   intrinsics?: Intrinsics;
   /** Whether process `pid` runs on this host; `undefined` when the runtime cannot say. */
   processAlive(pid: number): boolean | undefined;
+  /**
+   * Whether job workers must be started when the engine starts, not at its first batch:
+   * a browser starts workers a worker creates only while that worker's event loop runs.
+   */
+  warmJobWorkers?: boolean;
 }
 
 /** The owner's side of a runtime: what `init` and `open` need before an engine starts. */
 export interface Locator {
-  /** The location of `path` as the user gave it (relative paths resolved here). */
-  locate(path: string): Location;
+  /** The location of what the user gave (a path, a picked folder); throws `InvalidArgument` for anything else. */
+  locate(source: unknown): Location | Promise<Location>;
   /** Who runs the engine, recorded in locks. */
   client(): Client;
   /** Throws `EngineUnavailable` when a file the engine starts from is missing. */

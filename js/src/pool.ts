@@ -86,10 +86,7 @@ export interface PoolLimits {
 const START_MS = 60_000;
 
 /** `SharedArrayBuffer` with the growable form (ES2024), missing from the ES2022 library. */
-const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (
-  length: number,
-  options: { maxByteLength: number },
-) => SharedArrayBuffer;
+type GrowableSharedArrayBuffer = new (length: number, options: { maxByteLength: number }) => SharedArrayBuffer;
 
 /** One share in flight: where it runs, and once taken, its results or why it failed. */
 interface Share {
@@ -115,7 +112,8 @@ class Slot {
 
   constructor(workers: JobWorkers, module: WebAssembly.Module, pieceBytes: number) {
     // Grown by the worker up to the largest piece it hands over.
-    this.data = new GrowableSharedArrayBuffer(0, { maxByteLength: pieceBytes });
+    // Referenced only here: a page that is not cross-origin isolated has no SharedArrayBuffer.
+    this.data = new (SharedArrayBuffer as unknown as GrowableSharedArrayBuffer)(0, { maxByteLength: pieceBytes });
     this.worker = workers.spawn();
     const control = this.control.buffer as SharedArrayBuffer;
     const start: JobMessage = { kind: "start", module, control, data: this.data, pieceBytes };
@@ -160,6 +158,21 @@ export class JobPool {
     this.#slots = new Array<Slot | undefined>(threads).fill(undefined);
     this.#noProgressMs = noProgressMs;
     this.#pieceBytes = pieceBytes;
+  }
+
+  /**
+   * Starts every job worker now and resolves once each has loaded its module (or failed,
+   * or the start time-out passed), yielding to the event loop meanwhile. A browser starts a
+   * worker that another worker creates only while its creator's event loop runs, so an
+   * engine there warms its pool before it ever blocks in `Atomics.wait`.
+   */
+  async warm(): Promise<void> {
+    const slots = Array.from({ length: this.threads }, (_, i) => this.#slot(i));
+    const starting = () =>
+      slots.some((s) => Atomics.load(s.control, Cell.State) === State.Starting && s.worker.failure() === undefined);
+    for (const t0 = Date.now(); starting() && Date.now() - t0 < START_MS; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /** Starts the shares of a batch, share `i` on worker `i`; a ticket for {@link collect}. */

@@ -10,7 +10,7 @@ import type { EventSink } from "./engine.js";
 import { CairnError } from "./errors.js";
 import { Events } from "./events.js";
 import type { EngineLink, StartEngine } from "./link.js";
-import type { Locator } from "./platform.js";
+import { describe, type Locator } from "./platform.js";
 import type { JobWorkers } from "./pool.js";
 import { blocks, knownLength } from "./streams.js";
 import { DEFAULT_ITEM_NAME } from "./generated/api.js";
@@ -65,7 +65,7 @@ function jobThreads(threads: number | undefined, workers: JobWorkers): number {
 export async function connect(
   runtime: Runtime,
   op: "init" | "open",
-  repoPath: string,
+  repoPath: unknown,
   { thread, threads, ...options }: InitOptions | OpenOptions = {},
 ): Promise<Connection> {
   runtime.locator.checkFiles(runtime.workerFiles);
@@ -73,14 +73,14 @@ export async function connect(
   const jobs = { threads: jobThreads(threads, runtime.jobWorkers), workers: runtime.jobWorkers };
   const events = new Events();
   const onEvent: EventSink = (name, payload) => events.emit(name, payload);
-  const location = runtime.locator.locate(repoPath);
+  const location = await runtime.locator.locate(repoPath);
   const link = await start({ location, onEvent, intrinsics: true, jobs });
   try {
     await link.call(op, { ...options, client: runtime.locator.client() } as never);
   } catch (e) {
     await link.close().catch(() => {});
     if (e instanceof CairnError && e.code === "RepositoryNotFound") {
-      throw new CairnError(e.code, `${location.root}: ${e.message}`);
+      throw new CairnError(e.code, `${describe(location)}: ${e.message}`);
     }
     throw e;
   }

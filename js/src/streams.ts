@@ -90,3 +90,24 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A web `ReadableStream` of `blocks` (Deno, browsers): pulled one block at a time, and
+ * cancelling it returns the iterator, which ends the restore session.
+ */
+export function toReadableStream(blocks: AsyncIterableIterator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await blocks.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      async cancel() {
+        await blocks.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+

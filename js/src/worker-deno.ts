@@ -6,11 +6,7 @@
 
 import { fsPlatform } from "./platform-fs.js";
 import { denoJobWorkers } from "./pool-deno.js";
+import { scopePort } from "./web-workers.js";
 import { serveEngine } from "./worker.js";
 
-/** The worker's global scope, as far as it is used here. */
-const scope = globalThis as unknown as {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  onmessage: ((e: MessageEvent) => void) | null;
-};
-serveEngine({ post: (m, transfer) => scope.postMessage(m, transfer ?? []), onMessage: (h) => (scope.onmessage = (e) => h(e.data)) }, fsPlatform, denoJobWorkers);
+serveEngine(scopePort, fsPlatform, denoJobWorkers);

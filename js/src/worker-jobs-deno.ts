@@ -6,10 +6,6 @@
 
 import { nodeIntrinsics } from "./intrinsics.js";
 import { serveJobs } from "./jobs-worker.js";
+import { scopePort } from "./web-workers.js";
 
-/** The worker's global scope, as far as it is used here. */
-const scope = globalThis as unknown as {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  onmessage: ((e: MessageEvent) => void) | null;
-};
-serveJobs({ post: (m, transfer) => scope.postMessage(m, transfer ?? []), onMessage: (h) => (scope.onmessage = (e) => h(e.data)) }, nodeIntrinsics);
+serveJobs(scopePort, nodeIntrinsics);

@@ -72,6 +72,7 @@ export function serveEngine(port: WorkerPort, platform: Platform, jobWorkers: Jo
           jobs: { threads: r.threads, workers: jobWorkers },
           onEvent: (event, payload) => port.post({ event, payload } satisfies Reply),
         });
+        if (platform.warmJobWorkers) await engine.warm();
         return null;
       case "close":
         engine?.close();

@@ -122,9 +122,9 @@ expect_error() {
     ok "$* -> $code (exit $status, ${took}s)"
 }
 echo "== bad input"
-expect_error InvalidArgument "read-only" init "$web"
-expect_error StorageError "read-only" ingest "$web" "$tmp/text.txt"
-expect_error StorageError "read-only" prune "$web" --keep-last 1
+expect_error ReadOnly "read-only" init "$web"
+expect_error ReadOnly "read-only" ingest "$web" "$tmp/text.txt"
+expect_error ReadOnly "read-only" prune "$web" --keep-last 1
 expect_error RepositoryNotFound "s3://cairn-e2e/nothing-here/" snapshots s3://cairn-e2e/nothing-here
 expect_error StorageError "does not exist" snapshots s3://cairn-no-such-bucket/x
 AWS_SECRET_ACCESS_KEY=wrong-secret-value expect_error StorageError "access denied" snapshots s3://cairn-e2e/plain

@@ -51,10 +51,7 @@ pub fn storage_error(key: &StorageKey, e: StorageError) -> Error {
             key,
             message: "already exists".into(),
         },
-        StorageError::ReadOnly => Error::Storage {
-            key,
-            message: crate::wire::READ_ONLY.into(),
-        },
+        StorageError::ReadOnly => Error::ReadOnly(format!("writing `{key}` was refused")),
         StorageError::Io(message) => Error::Storage { key, message },
     }
 }
@@ -322,7 +319,7 @@ fn storage_error_at(prefix: &str, e: StorageError) -> Error {
         StorageError::NotFound => "not found".into(),
         StorageError::AlreadyExists => "already exists".into(),
         StorageError::InvalidKey => "outside the repository layout".into(),
-        StorageError::ReadOnly => crate::wire::READ_ONLY.into(),
+        StorageError::ReadOnly => return Error::ReadOnly(format!("writing under `{prefix}` was refused")),
     };
     Error::Storage {
         key: prefix.to_string(),

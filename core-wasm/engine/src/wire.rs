@@ -290,8 +290,8 @@ impl StorageStatus {
 }
 
 /// What a write to read-only storage says, wherever it is reported.
-pub const READ_ONLY: &str = "this repository location is read-only (http:// or https://): \
-write through its path or s3:// location instead";
+pub const READ_ONLY: &str = "this repository location is read-only (a web server, or files a \
+web page was given): write through its path or s3:// location instead";
 
 /// The message a host holds pending for a failed storage call on `key`.
 pub fn failure_message(e: &StorageError, key: &str) -> String {

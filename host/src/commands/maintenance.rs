@@ -71,9 +71,7 @@ pub fn repair(g: &Globals, a: RepairArgs) -> Result<()> {
         ..g.clone()
     };
     let location = g.locate(a.repo, &mut [])?;
-    let result = with_repo(&g, &location, no_events(), |r| {
-        r.call::<ops::Repair>(&NoArgs {})
-    })?;
+    let result = with_repo(&g, &location, no_events(), |r| r.call::<ops::Repair>(&NoArgs {}))?;
     g.print(&result, repair_text)?;
     remove_temp_files(&location)?;
     match result.errors.len() {

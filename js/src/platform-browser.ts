@@ -1,0 +1,134 @@
+// @ts-self-types="./platform-browser.d.ts"
+/**
+ * The platform of web pages: the engine runs in a module worker, reads a repository that
+ * a person picked or dropped (a `FileList` from `<input type="file" webkitdirectory>`,
+ * `File`s, or a `FileSystemDirectoryHandle`) synchronously with `FileReaderSync`, and uses
+ * its own SHA-256 and AES-GCM (the browser has no synchronous WebCrypto). The repository
+ * is read-only: every write is refused with the storage status `ReadOnly`, so reading
+ * operations take no lock (docs/DESIGN-js.md).
+ * @module
+ */
+
+import { validateKey } from "../pkg/cairn_bindgen.js";
+import { CairnError, StorageFailure } from "./errors.js";
+import { MODULE_URL, type Location, type Locator, type Platform, type StorageMethods } from "./platform.js";
+
+/** `FileReaderSync`, which only workers have (missing from TypeScript's DOM library). */
+declare const FileReaderSync: { new (): { readAsArrayBuffer(blob: Blob): ArrayBuffer } };
+
+/** What a page may open: a picked folder's files, or the handle of a folder. */
+export type BrowserSource = FileList | File[] | FileSystemDirectoryHandle;
+
+/** Read-only storage over a folder's files, by repository-relative key. */
+export class FilesStorage implements StorageMethods {
+  readonly #files: Map<string, Blob>;
+  readonly #name: string;
+
+  /** Storage over `files` of the folder called `name`. */
+  constructor(name: string, files: { key: string; file: Blob }[]) {
+    this.#name = name;
+    this.#files = new Map(files.map(({ key, file }) => [key, file]));
+  }
+
+  #file(key: string): Blob {
+    const file = this.#files.get(key);
+    if (file === undefined) throw new StorageFailure("NotFound", `${this.#name} has no file ${key}`);
+    return file;
+  }
+
+  #read(blob: Blob, key: string): Uint8Array {
+    try {
+      return new Uint8Array(new FileReaderSync().readAsArrayBuffer(blob));
+    } catch (e) {
+      // A file changed or removed on disk since it was picked cannot be read any more.
+      throw new StorageFailure("Io", `cannot read ${key} of ${this.#name}: ${(e as Error).message}; pick the folder again`);
+    }
+  }
+
+  /** The whole object. */
+  get(key: string): Uint8Array {
+    return this.#read(this.#file(key), key);
+  }
+
+  /** `len` bytes from `offset`, fewer at the end. */
+  getRange(key: string, offset: number, len: number): Uint8Array {
+    return this.#read(this.#file(key).slice(offset, offset + len), key);
+  }
+
+  /** Every key under `prefix`; files outside the repository layout are not listed. */
+  list(prefix: string): string[] {
+    return [...this.#files.keys()].filter((k) => k.startsWith(prefix) && validateKey(k));
+  }
+
+  #readOnly(key: string): never {
+    throw new StorageFailure("ReadOnly", `${this.#name} is read-only in a web page (writing ${key})`);
+  }
+
+  /** Refused: the folder is read-only. */
+  put(key: string): void {
+    this.#readOnly(key);
+  }
+
+  /** Refused: the folder is read-only. */
+  putNew(key: string): void {
+    this.#readOnly(key);
+  }
+
+  /** Refused: the folder is read-only. */
+  delete(key: string): void {
+    this.#readOnly(key);
+  }
+}
+
+/** The engine's side in a page's worker. */
+export const browserPlatform: Platform = {
+  moduleBytes: async () => (await fetch(MODULE_URL)).arrayBuffer(),
+  storage(location) {
+    if (location.kind !== "files") throw new CairnError("InvalidArgument", `invalid argument: a web page cannot open ${location.kind} locations`);
+    return new FilesStorage(location.name, location.files);
+  },
+  processAlive: () => undefined,
+  warmJobWorkers: true,
+};
+
+/** Files of a picked folder by key: the path below the folder itself. */
+function fromList(files: ArrayLike<File>): Location {
+  const all = Array.from(files);
+  const name = all[0]?.webkitRelativePath.split("/")[0] || "the dropped files";
+  const keyed = all.map((file) => {
+    const parts = file.webkitRelativePath.split("/");
+    return { key: parts.length > 1 ? parts.slice(1).join("/") : file.name, file };
+  });
+  return { kind: "files", name, files: keyed };
+}
+
+/** Every file below a directory handle, by its path below it. */
+async function fromHandle(root: FileSystemDirectoryHandle): Promise<Location> {
+  const files: { key: string; file: Blob }[] = [];
+  const walk = async (dir: FileSystemDirectoryHandle, prefix: string, depth: number): Promise<void> => {
+    // The repository layout is at most four levels deep (packs/data/ab/ID.pack).
+    if (depth > 4) return;
+    for await (const entry of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+      if (entry.kind === "file") files.push({ key: prefix + entry.name, file: await (entry as FileSystemFileHandle).getFile() });
+      else await walk(entry as FileSystemDirectoryHandle, `${prefix}${entry.name}/`, depth + 1);
+    }
+  };
+  await walk(root, "", 1);
+  return { kind: "files", name: root.name, files };
+}
+
+/** The owner's side in a page. */
+export const browserLocator: Locator = {
+  async locate(source) {
+    if (typeof FileList !== "undefined" && source instanceof FileList) return fromList(source);
+    if (Array.isArray(source) && source.every((f) => f instanceof File)) return fromList(source);
+    if (typeof FileSystemDirectoryHandle !== "undefined" && source instanceof FileSystemDirectoryHandle) return fromHandle(source);
+    throw new CairnError(
+      "InvalidArgument",
+      "invalid argument: open a repository from a FileList (an <input type=file webkitdirectory>), File objects or a FileSystemDirectoryHandle",
+    );
+  },
+  client: () => ({ hostname: globalThis.location?.hostname || "browser", pid: 0, user: "browser" }),
+  // The page loads the worker scripts and the module by URL; a missing one fails the worker.
+  checkFiles: () => {},
+};

@@ -85,7 +85,13 @@ export function internalScenarios(test, { jobWorkers }) {
       assert.deepEqual(pool.collect(pool.submit([EMPTY(), EMPTY()])), [EMPTY(), EMPTY()]);
       const ticket = pool.submit([EMPTY(), EMPTY()]);
       spawned[1].terminate(); // Behind the pool's back.
-      assert.throws(() => pool.collect(ticket), /a job worker failed/);
+      // Its share fails, unless the worker finished it before the termination took effect
+      // (terminating a Node worker is asynchronous): both are right, a hang is not.
+      try {
+        pool.collect(ticket);
+      } catch (e) {
+        assert.match(e.message, /a job worker failed/);
+      }
       assert.deepEqual(pool.collect(pool.submit([EMPTY(), EMPTY()])), [EMPTY(), EMPTY()], "a new worker took its place");
       assert.equal(spawned.length, 3);
     } finally {

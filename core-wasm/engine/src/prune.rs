@@ -207,7 +207,7 @@ fn plan<H: Host>(store: &Store<H>, index: &mut Index, retention: &RetentionPolic
 /// the loss: then one record of the snapshots present replaces every record (written
 /// first, so that a crash leaves the old records in force).
 fn vanished<H: Host>(store: &Store<H>, opts: &PruneOptions) -> Result<()> {
-    let (gone, damaged) = snapshots::vanished(store)?;
+    let snapshots::Census { gone, damaged, .. } = snapshots::census(store)?;
     if !opts.forget_vanished {
         if let Some(id) = gone.first() {
             return Err(snapshots::vanished_error(*id));

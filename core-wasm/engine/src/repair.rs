@@ -25,6 +25,7 @@ use crate::pack;
 use crate::packer;
 use crate::parity::{self, GroupManifest};
 use crate::segments;
+use crate::snapshots;
 use crate::store::Store;
 
 /// Bytes of each shard rebuilt at once: memory for a rebuild is (k + m) stripes.
@@ -47,6 +48,8 @@ pub struct RepairResult {
     pub packs_protected: u64,
     /// Stale locks removed.
     pub locks_removed: u64,
+    /// Snapshots present that no snapshot record named, now recorded.
+    pub snapshots_recorded: u64,
     /// What could not be repaired, as sentences.
     pub errors: Vec<String>,
 }
@@ -90,6 +93,11 @@ fn repair_keyed<H: Host>(store: &Store<H>, index: &mut Index, r: &mut RepairResu
     if !segment_errors.is_empty() || indexed != files || misplaces(store, index, &files)? {
         reindex_packs(store, index, &files, &mut r.errors)?;
         r.index_rebuilt = true;
+    }
+    let unrecorded = snapshots::census(store)?.unrecorded;
+    if !unrecorded.is_empty() {
+        snapshots::record(store, &unrecorded, &[])?;
+        r.snapshots_recorded = unrecorded.len() as u64;
     }
     protect_unprotected(store, index, &files, r)
 }

@@ -152,16 +152,28 @@ pub fn record<H: Host>(store: &Store<H>, added: &[SnapshotId], removed: &[Snapsh
     Ok(id)
 }
 
-/// Snapshots the records say were written and not removed whose manifest is gone, and
-/// the records that cannot be read (as errors to report; a record of a newer version
-/// stops the caller instead).
-pub fn vanished<H: Host>(store: &Store<H>) -> Result<(Vec<SnapshotId>, Vec<Error>)> {
+/// What the snapshot records say of the snapshots present ([`census`]).
+#[derive(Debug, Default)]
+pub struct Census {
+    /// Snapshots the records say were written and not removed whose manifest is gone.
+    pub gone: Vec<SnapshotId>,
+    /// Records that cannot be read, as errors to report.
+    pub damaged: Vec<Error>,
+    /// Snapshots present that no record adds, while records exist: a record deleted, a
+    /// crash between a manifest and its record, or a writer older than records. `repair`
+    /// records them, so that their manifests are protected too.
+    pub unrecorded: Vec<SnapshotId>,
+}
+
+/// Reads every record and compares it with the manifests present (a record of a newer
+/// version stops the caller with `UnsupportedVersion`).
+pub fn census<H: Host>(store: &Store<H>) -> Result<Census> {
     let (mut added, mut removed, mut damaged) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
     let records = store.list_ids(Dir::Records, |k| match k {
         StorageKey::Record(id) => Some(id),
         _ => None,
     })?;
-    for id in records {
+    for &id in &records {
         let key = StorageKey::Record(id);
         let Some(stored) = store.get_opt(&key)? else {
             continue;
@@ -196,11 +208,28 @@ pub fn vanished<H: Host>(store: &Store<H>) -> Result<(Vec<SnapshotId>, Vec<Error
         }
     }
     let present: BTreeSet<SnapshotId> = ids(store)?.into_iter().collect();
+    let unrecorded = match records.is_empty() {
+        true => Vec::new(),
+        false => present
+            .iter()
+            .filter(|id| !added.contains(id) && !removed.contains(id))
+            .copied()
+            .collect(),
+    };
     let gone = added
         .into_iter()
         .filter(|id| !removed.contains(id) && !present.contains(id))
         .collect();
-    Ok((gone, damaged))
+    Ok(Census {
+        gone,
+        damaged,
+        unrecorded,
+    })
+}
+
+/// What verify says of a snapshot no record adds (a warning: it restores as it is).
+pub fn unrecorded_warning(id: SnapshotId) -> String {
+    format!("no snapshot record names snapshot {id}: its record was deleted, a crash came between its manifest and its record, or an older Cairn wrote it; nothing would notice if its manifest were deleted too: run `repair`, which records it")
 }
 
 /// What verify and prune say of a snapshot whose manifest vanished.

@@ -202,13 +202,17 @@ fn prune_text(v: &PruneResult) -> String {
 
 fn repair_text(v: &RepairResult) -> String {
     let mut out = format!(
-        "{} packs and {} parity shards rebuilt from parity, {} .idx files rebuilt, {} packs given parity, {} stale locks removed{}",
+        "{} packs and {} parity shards rebuilt from parity, {} .idx files rebuilt, {} packs given parity, {} stale locks removed{}{}",
         v.packs_repaired,
         v.parity_repaired,
         v.sidecars_rebuilt,
         v.packs_protected,
         v.locks_removed,
-        if v.index_rebuilt { ", index rebuilt" } else { "" }
+        if v.index_rebuilt { ", index rebuilt" } else { "" },
+        match v.snapshots_recorded {
+            0 => String::new(),
+            n => format!(", {n} snapshots recorded"),
+        }
     );
     for e in &v.errors {
         out.push_str(&format!("\nnot repaired: {e}"));

@@ -398,6 +398,10 @@ packsProtected: number;
  */
 locksRemoved: number; 
 /**
+ * Snapshots present that no snapshot record named, now recorded.
+ */
+snapshotsRecorded: number; 
+/**
  * What could not be repaired, as sentences.
  */
 errors: string[] }

@@ -97,7 +97,18 @@ impl<H: Host> Verifier<'_, H> {
                 }
             }
         }
-        let (gone, damaged) = snapshots::vanished(self.store)?;
+        let snapshots::Census {
+            gone,
+            damaged,
+            unrecorded,
+        } = snapshots::census(self.store)?;
+        for id in unrecorded {
+            self.f.warnings.push(VerifyError {
+                snapshot: Some(id),
+                error: snapshots::unrecorded_warning(id),
+                ..Default::default()
+            });
+        }
         for e in damaged {
             self.report(VerifyError {
                 error: e.to_string(),

@@ -185,13 +185,7 @@ fn check_after_kill(host: &MemoryHost, snaps: &[(String, Vec<u8>)], case: &str) 
         let v = verify(&mut e, "full");
         assert_eq!(v["ok"], true, "{case}: repair left {v:#}");
     }
-    let listed: Vec<String> = e
-        .call("list_snapshots", json!({}))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(id_of)
-        .collect();
+    let listed = snapshot_ids(&mut e);
     for (id, data) in snaps.iter().filter(|(id, _)| listed.contains(id)) {
         assert!(
             e.restore(id, None) == *data,

@@ -72,13 +72,7 @@ fn a_dry_run_reports_exactly_what_the_real_run_does() {
         .filter(|(i, _)| [0, 4, 5].contains(i))
         .map(|(_, s)| s.clone())
         .collect();
-    let listed: Vec<String> = e
-        .call("list_snapshots", json!({}))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(id_of)
-        .collect();
+    let listed = snapshot_ids(&mut e);
     let mut want: Vec<String> = kept.iter().map(|(id, _)| id.clone()).collect();
     want.sort();
     let mut got = listed.clone();

@@ -207,17 +207,12 @@ impl<H: Host> Verifier<'_, H> {
         };
         self.f.stats.packs_checked += 1;
         self.f.stats.bytes_read += bytes.len() as u64;
-        let progress = Progress {
-            operation: "verify".into(),
-            bytes_processed: self.f.stats.bytes_read,
-            total_bytes: None,
-            percentage: None,
-            message: format!(
-                "{} packs read, {} errors",
-                self.f.stats.packs_checked,
-                self.f.errors.len()
-            ),
-        };
+        let message = format!(
+            "{} packs read, {} errors",
+            self.f.stats.packs_checked,
+            self.f.errors.len()
+        );
+        let progress = Progress::new("verify", self.f.stats.bytes_read, None, message);
         events::emit(self.store.host(), VERIFY_PROGRESS, &progress);
         match self.check_pack(id, &bytes, full, garbage) {
             Ok(()) => Ok(Some(bytes)),

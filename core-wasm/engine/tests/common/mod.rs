@@ -123,6 +123,16 @@ pub fn assert_declared(op: &str, code: ErrorCode) {
     );
 }
 
+/// The ids of the snapshots `list_snapshots` answers, in its order.
+pub fn snapshot_ids(e: &mut Engine) -> Vec<String> {
+    e.call("list_snapshots", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
 pub fn id_of(snap: &Value) -> String {
     snap["id"].as_str().unwrap().to_string()
 }

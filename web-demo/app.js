@@ -1,7 +1,7 @@
 // Cairn in a page: open a repository folder (picked or dropped), list its snapshots,
 // verify it, restore an item as a download. Everything goes through the JS package's
 // browser entry; the engine runs in a worker, so the page stays responsive.
-import { CairnError, Repository } from "../js/dist/browser.js";
+import { CairnError, Repository, folderFiles } from "../js/dist/browser.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { source: undefined, files: [], options: {}, repo: undefined, snapshots: [], newestFirst: true };
@@ -27,23 +27,6 @@ function message(e) {
   return `Unexpected error: ${e?.message ?? e}`;
 }
 
-/** The files of a picked or dropped folder as [key, File]: the path below the folder. */
-async function filesOf(source) {
-  if (source instanceof FileList || Array.isArray(source)) {
-    return Array.from(source, (f) => [f.webkitRelativePath.split("/").slice(1).join("/") || f.name, f]);
-  }
-  const out = [];
-  const walk = async (dir, prefix, depth) => {
-    if (depth > 4) return;
-    for await (const entry of dir.values()) {
-      if (entry.kind === "file") out.push([prefix + entry.name, await entry.getFile()]);
-      else await walk(entry, `${prefix}${entry.name}/`, depth + 1);
-    }
-  };
-  await walk(source, "", 1);
-  return out;
-}
-
 async function close() {
   const repo = state.repo;
   state.repo = undefined;
@@ -57,12 +40,12 @@ async function choose(source) {
   $("verify-result").textContent = "";
   state.source = source;
   status("Opening…");
-  state.files = await filesOf(source);
-  const config = state.files.find(([k]) => k === "config.json");
+  state.files = (await folderFiles(source)).files;
+  const config = state.files.find(({ key }) => key === "config.json");
   if (!config) return status("This folder holds no Cairn repository (it has no config.json).", "state-error");
   let encrypted;
   try {
-    encrypted = JSON.parse(await config[1].text()).encryption != null;
+    encrypted = JSON.parse(await config.file.text()).encryption != null;
   } catch {
     return status("config.json of this folder cannot be read: it is not a Cairn repository, or it is damaged.", "state-error");
   }
@@ -155,7 +138,7 @@ async function restore(snapshot, item) {
 
 async function verify() {
   const level = $("level").value;
-  const packBytes = state.files.filter(([k]) => k.startsWith("packs/")).reduce((n, [, f]) => n + f.size, 0);
+  const packBytes = state.files.filter(({ key }) => key.startsWith("packs/")).reduce((n, { file }) => n + file.size, 0);
   const bar = $("verify-bar");
   const started = performance.now();
   bar.hidden = false;

@@ -21,7 +21,7 @@ import { webEngineWorker, webJobWorkers } from "./web-workers.js";
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
-export type { BrowserSource } from "./platform-browser.js";
+export { folderFiles, type BrowserSource, type FolderFiles } from "./platform-browser.js";
 
 /** A Cairn repository opened in a web page, read-only: `Repository.open(source)`. */
 export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {

@@ -11,7 +11,7 @@
 
 import { validateKey } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
-import { MODULE_URL, type Location, type Locator, type Platform, type StorageMethods } from "./platform.js";
+import { MODULE_URL, type KeyedFile, type Locator, type Platform, type StorageMethods } from "./platform.js";
 
 /** `FileReaderSync`, which only workers have (missing from TypeScript's DOM library). */
 declare const FileReaderSync: { new (): { readAsArrayBuffer(blob: Blob): ArrayBuffer } };
@@ -25,7 +25,7 @@ export class FilesStorage implements StorageMethods {
   readonly #name: string;
 
   /** Storage over `files` of the folder called `name`. */
-  constructor(name: string, files: { key: string; file: Blob }[]) {
+  constructor(name: string, files: KeyedFile[]) {
     this.#name = name;
     this.#files = new Map(files.map(({ key, file }) => [key, file]));
   }
@@ -91,20 +91,28 @@ export const browserPlatform: Platform = {
   warmJobWorkers: true,
 };
 
+/** A folder's files, by repository-relative key, as `Repository.open` reads them. */
+export interface FolderFiles {
+  /** The folder's name, for messages. */
+  name: string;
+  /** Every file, by its path below the folder. */
+  files: KeyedFile[];
+}
+
 /** Files of a picked folder by key: the path below the folder itself. */
-function fromList(files: ArrayLike<File>): Location {
+function fromList(files: ArrayLike<File>): FolderFiles {
   const all = Array.from(files);
   const name = all[0]?.webkitRelativePath.split("/")[0] || "the dropped files";
   const keyed = all.map((file) => {
     const parts = file.webkitRelativePath.split("/");
     return { key: parts.length > 1 ? parts.slice(1).join("/") : file.name, file };
   });
-  return { kind: "files", name, files: keyed };
+  return { name, files: keyed };
 }
 
 /** Every file below a directory handle, by its path below it. */
-async function fromHandle(root: FileSystemDirectoryHandle): Promise<Location> {
-  const files: { key: string; file: Blob }[] = [];
+async function fromHandle(root: FileSystemDirectoryHandle): Promise<FolderFiles> {
+  const files: KeyedFile[] = [];
   const walk = async (dir: FileSystemDirectoryHandle, prefix: string, depth: number): Promise<void> => {
     // The repository layout is at most four levels deep (packs/data/ab/ID.pack).
     if (depth > 4) return;
@@ -114,19 +122,27 @@ async function fromHandle(root: FileSystemDirectoryHandle): Promise<Location> {
     }
   };
   await walk(root, "", 1);
-  return { kind: "files", name: root.name, files };
+  return { name: root.name, files };
+}
+
+/**
+ * The files of what a page may open (see {@link BrowserSource}), by repository-relative
+ * key; a page can look at them (`config.json`, pack sizes) before opening the repository.
+ */
+export async function folderFiles(source: unknown): Promise<FolderFiles> {
+  if (typeof FileList !== "undefined" && source instanceof FileList) return fromList(source);
+  if (Array.isArray(source) && source.every((f) => f instanceof File)) return fromList(source);
+  if (typeof FileSystemDirectoryHandle !== "undefined" && source instanceof FileSystemDirectoryHandle) return fromHandle(source);
+  throw new CairnError(
+    "InvalidArgument",
+    "invalid argument: open a repository from a FileList (an <input type=file webkitdirectory>), File objects or a FileSystemDirectoryHandle",
+  );
 }
 
 /** The owner's side in a page. */
 export const browserLocator: Locator = {
   async locate(source) {
-    if (typeof FileList !== "undefined" && source instanceof FileList) return fromList(source);
-    if (Array.isArray(source) && source.every((f) => f instanceof File)) return fromList(source);
-    if (typeof FileSystemDirectoryHandle !== "undefined" && source instanceof FileSystemDirectoryHandle) return fromHandle(source);
-    throw new CairnError(
-      "InvalidArgument",
-      "invalid argument: open a repository from a FileList (an <input type=file webkitdirectory>), File objects or a FileSystemDirectoryHandle",
-    );
+    return { kind: "files", ...(await folderFiles(source)) };
   },
   client: () => ({ hostname: globalThis.location?.hostname || "browser", pid: 0, user: "browser" }),
   // The page loads the worker scripts and the module by URL; a missing one fails the worker.

@@ -14,6 +14,14 @@ import type { Intrinsics } from "./intrinsics.js";
 /** The engine's wasm module, beside the package's `dist/`. */
 export const MODULE_URL = new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url);
 
+/** A file of a repository read in place, with its storage key. */
+export interface KeyedFile {
+  /** The file's storage key (`packs/data/ab/….pack`). */
+  key: string;
+  /** Its bytes. */
+  file: Blob;
+}
+
 /**
  * Where a repository is, in a form that crosses to the engine's worker (structured
  * clone): a directory of the local file system (Node, Deno), or the files of a folder a
@@ -32,12 +40,7 @@ export type Location =
       /** The folder's name, for messages. */
       name: string;
       /** Every file, by its repository-relative key. */
-      files: {
-        /** The file's storage key (`packs/data/ab/….pack`). */
-        key: string;
-        /** Its bytes. */
-        file: Blob;
-      }[];
+      files: KeyedFile[];
     };
 
 /** How a location is named in messages. */

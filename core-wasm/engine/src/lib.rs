@@ -12,7 +12,7 @@
 //! 1. foundations: [`error`], [`ids`], [`layout`], [`host`], [`wire`], [`time`],
 //!    [`crypto`], [`kdf`], [`codec`], [`chunker`], [`seal`];
 //! 2. formats, pure encoding and decoding: [`config`], [`pack`], [`index`], [`parity`],
-//!    [`manifest`], [`keyfile`], [`lockfile`], [`retention`], [`events`], [`jobs`];
+//!    [`manifest`], [`tree`], [`keyfile`], [`lockfile`], [`retention`], [`events`], [`jobs`];
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
 //! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
 //!    [`locking`], [`writer`], [`parallel`];
@@ -62,6 +62,7 @@ pub mod segments;
 pub mod snapshots;
 pub mod store;
 pub mod time;
+pub mod tree;
 #[cfg(feature = "typescript")]
 pub mod typescript;
 pub mod verify;

@@ -180,6 +180,7 @@ pub fn exit_code(code: ErrorCode) -> i32 {
         | ErrorCode::SnapshotNotFound
         | ErrorCode::AmbiguousSnapshot
         | ErrorCode::ItemNotFound
+        | ErrorCode::PathNotFound
         | ErrorCode::KeyNotFound
         | ErrorCode::LastKey
         | ErrorCode::ReadOnly => EXIT_USAGE,

@@ -18,12 +18,14 @@ use crate::ops::{self, *};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::{RepoInfo, Repository};
+use crate::restore::tree::{TreeSession, TreeStep};
 use crate::restore::RestoreSession;
 use crate::verify::{VerifyOptions, VerifyResult};
 
 enum Session {
     Ingest(Box<IngestSession>),
     Restore(Box<RestoreSession>),
+    Walk(Box<TreeSession>),
 }
 
 /// One engine instance: a host, at most one open repository, and its open sessions.
@@ -64,11 +66,13 @@ impl<H: Host + Clone> Api<H> {
         }
     }
 
-    /// The next block of a restore session; an empty block means the end.
+    /// The next block of a restore session, or of the file a walk handed out last; an
+    /// empty block means the end.
     pub fn read(&mut self, session: u32) -> Result<Vec<u8>> {
         let repo = self.repo.as_mut().ok_or_else(not_open)?;
         match self.sessions.get_mut(&session) {
             Some(Session::Restore(s)) => repo.restore_read(s),
+            Some(Session::Walk(s)) => repo.walk_read(s),
             _ => Err(Error::SessionNotFound(session)),
         }
     }
@@ -82,6 +86,7 @@ impl<H: Host + Clone> Api<H> {
                 let r = match s {
                     Session::Ingest(s) => repo.ingest_abort(*s),
                     Session::Restore(s) => repo.restore_end(*s),
+                    Session::Walk(s) => repo.walk_end(*s),
                 };
                 if let Err(e) = r {
                     first_err.get_or_insert(e);
@@ -140,11 +145,16 @@ impl<H: Host + Clone> Api<H> {
         })
     }
 
-    fn take_restore(&mut self, id: u32) -> Result<Box<RestoreSession>> {
-        self.take(id, |s| match s {
-            Session::Restore(s) => Ok(s),
-            other => Err(other),
-        })
+    /// Runs `f` on ingest session `id` and the repository, keeping the session.
+    fn with_ingest<T>(
+        &mut self,
+        id: u32,
+        f: impl FnOnce(&mut Repository<H>, &mut IngestSession) -> Result<T>,
+    ) -> Result<T> {
+        let mut s = self.take_ingest(id)?;
+        let r = self.repo().and_then(|repo| f(repo, &mut s));
+        self.sessions.insert(id, Session::Ingest(s));
+        r
     }
 }
 
@@ -179,12 +189,54 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn ingest_item(&mut self, a: IngestItemArgs) -> Result<Done> {
-        let mut s = self.take_ingest(a.session)?;
-        let r = self
-            .repo()
-            .and_then(|repo| repo.ingest_item(&mut s, a.name, a.kind));
-        self.sessions.insert(a.session, Session::Ingest(s));
-        r.map(|()| Done {})
+        self.with_ingest(a.session, |repo, s| repo.ingest_item(s, a.name, a.kind))
+            .map(|()| Done {})
+    }
+
+    fn ingest_tree(&mut self, a: IngestTreeArgs) -> Result<Done> {
+        self.with_ingest(a.session, |repo, s| {
+            repo.ingest_tree(s, a.name, a.kind, a.parent.as_deref())
+        })
+        .map(|()| Done {})
+    }
+
+    fn tree_entry(&mut self, a: TreeEntryArgs) -> Result<TreeEntryAnswer> {
+        let content = self.with_ingest(a.session, |repo, s| repo.tree_entry(s, a.entry))?;
+        Ok(TreeEntryAnswer { content })
+    }
+
+    fn tree_leave(&mut self, a: SessionArgs) -> Result<Done> {
+        self.with_ingest(a.session, |repo, s| repo.tree_leave(s))
+            .map(|()| Done {})
+    }
+
+    fn tree_problem(&mut self, a: TreeProblemArgs) -> Result<Done> {
+        self.with_ingest(a.session, |repo, s| {
+            repo.tree_problem(s, a.path, a.message, a.drop)
+        })
+        .map(|()| Done {})
+    }
+
+    fn walk_begin(&mut self, a: WalkArgs) -> Result<WalkBegun> {
+        let path = crate::tree::bytes_of(&a.path, a.path_hex.as_deref()).map_err(Error::InvalidArgument)?;
+        let s = self
+            .repo()?
+            .walk_begin(&a.snapshot, a.item.as_deref(), &path, a.recursive)?;
+        let (snapshot, item) = (s.snapshot_id(), s.item().to_string());
+        let session = self.add_session(Session::Walk(Box::new(s)));
+        Ok(WalkBegun {
+            session,
+            snapshot,
+            item,
+        })
+    }
+
+    fn walk_next(&mut self, a: SessionArgs) -> Result<Option<TreeStep>> {
+        let repo = self.repo.as_mut().ok_or_else(not_open)?;
+        match self.sessions.get_mut(&a.session) {
+            Some(Session::Walk(s)) => repo.walk_next(s),
+            _ => Err(Error::SessionNotFound(a.session)),
+        }
     }
 
     fn ingest_finish(&mut self, a: SessionArgs) -> Result<Snapshot> {
@@ -209,8 +261,17 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn restore_end(&mut self, a: SessionArgs) -> Result<Done> {
-        let s = self.take_restore(a.session)?;
-        self.repo()?.restore_end(*s).map(|()| Done {})
+        let s = self.take(a.session, |s| match s {
+            Session::Restore(_) | Session::Walk(_) => Ok(s),
+            other => Err(other),
+        })?;
+        let repo = self.repo()?;
+        match s {
+            Session::Restore(s) => repo.restore_end(*s),
+            Session::Walk(s) => repo.walk_end(*s),
+            Session::Ingest(_) => unreachable!("only restores and walks are taken"),
+        }
+        .map(|()| Done {})
     }
 
     fn list_snapshots(&mut self, filter: SnapshotFilter) -> Result<Vec<Snapshot>> {

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     AmbiguousSnapshot,
     /// The snapshot has no item of that name.
     ItemNotFound,
+    /// A tree item has no entry at that path.
+    PathNotFound,
     /// Another process holds a conflicting lock.
     RepositoryLocked,
     /// A pack file is missing, truncated or fails its checks.
@@ -135,6 +137,14 @@ pub enum Error {
         item: String,
         /// The snapshot's item names, comma-separated.
         available: String,
+    },
+    /// See [`ErrorCode::PathNotFound`].
+    #[error("{item} has no entry `{path}`: list its entries with `ls`")]
+    PathNotFound {
+        /// The snapshot and item.
+        item: String,
+        /// The path asked for.
+        path: String,
     },
     /// See [`ErrorCode::RepositoryLocked`].
     #[error("the repository is locked by {holder}: wait for that operation to finish, or remove the lock with `unlock` if its process is gone")]
@@ -241,6 +251,7 @@ impl Error {
             Error::SnapshotNotFound(_) => ErrorCode::SnapshotNotFound,
             Error::AmbiguousSnapshot { .. } => ErrorCode::AmbiguousSnapshot,
             Error::ItemNotFound { .. } => ErrorCode::ItemNotFound,
+            Error::PathNotFound { .. } => ErrorCode::PathNotFound,
             Error::RepositoryLocked { .. } => ErrorCode::RepositoryLocked,
             Error::CorruptPack { .. } => ErrorCode::CorruptPack,
             Error::CorruptIndex { .. } => ErrorCode::CorruptIndex,
@@ -286,6 +297,10 @@ impl Error {
                 snapshot: s("example"),
                 item: s("x"),
                 available: s("y"),
+            },
+            ErrorCode::PathNotFound => Error::PathNotFound {
+                item: s("example"),
+                path: s("a/b"),
             },
             ErrorCode::RepositoryLocked => Error::RepositoryLocked { holder: s("example") },
             ErrorCode::CorruptPack => Error::CorruptPack {
@@ -340,7 +355,7 @@ mod tests {
 
     #[test]
     fn code_names_match_serde_names() {
-        assert_eq!(ErrorCode::all().count(), 26);
+        assert_eq!(ErrorCode::all().count(), 27);
         for code in ErrorCode::all() {
             let json = serde_json::to_value(code).unwrap();
             assert_eq!(json.as_str().unwrap(), code.as_str());

@@ -76,6 +76,9 @@ events! {
     INGEST_PROGRESS = "ingest:progress": Progress;
     /// An ingest stored its snapshot.
     INGEST_COMPLETE = "ingest:complete": IngestComplete;
+    /// A source entry of a tree could not be stored as it was (it vanished, changed while
+    /// read, or could not be read); the snapshot's `warnings` counts these.
+    INGEST_WARNING = "ingest:warning": IngestWarning;
     /// Progress of a verification, after every pack read.
     VERIFY_PROGRESS = "verify:progress": Progress;
     /// Verification found a problem (each one also ends up in the result's `errors`).
@@ -184,6 +187,19 @@ pub struct IngestComplete {
     pub stored_size: u64,
 }
 
+/// Payload of `ingest:warning`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct IngestWarning {
+    /// The item and path concerned, as the host named it.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+    /// Whether the entry was left out of the snapshot.
+    pub dropped: bool,
+}
+
 /// One problem verification found (the payload of `verify:error`, and an entry of the
 /// result's `errors`): what it concerns, and what is wrong.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +248,7 @@ mod tests {
             [
                 "ingest:progress",
                 "ingest:complete",
+                "ingest:warning",
                 "verify:progress",
                 "verify:error"
             ]

@@ -15,7 +15,7 @@
 //!    [`manifest`], [`tree`], [`keyfile`], [`lockfile`], [`retention`], [`events`], [`jobs`];
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
 //! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
-//!    [`locking`], [`writer`], [`parallel`];
+//!    [`locking`], [`writer`], [`parallel`], [`treewalk`];
 //! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`repair`], [`keys`];
 //! 6. the surface: [`repo`], [`ops`] (the operation table), [`api`].
 
@@ -63,6 +63,7 @@ pub mod snapshots;
 pub mod store;
 pub mod time;
 pub mod tree;
+pub mod treewalk;
 #[cfg(feature = "typescript")]
 pub mod typescript;
 pub mod verify;

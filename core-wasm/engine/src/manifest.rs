@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{BlobId, SnapshotId};
 
-/// Manifest format version.
+/// Manifest format version of a snapshot of streams only.
 pub const MANIFEST_VERSION: u64 = 1;
+/// Manifest format version of a snapshot holding a tree item (docs/FORMAT.md §9b): older
+/// readers refuse it by its version instead of misreading an item without lists.
+pub const MANIFEST_VERSION_TREES: u64 = 2;
 /// Entries per chunk-list blob (36 bytes each: 288 KiB, about 2 GiB of data at the default chunk size).
 pub const LIST_MAX_ENTRIES: usize = 8192;
 /// Bytes per chunk-list entry.
@@ -34,6 +37,9 @@ pub struct SnapshotItem {
     pub size: u64,
     /// Chunks in the item.
     pub chunk_count: u64,
+    /// Entries (files, directories, links, ...) of a tree item; absent for a stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u64>,
 }
 
 /// One item of a stored manifest: what the API shows, plus where its chunk list is.
@@ -42,8 +48,11 @@ pub struct ItemManifest {
     /// The item as the API shows it.
     #[serde(flatten)]
     pub item: SnapshotItem,
-    /// Ids of the item's chunk-list blobs, in order.
+    /// Ids of the item's chunk-list blobs, in order (`[]` for a tree).
     pub lists: Vec<BlobId>,
+    /// A tree item's root piece: a tree blob holding one entry, the directory backed up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<BlobId>,
 }
 
 /// The fields a stored manifest and the API's view of it share; `I` is the item type.
@@ -69,6 +78,13 @@ pub struct SnapshotFields<I> {
     pub reused_chunks: u64,
     /// The items, in ingest order.
     pub items: Vec<I>,
+    /// Problems met while reading the source (files that vanished or changed while read).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warnings: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The stored manifest of a snapshot (its id is the SHA-256 of the stored bytes).
@@ -99,6 +115,7 @@ impl Manifest {
             new_chunks: self.new_chunks,
             reused_chunks: self.reused_chunks,
             items: self.items.into_iter().map(|i| i.item).collect(),
+            warnings: self.warnings,
         };
         Snapshot { id, fields }
     }
@@ -159,6 +176,16 @@ impl Manifest {
             if !names.insert(i.item.name.as_str()) {
                 return Err(format!("two items are named `{}`", i.item.name));
             }
+            match (&i.tree, i.item.entries, i.lists.is_empty()) {
+                (None, None, _) => {}
+                (Some(_), Some(n), true) if n >= 1 && self.version >= MANIFEST_VERSION_TREES => {}
+                _ => {
+                    return Err(format!(
+                        "item `{}` mixes a tree with chunk lists, or a tree needs `tree`, `entries` >= 1 and version {MANIFEST_VERSION_TREES}",
+                        i.item.name
+                    ))
+                }
+            }
             chunks = chunks
                 .checked_add(i.item.chunk_count)
                 .ok_or("chunkCount overflows")?;
@@ -192,24 +219,36 @@ impl ItemTally {
     /// Checks what the manifest says of the item alone (its list count fits its chunk
     /// count, its size fits chunks of at most `max_chunk` bytes) and starts the tally.
     pub fn new(item: &ItemManifest, max_chunk: u32) -> Result<ItemTally, String> {
-        let (chunks, size) = (item.item.chunk_count, item.item.size);
-        let lists = chunks.div_ceil(LIST_MAX_ENTRIES as u64);
-        if item.lists.len() as u64 != lists {
+        if item.tree.is_some() || item.item.entries.is_some() {
+            return Err(format!("item `{}` is a tree, not a stream", item.item.name));
+        }
+        let what = format!("item `{}`", item.item.name);
+        Self::of(
+            &what,
+            item.item.size,
+            item.item.chunk_count,
+            item.lists.len(),
+            max_chunk,
+        )
+    }
+
+    /// The same for any content of `size` bytes in `chunks` chunks listed in `lists`
+    /// pieces (a stream item, or a file of a tree: docs/FORMAT.md §9b); `what` names it.
+    pub fn of(what: &str, size: u64, chunks: u64, lists: usize, max_chunk: u32) -> Result<ItemTally, String> {
+        let needed = chunks.div_ceil(LIST_MAX_ENTRIES as u64);
+        if lists as u64 != needed {
             return Err(format!(
-                "item `{}` has {} chunk lists, its {chunks} chunks need {lists}",
-                item.item.name,
-                item.lists.len()
+                "{what} has {lists} chunk lists, its {chunks} chunks need {needed}"
             ));
         }
         let most = chunks.saturating_mul(max_chunk as u64);
         if size < chunks || size > most {
             return Err(format!(
-                "item `{}` declares {size} bytes in {chunks} chunks of 1 to {max_chunk} bytes",
-                item.item.name
+                "{what} declares {size} bytes in {chunks} chunks of 1 to {max_chunk} bytes"
             ));
         }
         Ok(ItemTally {
-            lists_left: item.lists.len(),
+            lists_left: lists,
             chunks_left: chunks,
             bytes_left: size,
             max_chunk,
@@ -285,8 +324,10 @@ mod tests {
                 kind: None,
                 size,
                 chunk_count: chunks,
+                entries: None,
             },
             lists: vec![BlobId::new([9; 32]); lists],
+            tree: None,
         }
     }
 
@@ -329,6 +370,7 @@ mod tests {
             new_chunks: 1,
             reused_chunks: 1,
             items: vec![item(100, 1, 1), item(100, 1, 1)],
+            warnings: 0,
         };
         assert!(m.check_counts().unwrap_err().contains("two items"));
         m.items[1].item.name = "b".into();
@@ -357,9 +399,12 @@ mod tests {
                     kind: Some("t".into()),
                     size: 10,
                     chunk_count: 1,
+                    entries: None,
                 },
                 lists: vec![BlobId::new([0xcd; 32])],
+                tree: None,
             }],
+            warnings: 0,
         };
         let v = serde_json::to_value(m.clone().into_snapshot(SnapshotId::new([0xab; 32]))).unwrap();
         for f in [

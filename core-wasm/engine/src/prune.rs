@@ -29,12 +29,15 @@ use crate::ids::{BlobId, GroupId, PackId, SnapshotId};
 use crate::index::{Index, PackRecord};
 use crate::layout::{Dir, StorageKey};
 use crate::locking;
+use crate::manifest::ItemManifest;
 use crate::pack::BlobEntry;
 use crate::packer;
 use crate::retention::{Candidate, RetentionPolicy};
 use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
+use crate::tree::{Chunks, Content};
+use crate::treewalk;
 use crate::writer::PackStream;
 
 /// A pack is rewritten when more than this share of its blob bytes is unused.
@@ -119,6 +122,47 @@ pub fn run<H: Host>(store: &Store<H>, index: &mut Index, opts: &PruneOptions) ->
     Ok(result)
 }
 
+/// Adds every blob an item needs to `used`: its chunk lists and chunks, and for a tree
+/// item every piece of its tree and every file's lists and chunks (docs/FORMAT.md §9b).
+/// A tree that cannot be walked stops prune: nothing below it can be proven unused.
+fn mark_used<H: Host>(
+    store: &Store<H>,
+    index: &Index,
+    id: SnapshotId,
+    item: &ItemManifest,
+    used: &mut HashSet<BlobId>,
+) -> Result<()> {
+    let use_lists = |lists: &[BlobId], used: &mut HashSet<BlobId>| -> Result<()> {
+        for list in lists {
+            used.insert(*list);
+            used.extend(blobs::read_list(store, index, list)?.into_iter().map(|(c, _)| c));
+        }
+        Ok(())
+    };
+    use_lists(&item.lists, used)?;
+    let Some(root) = item.tree else {
+        return Ok(());
+    };
+    used.insert(root);
+    let label = format!("{} item `{}`", StorageKey::Snapshot(id), item.item.name);
+    let mut walk = treewalk::walk_item(store, index, item, label)?;
+    while let Some(step) = walk.next(store, index)? {
+        match step.node.content {
+            Content::Dir(pieces) => used.extend(pieces),
+            Content::File {
+                chunks: Chunks::Inline(e),
+                ..
+            } => used.extend(e.into_iter().map(|(c, _)| c)),
+            Content::File {
+                chunks: Chunks::Lists(l),
+                ..
+            } => use_lists(&l, used)?,
+            Content::None => {}
+        }
+    }
+    Ok(())
+}
+
 fn plan<H: Host>(store: &Store<H>, index: &mut Index, retention: &RetentionPolicy) -> Result<Plan> {
     *index = segments::load(store)?; // a damaged index stops prune: nothing can be proven unused
     let mut manifests = Vec::new();
@@ -146,10 +190,7 @@ fn plan<H: Host>(store: &Store<H>, index: &mut Index, retention: &RetentionPolic
             continue;
         }
         for item in &m.items {
-            for list in &item.lists {
-                used.insert(*list);
-                used.extend(blobs::read_list(store, index, list)?.into_iter().map(|(c, _)| c));
-            }
+            mark_used(store, index, *id, item, &mut used)?;
         }
     }
     if let Some(missing) = used.iter().find(|b| !index.contains(b)) {

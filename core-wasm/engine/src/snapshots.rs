@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{RecordId, SnapshotId};
 use crate::layout::{Dir, StorageKey};
-use crate::manifest::{Manifest, Snapshot, SnapshotFilter, MANIFEST_VERSION};
+use crate::manifest::{Manifest, Snapshot, SnapshotFilter, MANIFEST_VERSION, MANIFEST_VERSION_TREES};
 use crate::seal::{AAD_RECORD, AAD_SNAPSHOT};
 use crate::store::Store;
 use crate::time;
@@ -32,12 +32,12 @@ pub fn load<H: Host>(store: &Store<H>, id: SnapshotId) -> Result<Manifest> {
     let v: serde_json::Value =
         serde_json::from_slice(&plain).map_err(|e| corrupt(format!("not JSON: {e}")))?;
     match v.get("version").and_then(|v| v.as_u64()) {
-        Some(MANIFEST_VERSION) => {}
+        Some(MANIFEST_VERSION | MANIFEST_VERSION_TREES) => {}
         Some(found) => {
             return Err(Error::UnsupportedVersion {
                 what: format!("snapshot {id}"),
                 found,
-                supported: MANIFEST_VERSION,
+                supported: MANIFEST_VERSION_TREES,
             })
         }
         None => return Err(corrupt("no version".into())),
@@ -257,6 +257,7 @@ mod tests {
             new_chunks: 0,
             reused_chunks: 0,
             items: Vec::new(),
+            warnings: 0,
         }
     }
 

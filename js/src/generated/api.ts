@@ -83,6 +83,121 @@ level: number }
 export type Done = Record<string, never>
 
 /**
+ * One entry of a tree, as the host describes it and as listings show it.
+ */
+export type Entry = { 
+/**
+ * Its name in its directory (text; invalid UTF-8 replaced, see `nameHex`).
+ */
+name: string; 
+/**
+ * The name's bytes as hex, present only when they are not UTF-8.
+ */
+nameHex?: string | null; 
+/**
+ * What it is.
+ */
+kind: EntryKind; 
+/**
+ * Permission bits with set-user-id, set-group-id and sticky (`st_mode & 0o7777`).
+ */
+mode: number; 
+/**
+ * Owner's user id.
+ */
+uid?: number; 
+/**
+ * Owner's group id.
+ */
+gid?: number; 
+/**
+ * Owner's user name, empty when unknown.
+ */
+user?: string; 
+/**
+ * Owner's group name, empty when unknown.
+ */
+group?: string; 
+/**
+ * Modification time, seconds since the Unix epoch.
+ */
+mtime?: number; 
+/**
+ * Nanoseconds of the modification time.
+ */
+mtimeNs?: number; 
+/**
+ * Status-change time, seconds (change detection only; never restored).
+ */
+ctime?: number; 
+/**
+ * Nanoseconds of the status-change time.
+ */
+ctimeNs?: number; 
+/**
+ * Device of the file system holding it (change detection and hard links).
+ */
+dev?: number; 
+/**
+ * Inode number (change detection and hard links).
+ */
+inode?: number; 
+/**
+ * Hard links to it; entries with more than one and the same `dev` and `inode` are
+ * restored as links to one file.
+ */
+links?: number; 
+/**
+ * A file's bytes (set by the engine from the bytes it stored), a link's target length.
+ */
+size?: number; 
+/**
+ * A symbolic link's target (text; see `targetHex`).
+ */
+target?: string | null; 
+/**
+ * The target's bytes as hex, present only when they are not UTF-8.
+ */
+targetHex?: string | null; 
+/**
+ * A device's number (`st_rdev`).
+ */
+rdev?: number; 
+/**
+ * Extended attributes, sorted by name.
+ */
+xattrs: Xattr[] }
+
+/**
+ * What an entry is.
+ */
+export type EntryKind = 
+/**
+ * A regular file.
+ */
+"file" | 
+/**
+ * A directory.
+ */
+"dir" | 
+/**
+ * A symbolic link.
+ */
+"symlink" | 
+/**
+ * A named pipe.
+ */
+"fifo" | 
+/**
+ * A character device.
+ */
+"char" | 
+/**
+ * A block device.
+ */
+"block"
+
+/**
  * Arguments of `ingest_begin`.
  */
 export type IngestBeginArgs = { 
@@ -136,6 +251,45 @@ name: string;
  * Its free-form type.
  */
 type?: string | null }
+
+/**
+ * Arguments of `ingest_tree`.
+ */
+export type IngestTreeArgs = { 
+/**
+ * The ingest session.
+ */
+session: number; 
+/**
+ * The item's name, unique in the snapshot.
+ */
+name: string; 
+/**
+ * Its free-form type.
+ */
+type?: string | null; 
+/**
+ * A snapshot (id, prefix or `latest`) whose item of the same name is this tree's
+ * parent: its unchanged files are not read again.
+ */
+parent?: string | null }
+
+/**
+ * Payload of `ingest:warning`.
+ */
+export type IngestWarning = { 
+/**
+ * The item and path concerned, as the host named it.
+ */
+path: string; 
+/**
+ * What happened.
+ */
+message: string; 
+/**
+ * Whether the entry was left out of the snapshot.
+ */
+dropped: boolean }
 
 /**
  * Arguments of `init`.
@@ -563,7 +717,11 @@ reusedChunks: number;
 /**
  * The items, in ingest order.
  */
-items: SnapshotItem[] }) & { 
+items: SnapshotItem[]; 
+/**
+ * Problems met while reading the source (files that vanished or changed while read).
+ */
+warnings: number }) & { 
 /**
  * The snapshot's id.
  */
@@ -610,7 +768,11 @@ size: number;
 /**
  * Chunks in the item.
  */
-chunkCount: number }
+chunkCount: number; 
+/**
+ * Entries (files, directories, links, ...) of a tree item; absent for a stream.
+ */
+entries?: number | null }
 
 /**
  * Names a snapshot: a full id, a unique prefix of one, or `latest`.
@@ -620,6 +782,71 @@ export type SnapshotRef = {
  * The id, prefix or `latest`.
  */
 id: string }
+
+/**
+ * The answer of `tree_entry`.
+ */
+export type TreeEntryAnswer = { 
+/**
+ * True when the host must now `write` the file's bytes; false when the file is
+ * unchanged since the parent snapshot, or the entry is not a file.
+ */
+content: boolean }
+
+/**
+ * Arguments of `tree_entry`.
+ */
+export type TreeEntryArgs = { 
+/**
+ * The ingest session.
+ */
+session: number; 
+/**
+ * The entry, as the host's file system describes it.
+ */
+entry: Entry }
+
+/**
+ * Arguments of `tree_problem`.
+ */
+export type TreeProblemArgs = { 
+/**
+ * The ingest session.
+ */
+session: number; 
+/**
+ * The entry's path, as the host names it.
+ */
+path: string; 
+/**
+ * What went wrong.
+ */
+message: string; 
+/**
+ * Leave the file given last out of the snapshot (it could not be read).
+ */
+drop?: boolean }
+
+/**
+ * One entry handed to the host.
+ */
+export type TreeStep = { 
+/**
+ * 0 for the directory the walk started at, 1 for its entries, and so on.
+ */
+depth: number; 
+/**
+ * The path below that directory, `/`-separated (`""` for it); text, see `pathHex`.
+ */
+path: string; 
+/**
+ * The path's bytes as hex, present only when they are not UTF-8.
+ */
+pathHex?: string | null; 
+/**
+ * The entry.
+ */
+entry: Entry }
 
 /**
  * Arguments of `unlock`.
@@ -762,9 +989,64 @@ groupsChecked: number;
 bytesRead: number }
 
 /**
+ * Arguments of `walk_begin`.
+ */
+export type WalkArgs = { 
+/**
+ * A full snapshot id, a unique prefix of one, or `latest`.
+ */
+snapshot: string; 
+/**
+ * The tree item; left out, the snapshot's only tree item.
+ */
+item?: string | null; 
+/**
+ * Where to start, `/`-separated below the item's root (the root when empty).
+ */
+path?: string; 
+/**
+ * The same as hex bytes, for a path that is not UTF-8 (then `path` is ignored).
+ */
+pathHex?: string | null; 
+/**
+ * Walk everything below the start; false: only the start and its direct entries.
+ */
+recursive?: boolean }
+
+/**
+ * The answer of `walk_begin`.
+ */
+export type WalkBegun = { 
+/**
+ * The session `walk_next` and `read` take.
+ */
+session: number; 
+/**
+ * The snapshot's full id.
+ */
+snapshot: SnapshotId; 
+/**
+ * The tree item walked.
+ */
+item: string }
+
+/**
+ * One extended attribute (POSIX ACLs are the `system.posix_acl_*` ones).
+ */
+export type Xattr = { 
+/**
+ * Its name, such as `user.comment`.
+ */
+name: string; 
+/**
+ * Its value, as lowercase hex.
+ */
+valueHex: string }
+
+/**
  * The engine's stable error codes, the same names in every host.
  */
-export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "ReadOnly", "EngineUnavailable", "Internal"] as const;
+export const ERROR_CODES = ["InvalidArgument", "RepositoryNotFound", "RepositoryExists", "UnsupportedVersion", "PassphraseRequired", "WrongPassphrase", "SnapshotNotFound", "AmbiguousSnapshot", "ItemNotFound", "PathNotFound", "RepositoryLocked", "CorruptPack", "CorruptIndex", "CorruptSnapshot", "CorruptParity", "CorruptConfig", "CorruptKey", "ChunkNotFound", "KeyNotFound", "LastKey", "InvalidStorageKey", "StorageError", "IntrinsicMismatch", "SessionNotFound", "ReadOnly", "EngineUnavailable", "Internal"] as const;
 
 /**
  * One of {@link ERROR_CODES}: the `code` of a `CairnError`.
@@ -849,6 +1131,42 @@ export interface Operations {
    */
   ingest_finish: Operation<SessionHandle, Snapshot>;
   /**
+   * Ends the session's current item and starts a tree item: its entries follow with
+   * `tree_entry` and `tree_leave`, depth-first, each directory's entries in increasing
+   * byte order of their names, the root directory first.
+   *
+   * May fail with: SessionNotFound, SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, CorruptParity, CorruptIndex, UnsupportedVersion (and the codes of any operation).
+   *
+   * Emits: ingest:progress.
+   */
+  ingest_tree: Operation<IngestTreeArgs, Done>;
+  /**
+   * The next entry of the current tree item; for a new or changed regular file, the
+   * answer asks for its bytes, which `write` then feeds.
+   *
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   *
+   * Emits: ingest:progress.
+   */
+  tree_entry: Operation<TreeEntryArgs, TreeEntryAnswer>;
+  /**
+   * Closes the directory of the current tree item entered last.
+   *
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   *
+   * Emits: ingest:progress.
+   */
+  tree_leave: Operation<SessionHandle, Done>;
+  /**
+   * Reports a problem with the entry given last (vanished, changed while read,
+   * unreadable), counted in the snapshot's `warnings`; `drop` leaves that file out.
+   *
+   * May fail with: SessionNotFound, CorruptParity, CorruptIndex (and the codes of any operation).
+   *
+   * Emits: ingest:warning.
+   */
+  tree_problem: Operation<TreeProblemArgs, Done>;
+  /**
    * Abandons an ingest; packs already written stay until prune.
    *
    * May fail with: SessionNotFound (and the codes of any operation).
@@ -862,7 +1180,21 @@ export interface Operations {
    */
   restore_begin: Operation<RestoreArgs, RestoreBegun>;
   /**
-   * Ends a restore early (or after its end) and releases its lock.
+   * Starts a walk of a snapshot's tree item (from a path, recursive or one level);
+   * answers the session that `walk_next` steps and `read` drains file by file.
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, PathNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex, RepositoryLocked (and the codes of any operation).
+   */
+  walk_begin: Operation<WalkArgs, WalkBegun>;
+  /**
+   * The walk's next entry, `null` at its end; the bytes of a file entry come from
+   * `read` until an empty block (unread bytes are skipped).
+   *
+   * May fail with: SessionNotFound, CorruptSnapshot, CorruptIndex (and the codes of any operation).
+   */
+  walk_next: Operation<SessionHandle, TreeStep | null>;
+  /**
+   * Ends a restore or a walk early (or after its end) and releases its lock.
    *
    * May fail with: SessionNotFound (and the codes of any operation).
    */
@@ -952,6 +1284,11 @@ export interface CairnEvents {
    * An ingest stored its snapshot.
    */
   "ingest:complete": IngestComplete;
+  /**
+   * A source entry of a tree could not be stored as it was (it vanished, changed while
+   * read, or could not be read); the snapshot's `warnings` counts these.
+   */
+  "ingest:warning": IngestWarning;
   /**
    * Progress of a verification, after every pack read.
    */

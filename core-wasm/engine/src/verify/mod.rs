@@ -17,6 +17,7 @@
 //! lists, what damage affects), `verify/packs.rs` (pack files and sidecars) and
 //! `verify/parity.rs` (groups and shards).
 
+mod contents;
 mod packs;
 mod parity;
 mod snapshots;

@@ -10,13 +10,19 @@ use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::{BlobId, PackId, SnapshotId};
 use crate::layout::StorageKey;
-use crate::manifest::{ItemManifest, ItemTally};
+use crate::manifest::ItemTally;
+use crate::restore::chunks::ListRef;
 use crate::snapshots;
 
 /// Errors per snapshot item about chunks, before the rest are summed up in one line.
 const ITEM_ERRORS: usize = 5;
 
-fn item_error(snapshot: SnapshotId, item: &str, chunk: Option<BlobId>, error: String) -> VerifyError {
+pub(super) fn item_error(
+    snapshot: SnapshotId,
+    item: &str,
+    chunk: Option<BlobId>,
+    error: String,
+) -> VerifyError {
     VerifyError {
         snapshot: Some(snapshot),
         item: Some(item.to_string()),
@@ -52,49 +58,8 @@ impl<H: Host> Verifier<'_, H> {
                     ..Default::default()
                 });
             }
-            let max_chunk = self.store.config().chunking.max;
             for item in &m.items {
-                let mut missing = 0usize;
-                // Lists are read only while they agree with the manifest, so a hostile
-                // manifest (one list repeated a million times) costs no more than its
-                // first disagreement.
-                let mut shape = ItemTally::new(item, max_chunk);
-                let unreadable = self.walk_item(item, &mut needed, |v, needed, entries| {
-                    let Ok(tally) = &mut shape else { return false };
-                    if let Err(e) = tally.add_list(entries) {
-                        shape = Err(e);
-                        return false;
-                    }
-                    for &(chunk, _) in entries {
-                        v.f.stats.chunks_checked += 1;
-                        match v.index.pack_of(&chunk) {
-                            Some(pack) => drop(needed.insert(pack)),
-                            None => {
-                                missing += 1;
-                                if missing <= ITEM_ERRORS {
-                                    let error = "the chunk is in no index: run `repair` (it rebuilds the index from the packs)".into();
-                                    v.report(item_error(id, &item.item.name, Some(chunk), error));
-                                }
-                            }
-                        }
-                    }
-                    true
-                })?;
-                for (list, e) in &unreadable {
-                    let error = format!("its chunk list {list} cannot be read: {e}");
-                    self.report(item_error(id, &item.item.name, None, error));
-                }
-                if missing > ITEM_ERRORS {
-                    let error = format!(
-                        "{} more chunks of this item are in no index",
-                        missing - ITEM_ERRORS
-                    );
-                    self.report(item_error(id, &item.item.name, None, error));
-                }
-                if let Err(e) = shape.and_then(|t| if unreadable.is_empty() { t.finish() } else { Ok(()) }) {
-                    let error = format!("the manifest and the chunk lists disagree: {e}; the item cannot be restored (other snapshots are unaffected)");
-                    self.report(item_error(id, &item.item.name, None, error));
-                }
+                self.check_item(id, item, &mut needed)?;
             }
         }
         let snapshots::Census {
@@ -125,30 +90,91 @@ impl<H: Host> Verifier<'_, H> {
         Ok(needed)
     }
 
-    /// Calls `each` for every chunk list of an item, in order, with its entries, until it
-    /// answers false (the item is not walked at all when its manifest entry does not hold
-    /// together); returns the lists that cannot be read, with why. The packs holding the
-    /// lists go into `needed`.
-    fn walk_item(
+    /// Checks one content (a stream item, or a file of a tree item, `what`): its lists
+    /// agree with its declared shape and every chunk is indexed. The packs it needs go into
+    /// `needed`.
+    pub(super) fn check_content(
         &mut self,
-        item: &ItemManifest,
+        id: SnapshotId,
+        item: &str,
+        what: &str,
+        shape: std::result::Result<ItemTally, String>,
+        lists: &[ListRef],
+        needed: &mut BTreeSet<PackId>,
+    ) -> Result<()> {
+        let mut missing = 0usize;
+        // Lists are read only while they agree with the manifest, so a hostile manifest
+        // (one list repeated a million times) costs no more than its first disagreement.
+        let walkable = shape.is_ok();
+        let mut shape = shape;
+        let unreadable = self.walk_lists(walkable, lists, needed, |v, needed, entries| {
+            let Ok(tally) = &mut shape else { return false };
+            if let Err(e) = tally.add_list(entries) {
+                shape = Err(e);
+                return false;
+            }
+            for &(chunk, _) in entries {
+                v.f.stats.chunks_checked += 1;
+                match v.index.pack_of(&chunk) {
+                    Some(pack) => drop(needed.insert(pack)),
+                    None => {
+                        missing += 1;
+                        if missing <= ITEM_ERRORS {
+                            let error = format!("a chunk of {what} is in no index: run `repair` (it rebuilds the index from the packs)");
+                            v.report(item_error(id, item, Some(chunk), error));
+                        }
+                    }
+                }
+            }
+            true
+        })?;
+        for (list, e) in &unreadable {
+            let error = format!("a chunk list {list} of {what} cannot be read: {e}");
+            self.report(item_error(id, item, None, error));
+        }
+        if missing > ITEM_ERRORS {
+            let error = format!("{} more chunks of {what} are in no index", missing - ITEM_ERRORS);
+            self.report(item_error(id, item, None, error));
+        }
+        if let Err(e) = shape.and_then(|t| if unreadable.is_empty() { t.finish() } else { Ok(()) }) {
+            let error = format!("the manifest and the chunk lists of {what} disagree: {e}; it cannot be restored (other snapshots are unaffected)");
+            self.report(item_error(id, item, None, error));
+        }
+        Ok(())
+    }
+
+    /// Calls `each` for every chunk list of a content, in order, with its entries, until it
+    /// answers false (nothing is walked when `walkable` is false: the content's declared
+    /// shape does not hold together); returns the lists that cannot be read, with why. The
+    /// packs holding the lists go into `needed`.
+    pub(super) fn walk_lists(
+        &mut self,
+        walkable: bool,
+        lists: &[ListRef],
         needed: &mut BTreeSet<PackId>,
         mut each: impl FnMut(&mut Self, &mut BTreeSet<PackId>, &[(BlobId, u32)]) -> bool,
     ) -> Result<Vec<(BlobId, Error)>> {
         let mut unreadable = Vec::new();
-        if ItemTally::new(item, self.store.config().chunking.max).is_err() {
+        if !walkable {
             return Ok(unreadable);
         }
-        for list in &item.lists {
-            needed.extend(self.index.pack_of(list));
-            match blobs::read_list(self.store, self.index, list) {
-                Ok(entries) => {
-                    if !each(self, needed, &entries) {
-                        break;
+        for list in lists {
+            let entries = match list {
+                ListRef::Inline(entries) => entries.clone(),
+                ListRef::Stored(list) => {
+                    needed.extend(self.index.pack_of(list));
+                    match blobs::read_list(self.store, self.index, list) {
+                        Ok(entries) => entries,
+                        Err(e @ Error::Storage { .. }) => return Err(e),
+                        Err(e) => {
+                            unreadable.push((*list, e));
+                            continue;
+                        }
                     }
                 }
-                Err(e @ Error::Storage { .. }) => return Err(e),
-                Err(e) => unreadable.push((*list, e)),
+            };
+            if !each(self, needed, &entries) {
+                break;
             }
         }
         Ok(unreadable)
@@ -166,15 +192,20 @@ impl<H: Host> Verifier<'_, H> {
             for item in &m.items {
                 let mut hits: Vec<(Option<BlobId>, Option<PackId>)> = Vec::new();
                 let mut needed = BTreeSet::new();
-                // Lists that cannot be read were reported by `check_snapshots` already.
-                self.walk_item(item, &mut needed, |v, _, entries| {
-                    for &(chunk, _) in entries {
-                        let pack = v.index.pack_of(&chunk);
-                        if bad_chunks.contains(&chunk) || pack.is_some_and(|p| bad_packs.contains(&p)) {
-                            hits.push((Some(chunk), pack));
+                // Lists and trees that cannot be read were reported by `check_snapshots` already.
+                let max_chunk = self.store.config().chunking.max;
+                self.each_content(id, item, &mut needed, |v, needed, c| {
+                    let walkable = super::contents::shape_of(item, &c, max_chunk).1.is_ok();
+                    v.walk_lists(walkable, &c.lists, needed, |v, _, entries| {
+                        for &(chunk, _) in entries {
+                            let pack = v.index.pack_of(&chunk);
+                            if bad_chunks.contains(&chunk) || pack.is_some_and(|p| bad_packs.contains(&p)) {
+                                hits.push((Some(chunk), pack));
+                            }
                         }
-                    }
-                    true
+                        true
+                    })
+                    .map(drop)
                 })?;
                 for list_pack in needed.iter().filter(|p| bad_packs.contains(*p)) {
                     hits.push((None, Some(*list_pack)));

@@ -35,6 +35,8 @@ use crate::verify::{self, VerifyOptions, VerifyResult};
 
 pub use crate::lockfile::Client;
 
+mod trees;
+
 /// What `init`, `open` and `info` answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]

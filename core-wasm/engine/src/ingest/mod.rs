@@ -21,10 +21,15 @@ use crate::index::{Index, PackRecord};
 use crate::locking::{self, HeldLock};
 use crate::manifest::{
     self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
+    MANIFEST_VERSION_TREES,
 };
+use crate::tree::Node;
+
+mod parent;
+mod queue;
+mod tree;
 use crate::pack::BlobKind;
-use crate::parallel;
-use crate::segments::{self, SEGMENT_PACKS};
+use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
 use crate::time;
@@ -44,14 +49,22 @@ pub const MAX_ITEM_NAME: usize = 255;
 /// An item being ingested.
 struct ItemBuilder {
     manifest: ItemManifest,
-    /// The chunk-list piece not yet stored.
+    /// The chunk-list piece not yet stored (of the item, or of its tree's open file).
     list: Vec<(BlobId, u32)>,
+    /// A tree item's tree.
+    tree: Option<tree::TreeBuilder>,
+}
+
+impl ItemBuilder {
+    fn has_open_file(&self) -> bool {
+        self.tree.as_ref().is_some_and(|t| t.file.is_some())
+    }
 }
 
 /// Blobs to seal, in order: id, kind and plaintext.
 type Queued = Vec<(BlobId, BlobKind, Vec<u8>)>;
 /// A batch being sealed, with its blobs.
-type InFlight = (parallel::Sealing, Queued);
+type InFlight = (crate::parallel::Sealing, Queued);
 
 /// Counters of one ingest (docs/FORMAT.md §9).
 #[derive(Default)]
@@ -86,6 +99,8 @@ struct IngestState {
     received: u64,
     /// When the next `ingest:progress` is due.
     pacer: Pacer,
+    /// Problems the host reported with its source (`ingest:warning`).
+    warnings: u64,
     failed: bool,
 }
 
@@ -132,6 +147,7 @@ impl IngestSession {
                 stats: Stats::default(),
                 received: 0,
                 pacer: Pacer::new(total_bytes, store.host().now_ms()),
+                warnings: 0,
                 failed: false,
             },
         })
@@ -144,6 +160,32 @@ impl IngestSession {
         index: &mut Index,
         name: String,
         kind: Option<String>,
+    ) -> Result<()> {
+        self.start_item(store, index, name, kind, None)
+    }
+
+    /// Ends the current item (if any) and starts a tree item, whose entries come with
+    /// [`IngestSession::tree_entry`]; unchanged files of `parent_root` (the same item's
+    /// root directory in a parent snapshot) are not read again.
+    pub fn tree<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &mut Index,
+        name: String,
+        kind: Option<String>,
+        parent_root: Option<Node>,
+    ) -> Result<()> {
+        let tree = tree::TreeBuilder::new(parent_root);
+        self.start_item(store, index, name, kind, Some(tree))
+    }
+
+    fn start_item<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &mut Index,
+        name: String,
+        kind: Option<String>,
+        tree: Option<tree::TreeBuilder>,
     ) -> Result<()> {
         self.check_usable()?;
         check_item_name(&name)?;
@@ -167,10 +209,13 @@ impl IngestSession {
                         kind,
                         size: 0,
                         chunk_count: 0,
+                        entries: None,
                     },
                     lists: Vec::new(),
+                    tree: None,
                 },
                 list: Vec::new(),
+                tree,
             });
             Ok(())
         })
@@ -181,6 +226,17 @@ impl IngestSession {
         self.check_usable()?;
         if self.state.current.is_none() {
             self.item(store, index, DEFAULT_ITEM.into(), None)?;
+        }
+        if let Some(item) = self
+            .state
+            .current
+            .as_ref()
+            .filter(|i| i.tree.is_some() && !i.has_open_file())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "tree item `{}` takes bytes only for a file whose entry asked for its content",
+                item.manifest.item.name
+            )));
         }
         self.guard(|s| {
             s.chunker.push(data);
@@ -222,7 +278,7 @@ impl IngestSession {
     }
 
     /// Runs `f`; if it fails, the session is marked failed (its state may be partial).
-    fn guard(&mut self, f: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+    fn guard<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let r = f(self);
         if r.is_err() {
             self.state.failed = true;
@@ -242,8 +298,13 @@ impl IngestSession {
             segments::write(store, index, &[], &st.written)?;
             st.written.clear();
         }
+        let trees = st.items.iter().any(|i| i.tree.is_some());
         let manifest = Manifest {
-            version: MANIFEST_VERSION,
+            version: if trees {
+                MANIFEST_VERSION_TREES
+            } else {
+                MANIFEST_VERSION
+            },
             created_at: time::format_ms(store.now_ms()),
             tags: std::mem::take(&mut st.tags),
             original_size: st.stats.original,
@@ -252,6 +313,7 @@ impl IngestSession {
             new_chunks: st.stats.new_chunks,
             reused_chunks: st.stats.reused_chunks,
             items: std::mem::take(&mut st.items),
+            warnings: st.warnings,
         };
         let id = snapshots::store_manifest(store, &manifest)?;
         snapshots::record(store, &[id], &[])?; // docs/FORMAT.md §9a
@@ -270,15 +332,25 @@ impl IngestSession {
 
     /// Flushes the chunker's remainder and the chunk list of the current item.
     fn end_item<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
-        if self.state.current.is_none() {
+        let Some(item) = self.state.current.as_ref() else {
             return Ok(());
+        };
+        if item.tree.is_some() {
+            self.end_tree(store, index)?;
+        } else {
+            self.flush_content(store, index)?;
+            self.state.store_list_piece(store, index)?;
         }
+        let item = self.state.current.take().expect("checked above");
+        self.state.items.push(item.manifest);
+        Ok(())
+    }
+
+    /// Cuts and stores the chunker's remainder: the end of an item's or a file's bytes.
+    fn flush_content<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
         self.chunker.finish();
         self.drain_chunks(store, index)?;
         self.chunker.reset();
-        self.state.store_list_piece(store, index)?;
-        let item = self.state.current.take().expect("checked above");
-        self.state.items.push(item.manifest);
         Ok(())
     }
 
@@ -294,7 +366,8 @@ impl IngestState {
     fn add_chunk<H: Host>(&mut self, store: &Store<H>, index: &mut Index, chunk: &[u8]) -> Result<()> {
         let id = store.blob_id(chunk);
         let len = chunk.len() as u32;
-        if self.store_blob(store, index, id, BlobKind::Data, chunk)? {
+        let new = self.store_blob(store, index, id, BlobKind::Data, chunk)?;
+        if new {
             self.stats.new_chunks += 1;
         } else {
             self.stats.reused_chunks += 1;
@@ -304,6 +377,11 @@ impl IngestState {
         let item = self.current.as_mut().expect("an item is open while chunks flow");
         item.manifest.item.size += len as u64;
         item.manifest.item.chunk_count += 1;
+        if let Some(file) = item.tree.as_mut().and_then(|t| t.file.as_mut()) {
+            file.size += len as u64;
+            file.chunks += 1;
+            file.new_chunks += new as u64;
+        }
         item.list.push((id, len));
         if item.list.len() == LIST_MAX_ENTRIES {
             self.store_list_piece(store, index)?;
@@ -312,7 +390,7 @@ impl IngestState {
     }
 
     /// Stores the current item's pending chunk-list piece as a blob.
-    fn store_list_piece<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
+    pub(super) fn store_list_piece<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
         let Some(item) = self.current.as_mut() else {
             return Ok(());
         };
@@ -322,87 +400,11 @@ impl IngestState {
         let bytes = manifest::encode_list(&item.list);
         item.list.clear();
         let id = store.blob_id(&bytes);
-        item.manifest.lists.push(id);
+        match item.tree.as_mut().and_then(|t| t.file.as_mut()) {
+            Some(file) => file.lists.push(id),
+            None => item.manifest.lists.push(id),
+        }
         self.store_blob(store, index, id, BlobKind::List, &bytes)?;
-        Ok(())
-    }
-
-    /// Queues a blob for the open pack unless it is already stored or queued; true if it
-    /// was new. Queued blobs are sealed in batches ([`IngestState::rotate`]).
-    fn store_blob<H: Host>(
-        &mut self,
-        store: &Store<H>,
-        index: &mut Index,
-        id: BlobId,
-        kind: BlobKind,
-        plain: &[u8],
-    ) -> Result<bool> {
-        if index.contains(&id) || self.packs.is_pending(&id) || self.queued_ids.contains(&id) {
-            return Ok(false);
-        }
-        self.queued_ids.insert(id);
-        self.queued_bytes += plain.len();
-        self.queued.push((id, kind, plain.to_vec()));
-        if self.queued.len() >= parallel::threads(store) * SEAL_BATCH_PER_THREAD
-            || self.queued_bytes >= SEAL_BATCH_BYTES
-        {
-            self.rotate(store, index)?;
-        }
-        Ok(true)
-    }
-
-    /// Starts sealing the queued blobs (on the host's workers when it runs jobs, which work
-    /// while this instance chunks and hashes what comes next), then adds the batch started
-    /// before this one to the open pack: blobs reach packs in the order they came.
-    fn rotate<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
-        let batch = std::mem::take(&mut self.queued);
-        self.queued_bytes = 0;
-        let plains: Vec<&[u8]> = batch.iter().map(|(_, _, p)| p.as_slice()).collect();
-        let sealing = parallel::submit_seals(store, &plains)?;
-        match self.in_flight.replace((sealing, batch)) {
-            Some(previous) => self.add_sealed(store, index, previous),
-            None => Ok(()),
-        }
-    }
-
-    /// Seals everything queued or in flight and adds it to the open pack.
-    fn drain<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
-        self.rotate(store, index)?;
-        match self.in_flight.take() {
-            Some(last) => self.add_sealed(store, index, last),
-            None => Ok(()),
-        }
-    }
-
-    /// Adds a sealed batch to the open pack, writing packs (and index segments) as they fill.
-    fn add_sealed<H: Host>(
-        &mut self,
-        store: &Store<H>,
-        index: &mut Index,
-        (sealing, batch): InFlight,
-    ) -> Result<()> {
-        let sealing = sealing.collect(store)?;
-        for ((id, kind, plain), (codec, stored)) in batch.iter().zip(sealing.sealed()?) {
-            self.queued_ids.remove(id);
-            self.stats.stored += stored.len() as u64;
-            let Some(record) = self
-                .packs
-                .add(store, index, *id, *kind, codec, plain.len() as u32, stored)?
-            else {
-                continue;
-            };
-            self.written.push(record);
-            if self.written.len() >= SEGMENT_PACKS {
-                // Only packs whose parity group is in storage go into the index now
-                // (docs/FORMAT.md §11); those of the group still growing wait for the next.
-                let packs = &self.packs;
-                let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.written)
-                    .into_iter()
-                    .partition(|r| !packs.awaits_parity(&r.id));
-                segments::write(store, index, &[], &ready)?;
-                self.written = waiting;
-            }
-        }
         Ok(())
     }
 

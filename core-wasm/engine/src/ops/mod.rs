@@ -16,21 +16,20 @@
 //! Bulk data moves outside JSON: `write(session, bytes)` feeds an ingest session and
 //! `read(session)` returns the next block of a restore session ([`crate::api::Api`]).
 
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::config::InitOptions;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ids::{KeyId, SnapshotId};
 use crate::keys::KeyListing;
-use crate::lockfile::Client;
 use crate::manifest::{Snapshot, SnapshotFilter};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::RepoInfo;
+use crate::restore::tree::TreeStep;
 use crate::verify::{VerifyOptions, VerifyResult};
+
+mod args;
+pub use args::*;
 
 /// One operation of the table, as a type: what callers in Rust name to call it.
 pub trait Operation {
@@ -197,6 +196,29 @@ operations! {
         events: [INGEST_PROGRESS, INGEST_COMPLETE],
         errors: [SessionNotFound, CorruptParity, CorruptIndex, UnsupportedVersion],
     }
+    /// Ends the session's current item and starts a tree item: its entries follow with
+    /// `tree_entry` and `tree_leave`, depth-first, each directory's entries in increasing
+    /// byte order of their names, the root directory first.
+    ingest_tree => IngestTree(IngestTreeArgs) -> Done {
+        keyless: false,
+        events: [INGEST_PROGRESS],
+        errors: [SessionNotFound, SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, CorruptParity, CorruptIndex,
+                 UnsupportedVersion],
+    }
+    /// The next entry of the current tree item; for a new or changed regular file, the
+    /// answer asks for its bytes, which `write` then feeds.
+    tree_entry => TreeEntry(TreeEntryArgs) -> TreeEntryAnswer {
+        keyless: false, events: [INGEST_PROGRESS], errors: [SessionNotFound, CorruptParity, CorruptIndex],
+    }
+    /// Closes the directory of the current tree item entered last.
+    tree_leave => TreeLeave(SessionArgs) -> Done {
+        keyless: false, events: [INGEST_PROGRESS], errors: [SessionNotFound, CorruptParity, CorruptIndex],
+    }
+    /// Reports a problem with the entry given last (vanished, changed while read,
+    /// unreadable), counted in the snapshot's `warnings`; `drop` leaves that file out.
+    tree_problem => TreeProblem(TreeProblemArgs) -> Done {
+        keyless: false, events: [INGEST_WARNING], errors: [SessionNotFound, CorruptParity, CorruptIndex],
+    }
     /// Abandons an ingest; packs already written stay until prune.
     ingest_abort => IngestAbort(SessionArgs) -> Done { keyless: false, events: [], errors: [SessionNotFound] }
     /// Starts restoring a snapshot (full id, unique prefix or `latest`), or one item of it;
@@ -207,7 +229,20 @@ operations! {
         errors: [SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion,
                  CorruptIndex, RepositoryLocked],
     }
-    /// Ends a restore early (or after its end) and releases its lock.
+    /// Starts a walk of a snapshot's tree item (from a path, recursive or one level);
+    /// answers the session that `walk_next` steps and `read` drains file by file.
+    walk_begin => WalkBegin(WalkArgs) -> WalkBegun {
+        keyless: false,
+        events: [],
+        errors: [SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, PathNotFound, CorruptSnapshot, UnsupportedVersion,
+                 CorruptIndex, RepositoryLocked],
+    }
+    /// The walk's next entry, `null` at its end; the bytes of a file entry come from
+    /// `read` until an empty block (unread bytes are skipped).
+    walk_next => WalkNext(SessionArgs) -> Option<TreeStep> {
+        keyless: false, events: [], errors: [SessionNotFound, CorruptSnapshot, CorruptIndex],
+    }
+    /// Ends a restore or a walk early (or after its end) and releases its lock.
     restore_end => RestoreEnd(SessionArgs) -> Done { keyless: false, events: [], errors: [SessionNotFound] }
     /// The snapshots that pass the filter, oldest first.
     list_snapshots => ListSnapshots(SnapshotFilter) -> Vec<Snapshot> {
@@ -249,158 +284,6 @@ operations! {
     unlock => Unlock(UnlockArgs) -> UnlockResult { keyless: false, events: [], errors: [] }
     /// Aborts open sessions, releases locks and closes the repository.
     close => Close(NoArgs) -> Done { keyless: true, events: [], errors: [] }
-}
-
-/// Arguments of an operation that takes none.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct NoArgs {}
-
-/// The answer of an operation that answers nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct Done {}
-
-/// Arguments of `init`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct InitArgs {
-    /// The passphrase of the first key; absent: a plain repository.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passphrase: Option<String>,
-    /// Who runs the engine (recorded in locks).
-    #[serde(default)]
-    pub client: Client,
-    /// The repository's parameters.
-    #[serde(flatten)]
-    pub options: InitOptions,
-}
-
-/// Arguments of `open`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct OpenArgs {
-    /// The passphrase of an encrypted repository.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passphrase: Option<String>,
-    /// Without a passphrase, open an encrypted repository for the checks that need no key.
-    #[serde(default)]
-    pub keyless: bool,
-    /// Who runs the engine (recorded in locks).
-    #[serde(default)]
-    pub client: Client,
-}
-
-/// Arguments of `ingest_begin`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct IngestBeginArgs {
-    /// Tags of the new snapshot.
-    #[serde(default)]
-    pub tags: BTreeMap<String, String>,
-    /// Bytes the ingest will receive, when known (for progress percentages).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_bytes: Option<u64>,
-}
-
-/// An open ingest or restore session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct SessionHandle {
-    /// The session's handle, for `write`, `read` and the session operations.
-    pub session: u32,
-}
-
-/// Arguments that name a session.
-pub type SessionArgs = SessionHandle;
-
-/// Arguments of `ingest_item`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct IngestItemArgs {
-    /// The ingest session.
-    pub session: u32,
-    /// The item's name, unique in the snapshot.
-    pub name: String,
-    /// Its free-form type.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-}
-
-/// Arguments of `restore_begin`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct RestoreArgs {
-    /// A full snapshot id, a unique prefix of one, or `latest`.
-    pub snapshot: String,
-    /// Restore only this item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<String>,
-}
-
-/// The answer of `restore_begin`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct RestoreBegun {
-    /// The restore session, for `read`.
-    pub session: u32,
-    /// The snapshot being restored (the full id of what was asked for).
-    pub snapshot: SnapshotId,
-    /// Bytes the restore will produce.
-    pub size: u64,
-}
-
-/// Names a snapshot: a full id, a unique prefix of one, or `latest`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct SnapshotRef {
-    /// The id, prefix or `latest`.
-    pub id: String,
-}
-
-/// Arguments of `key_add`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct PassphraseArgs {
-    /// The new passphrase.
-    pub passphrase: String,
-}
-
-/// The answer of `key_add`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct KeyAdded {
-    /// The new key file's id.
-    pub id: KeyId,
-}
-
-/// Names a key file: its id or a unique prefix of it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct KeyRef {
-    /// The id or prefix.
-    pub id: String,
-}
-
-/// Arguments of `unlock`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-pub struct UnlockArgs {
-    /// Remove every lock, also those of operations that may still be running.
-    #[serde(default)]
-    pub force: bool,
-}
-
-/// The answer of `unlock`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-#[serde(rename_all = "camelCase")]
-pub struct UnlockResult {
-    /// Locks removed.
-    pub locks_removed: u64,
 }
 
 #[cfg(test)]

@@ -1,0 +1,94 @@
+//! The repository's operations on tree items (docs/FORMAT.md §9b): ingesting a tree entry
+//! by entry, and walking a stored one.
+
+use super::Repository;
+use crate::error::Result;
+use crate::host::Host;
+use crate::ingest::IngestSession;
+use crate::restore::tree::{TreeSession, TreeStep};
+use crate::snapshots;
+use crate::tree::{Entry, Node};
+use crate::treewalk;
+
+impl<H: Host> Repository<H> {
+    /// Ends the session's current item and starts a tree item; `parent` names a snapshot
+    /// whose item of the same name, if it is a tree, lends this one its unchanged files.
+    pub fn ingest_tree(
+        &mut self,
+        s: &mut IngestSession,
+        name: String,
+        kind: Option<String>,
+        parent: Option<&str>,
+    ) -> Result<()> {
+        let parent_root = match parent {
+            Some(p) => self.parent_root(p, &name)?,
+            None => None,
+        };
+        s.tree(&self.store, &mut self.index, name, kind, parent_root)
+    }
+
+    fn parent_root(&mut self, wanted: &str, name: &str) -> Result<Option<Node>> {
+        let id = snapshots::resolve(&self.store, wanted)?;
+        let manifest = snapshots::load(&self.store, id)?;
+        let Some(item) = manifest
+            .items
+            .iter()
+            .find(|i| i.item.name == name && i.tree.is_some())
+        else {
+            return Ok(None);
+        };
+        crate::segments::refresh(&self.store, &mut self.index)?;
+        let label = format!("{} item `{name}`", crate::layout::StorageKey::Snapshot(id));
+        treewalk::root(&self.store, &self.index, item, &label).map(Some)
+    }
+
+    /// The next entry of the session's tree item; true when its bytes must follow.
+    pub fn tree_entry(&mut self, s: &mut IngestSession, entry: Entry) -> Result<bool> {
+        self.store.beat()?;
+        s.tree_entry(&self.store, &mut self.index, entry)
+    }
+
+    /// Closes the tree item's directory entered last.
+    pub fn tree_leave(&mut self, s: &mut IngestSession) -> Result<()> {
+        s.tree_leave(&self.store, &mut self.index)
+    }
+
+    /// Reports a problem with the tree entry given last; `drop` leaves that file out.
+    pub fn tree_problem(
+        &mut self,
+        s: &mut IngestSession,
+        path: String,
+        message: String,
+        drop: bool,
+    ) -> Result<()> {
+        s.tree_problem(&self.store, &mut self.index, path, message, drop)
+    }
+
+    /// Starts a walk of a snapshot's tree item.
+    pub fn walk_begin(
+        &mut self,
+        wanted: &str,
+        item: Option<&str>,
+        path: &[u8],
+        recursive: bool,
+    ) -> Result<TreeSession> {
+        TreeSession::begin(&self.store, &mut self.index, wanted, item, path, recursive)
+    }
+
+    /// The walk's next entry; `None` at its end.
+    pub fn walk_next(&mut self, s: &mut TreeSession) -> Result<Option<TreeStep>> {
+        self.store.beat()?;
+        s.next(&self.store, &self.index)
+    }
+
+    /// The next block of the file the walk handed out last.
+    pub fn walk_read(&mut self, s: &mut TreeSession) -> Result<Vec<u8>> {
+        self.store.beat()?;
+        s.read(&self.store, &self.index)
+    }
+
+    /// Ends a walk.
+    pub fn walk_end(&mut self, s: TreeSession) -> Result<()> {
+        s.end(&self.store)
+    }
+}

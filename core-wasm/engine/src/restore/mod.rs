@@ -1,0 +1,126 @@
+//! Restore: a snapshot, or one of its items, back out as a stream of blocks.
+//!
+//! The host pulls blocks with [`RestoreSession::read`]; each is one chunk, read from its
+//! pack, opened and checked against its id. Chunks are read ahead in batches of up to
+//! [`BATCH_BYTES`], so that chunks lying back to back in a pack come in one storage call
+//! and are opened in parallel when the host runs jobs; memory holds one chunk-list piece
+//! and one batch, whatever the snapshot's size. The session holds a shared lock, which the
+//! storage layer keeps alive however long the reader takes.
+//!
+//! Each item's lists are checked against its manifest entry as they are read
+//! ([`ItemTally`]): a list too many, a chunk too long or a total beyond the declared size
+//! stops the restore with `CorruptSnapshot` before the bytes it would add are handed out.
+
+pub mod chunks;
+pub mod tree;
+
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::ids::SnapshotId;
+use crate::index::Index;
+use crate::layout::StorageKey;
+use crate::locking::{self, HeldLock};
+use crate::manifest::ItemTally;
+use crate::segments;
+use crate::snapshots;
+use crate::store::Store;
+use chunks::{ChunkStream, ContentPlan, ListRef};
+
+pub use chunks::{BATCH_BYTES, BATCH_CHUNKS_PER_THREAD};
+
+/// A restore in progress.
+pub struct RestoreSession {
+    snapshot_id: SnapshotId,
+    size: u64,
+    lock: Option<HeldLock>,
+    chunks: ChunkStream,
+}
+
+impl RestoreSession {
+    /// Starts restoring a snapshot (full id, unique prefix or `latest`), or one item of it.
+    pub fn begin<H: Host>(
+        store: &Store<H>,
+        index: &mut Index,
+        wanted: &str,
+        item: Option<&str>,
+    ) -> Result<RestoreSession> {
+        let id = snapshots::resolve(store, wanted)?;
+        let manifest = snapshots::load(store, id)?;
+        let items: Vec<_> = match item {
+            None => manifest.items.iter().collect(),
+            Some(name) => {
+                let found: Vec<_> = manifest.items.iter().filter(|i| i.item.name == name).collect();
+                if found.is_empty() {
+                    let names: Vec<&str> = manifest.items.iter().map(|i| i.item.name.as_str()).collect();
+                    return Err(Error::ItemNotFound {
+                        snapshot: id.to_hex(),
+                        item: name.to_string(),
+                        available: names.join(", "),
+                    });
+                }
+                found
+            }
+        };
+        let corrupt = |detail: String| Error::CorruptSnapshot {
+            file: StorageKey::Snapshot(id).to_string(),
+            detail,
+        };
+        manifest.check_counts().map_err(corrupt)?;
+        let max_chunk = store.config().chunking.max;
+        let mut plans = Vec::with_capacity(items.len());
+        let mut size = 0u64;
+        for i in &items {
+            if i.tree.is_some() {
+                return Err(Error::InvalidArgument(format!(
+                    "item `{}` is a directory tree: restore it into a directory (`--target DIR`), or name a stream item",
+                    i.item.name
+                )));
+            }
+            plans.push(ContentPlan {
+                tally: ItemTally::new(i, max_chunk).map_err(corrupt)?,
+                lists: i.lists.iter().map(|l| ListRef::Stored(*l)).collect(),
+                file: StorageKey::Snapshot(id).to_string(),
+            });
+            size = size
+                .checked_add(i.item.size)
+                .ok_or_else(|| corrupt("sizes overflow".into()))?;
+        }
+        segments::refresh(store, index)?;
+        let lock = locking::acquire_for_reading(store, "restore")?;
+        Ok(RestoreSession {
+            snapshot_id: id,
+            size,
+            lock: Some(lock),
+            chunks: ChunkStream::new(plans),
+        })
+    }
+
+    /// The snapshot being restored.
+    pub fn snapshot_id(&self) -> SnapshotId {
+        self.snapshot_id
+    }
+
+    /// Bytes the restore will produce.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The next block; empty at the end (the lock is released then).
+    pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
+        let block = self.chunks.read(store, index)?;
+        if block.is_empty() {
+            if let Some(lock) = self.lock.take() {
+                locking::release(store, lock)?;
+            }
+        }
+        Ok(block)
+    }
+
+    /// Ends a restore early (or after the end): releases its lock.
+    pub fn end<H: Host>(mut self, store: &Store<H>) -> Result<()> {
+        match self.lock.take() {
+            Some(lock) => locking::release(store, lock),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Tree items through the operation table (docs/FORMAT.md §9b): round trips of every
+//! entry kind, incremental ingest that reads nothing unchanged, listing, the host
+//! protocol's errors, left-out files, and prune and verify over trees.
+
+mod common;
+
+use cairn_core::memory::MemoryHost;
+use cairn_core::ErrorCode;
+use common::*;
+use serde_json::{json, Value};
+
+/// One entry of a model tree, in walk order: its depth, its entry JSON, a file's bytes.
+#[derive(Clone)]
+struct Model {
+    depth: usize,
+    entry: Value,
+    data: Vec<u8>,
+}
+
+fn entry(name: &str, kind: &str, mtime: i64) -> Value {
+    json!({"name": name, "kind": kind, "mode": 0o644, "uid": 1000, "gid": 100, "user": "ann",
+           "group": "users", "mtime": mtime, "mtimeNs": 5, "ctime": mtime, "ctimeNs": 7,
+           "dev": 1, "inode": mtime as u64, "links": 1})
+}
+
+fn file(depth: usize, name: &str, data: Vec<u8>, mtime: i64) -> Model {
+    let mut e = entry(name, "file", mtime);
+    e["size"] = json!(data.len());
+    Model {
+        depth,
+        entry: e,
+        data,
+    }
+}
+
+fn other(depth: usize, mut e: Value) -> Model {
+    if e["kind"] == "dir" {
+        e["mode"] = json!(0o755);
+    }
+    Model {
+        depth,
+        entry: e,
+        data: Vec::new(),
+    }
+}
+
+/// A tree with every kind of entry: nested directories, empty, inline and long files, a
+/// link, a pipe, a device, a name that is not UTF-8 and extended attributes.
+fn sample_tree() -> Vec<Model> {
+    let mut link = entry("link", "symlink", 9);
+    link["target"] = json!("../elsewhere");
+    let mut dev = entry("null", "char", 10);
+    dev["rdev"] = json!(259);
+    let mut bad = entry("\u{fffd}name", "file", 11);
+    bad["nameHex"] = json!("ff6e616d65");
+    bad["size"] = json!(3);
+    let mut attrs = file(2, "attrs", sample(2000, 3), 12);
+    attrs.entry["xattrs"] =
+        json!([{"name": "user.a", "valueHex": "00ff"}, {"name": "user.b", "valueHex": ""}]);
+    vec![
+        other(0, entry("root", "dir", 1)),
+        file(1, "a.txt", sample(3000, 1), 2),
+        other(1, entry("dir", "dir", 3)),
+        attrs,
+        file(2, "big.bin", sample(200_000, 2), 4),
+        other(2, entry("deeper", "dir", 5)),
+        file(3, "empty", Vec::new(), 6),
+        other(1, entry("fifo", "fifo", 7)),
+        other(1, link),
+        other(1, dev),
+        Model {
+            depth: 1,
+            entry: bad,
+            data: b"xyz".to_vec(),
+        },
+    ]
+}
+
+/// Ingests a model tree as item `name` (after `parent`, if given); answers the snapshot
+/// and the names of the files whose bytes the engine asked for.
+fn ingest_tree(e: &mut Engine, tree: &[Model], name: &str, parent: Option<&str>) -> (Value, Vec<String>) {
+    let s = e.begin(json!({}));
+    let mut args = json!({"session": s, "name": name});
+    if let Some(p) = parent {
+        args["parent"] = json!(p);
+    }
+    e.call("ingest_tree", args);
+    let mut open = 0usize;
+    let mut read = Vec::new();
+    for m in tree {
+        while open > m.depth {
+            e.call("tree_leave", json!({"session": s}));
+            open -= 1;
+        }
+        let answer = e.call("tree_entry", json!({"session": s, "entry": m.entry}));
+        if answer["content"] == true {
+            read.push(m.entry["name"].as_str().unwrap().to_string());
+            for piece in m.data.chunks(777) {
+                e.api.write(s, piece).unwrap();
+            }
+        }
+        if m.entry["kind"] == "dir" {
+            open += 1;
+        }
+    }
+    // The last directories are left open: finishing closes them.
+    (e.call("ingest_finish", json!({"session": s})), read)
+}
+
+/// Walks a tree item back: every step with its file's bytes.
+fn walk(e: &mut Engine, snapshot: &str, args: Value) -> Vec<(Value, Vec<u8>)> {
+    let mut a = args;
+    a["snapshot"] = json!(snapshot);
+    let s = e.call("walk_begin", a)["session"].as_u64().unwrap() as u32;
+    let mut out = Vec::new();
+    loop {
+        let step = e.call("walk_next", json!({"session": s}));
+        if step.is_null() {
+            break;
+        }
+        let mut data = Vec::new();
+        loop {
+            let block = e.api.read(s).unwrap();
+            if block.is_empty() {
+                break;
+            }
+            data.extend_from_slice(&block);
+        }
+        out.push((step, data));
+    }
+    e.call("restore_end", json!({"session": s}));
+    out
+}
+
+fn assert_same(tree: &[Model], walked: &[(Value, Vec<u8>)]) {
+    assert_eq!(walked.len(), tree.len());
+    for (m, (step, data)) in tree.iter().zip(walked) {
+        assert_eq!(step["depth"], json!(m.depth), "{step}");
+        let mut want = m.entry.clone();
+        if want["kind"] == "symlink" {
+            want["size"] = json!(want["target"].as_str().unwrap().len());
+        }
+        if want.get("size").is_none() {
+            want["size"] = json!(0);
+        }
+        for (k, v) in want.as_object().unwrap() {
+            assert_eq!(&step["entry"][k], v, "{k} of {step}");
+        }
+        assert_eq!(data, &m.data, "{step}");
+    }
+}
+
+#[test]
+fn every_entry_kind_round_trips_and_verifies() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, Some("pw"));
+    let tree = sample_tree();
+    let (snap, read) = ingest_tree(&mut e, &tree, "etc", None);
+    assert_eq!(snap["version"], 2);
+    assert_eq!(snap["items"][0]["entries"], tree.len());
+    let files: u64 = tree.iter().map(|m| m.data.len() as u64).sum();
+    assert_eq!(snap["items"][0]["size"], files);
+    assert_eq!(read, ["a.txt", "attrs", "big.bin", "empty", "\u{fffd}name"]);
+    let id = id_of(&snap);
+    assert_same(&tree, &walk(&mut e, &id, json!({})));
+    assert_ok(&verify(&mut e, "full"));
+    // Paths below the root, and one level only.
+    let steps = walk(&mut e, &id, json!({"path": "dir", "recursive": false}));
+    let paths: Vec<&str> = steps.iter().map(|(s, _)| s["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["", "attrs", "big.bin", "deeper"]);
+    let bad = walk(&mut e, &id, json!({"pathHex": "2fff6e616d65"}));
+    assert_eq!(bad[0].0["entry"]["nameHex"], "ff6e616d65");
+    assert_eq!(
+        e.err("walk_begin", json!({"snapshot": id, "path": "dir/nope"})),
+        ErrorCode::PathNotFound
+    );
+    assert_eq!(
+        e.err("walk_begin", json!({"snapshot": id, "item": "data"})),
+        ErrorCode::ItemNotFound
+    );
+    // A tree is not a stream.
+    assert_eq!(
+        e.err("restore_begin", json!({"snapshot": id})),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn an_unchanged_tree_reads_no_file_again() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let tree = sample_tree();
+    let (first, _) = ingest_tree(&mut e, &tree, "etc", None);
+    let (second, read) = ingest_tree(&mut e, &tree, "etc", Some(&id_of(&first)));
+    assert!(read.is_empty(), "{read:?}");
+    assert_eq!(second["newChunks"], 0);
+    assert_eq!(second["reusedChunks"], first["chunkCount"]);
+    assert_eq!(second["storedSize"], 0, "the same tree is the same pieces");
+    assert_same(&tree, &walk(&mut e, &id_of(&second), json!({})));
+    // One file touched: only it is read again.
+    let mut touched = tree.clone();
+    touched[4].entry["mtime"] = json!(99);
+    let (third, read) = ingest_tree(&mut e, &touched, "etc", Some("latest"));
+    assert_eq!(read, ["big.bin"]);
+    assert_same(&touched, &walk(&mut e, &id_of(&third), json!({})));
+    // A parent without that item reuses nothing, and is no error.
+    let (_, read) = ingest_tree(&mut e, &tree, "other", Some(&id_of(&third)));
+    assert_eq!(read.len(), 5);
+    assert_ok(&verify(&mut e, "full"));
+}
+
+#[test]
+fn a_large_directory_spans_pieces_in_order() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let mut tree = vec![other(0, entry("root", "dir", 1))];
+    for i in 0..5000 {
+        tree.push(file(1, &format!("f{i:05}"), format!("{i}").into_bytes(), 2));
+    }
+    let (snap, _) = ingest_tree(&mut e, &tree, "many", None);
+    assert_same(&tree, &walk(&mut e, &id_of(&snap), json!({})));
+    let deep = walk(&mut e, &id_of(&snap), json!({"path": "f04999"}));
+    assert_eq!(deep[0].1, b"4999");
+    assert_ok(&verify(&mut e, "full"));
+}
+
+#[test]
+fn the_host_protocol_is_checked() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let s = e.begin(json!({}));
+    e.call("ingest_tree", json!({"session": s, "name": "t"}));
+    let f = entry("f", "file", 1);
+    assert_eq!(
+        e.err("tree_entry", json!({"session": s, "entry": f})),
+        ErrorCode::InvalidArgument,
+        "a root first"
+    );
+    let s = e.begin(json!({}));
+    e.call("ingest_tree", json!({"session": s, "name": "t"}));
+    e.call("tree_entry", json!({"session": s, "entry": entry("r", "dir", 1)}));
+    assert!(e.api.write(s, b"x").is_err(), "no file asked for bytes");
+    let s = e.begin(json!({}));
+    e.call("ingest_tree", json!({"session": s, "name": "t"}));
+    e.call("tree_entry", json!({"session": s, "entry": entry("r", "dir", 1)}));
+    e.call(
+        "tree_entry",
+        json!({"session": s, "entry": entry("b", "fifo", 1)}),
+    );
+    let out_of_order = e.err(
+        "tree_entry",
+        json!({"session": s, "entry": entry("a", "fifo", 1)}),
+    );
+    assert_eq!(out_of_order, ErrorCode::InvalidArgument);
+    let s = e.begin(json!({}));
+    e.call("ingest_tree", json!({"session": s, "name": "t"}));
+    e.call("tree_entry", json!({"session": s, "entry": entry("r", "dir", 1)}));
+    let dotdot = e.err(
+        "tree_entry",
+        json!({"session": s, "entry": entry("..", "fifo", 1)}),
+    );
+    assert_eq!(dotdot, ErrorCode::InvalidArgument);
+    // An empty tree item is refused at its end.
+    let s = e.begin(json!({}));
+    e.call("ingest_tree", json!({"session": s, "name": "t"}));
+    assert_eq!(
+        e.err("ingest_finish", json!({"session": s})),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_left_out_and_counted() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let s = e.begin(json!({}));
+    e.call("ingest_tree", json!({"session": s, "name": "t"}));
+    e.call("tree_entry", json!({"session": s, "entry": entry("r", "dir", 1)}));
+    let mut gone = entry("gone", "file", 2);
+    gone["size"] = json!(10_000);
+    assert_eq!(
+        e.call("tree_entry", json!({"session": s, "entry": gone}))["content"],
+        true
+    );
+    e.api.write(s, &sample(5000, 9)).unwrap();
+    e.call(
+        "tree_problem",
+        json!({"session": s, "path": "r/gone", "message": "vanished", "drop": true}),
+    );
+    let kept = file(1, "kept", sample(4000, 8), 3);
+    e.call("tree_entry", json!({"session": s, "entry": kept.entry}));
+    e.api.write(s, &kept.data).unwrap();
+    let snap = e.call("ingest_finish", json!({"session": s}));
+    assert_eq!(snap["warnings"], 1);
+    assert_eq!(snap["items"][0]["entries"], 2);
+    assert_eq!(snap["items"][0]["size"], 4000);
+    let steps = walk(&mut e, &id_of(&snap), json!({}));
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[1].1, kept.data);
+    assert_ok(&verify(&mut e, "full"));
+}
+
+#[test]
+fn prune_keeps_what_kept_trees_need() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let tree = sample_tree();
+    let mut other_tree = tree.clone();
+    other_tree[4].data = sample(150_000, 77);
+    other_tree[4].entry["size"] = json!(150_000);
+    other_tree[4].entry["mtime"] = json!(50);
+    ingest_tree(&mut e, &other_tree, "etc", None);
+    let (kept, _) = ingest_tree(&mut e, &tree, "etc", None);
+    e.ingest(&[("db.sql", &sample(30_000, 5))], json!({}), 1000);
+    let r = e.call("prune", json!({"retention": {"keepLast": 2}}));
+    assert_eq!(r["removedSnapshots"], 1, "{r}");
+    assert!(
+        r["removedPacks"].as_u64().unwrap() + r["rewrittenPacks"].as_u64().unwrap() > 0,
+        "{r}"
+    );
+    assert_ok(&verify(&mut e, "full"));
+    assert_same(&tree, &walk(&mut e, &id_of(&kept), json!({})));
+}

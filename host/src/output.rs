@@ -71,7 +71,10 @@ pub fn snapshot_summary(s: &Snapshot) -> String {
         human_bytes(f.stored_size),
         f.new_chunks,
         f.reused_chunks,
-    )
+    ) + &match f.warnings {
+        0 => String::new(),
+        n => format!("\n  {n} warning{}: entries that vanished or changed while they were read (see above)", if n == 1 { "" } else { "s" }),
+    }
 }
 
 /// Left-aligned columns separated by two spaces.

@@ -5,6 +5,7 @@
 mod ingest;
 mod init;
 mod key;
+mod ls;
 mod maintenance;
 mod restore;
 mod snapshots;
@@ -87,6 +88,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(a) => init::run(&g, a),
         Command::Ingest(a) => ingest::run(&g, a),
         Command::Restore(a) => restore::run(&g, a),
+        Command::Ls(a) => ls::run(&g, a),
         Command::Snapshots(a) => snapshots::list(&g, a),
         Command::Show(a) => snapshots::show(&g, a),
         Command::Verify(a) => maintenance::verify(&g, a),

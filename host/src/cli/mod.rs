@@ -43,6 +43,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+mod data;
+pub use data::*;
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -50,8 +53,11 @@ pub enum Command {
     Init(InitArgs),
     /// Store files or standard input as one new snapshot.
     Ingest(IngestArgs),
-    /// Write a snapshot (or one of its items) to standard output or a file.
+    /// Write a snapshot (or one of its items) to standard output or a file, or a
+    /// directory tree into a directory.
     Restore(RestoreArgs),
+    /// List the entries of a directory tree in a snapshot.
+    Ls(LsArgs),
     /// List snapshots.
     Snapshots(SnapshotsArgs),
     /// Show one snapshot.
@@ -222,47 +228,6 @@ pub struct InitArgs {
     pub parity: Option<Parity>,
 }
 
-/// One named input of `cairn ingest`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemSpec {
-    /// The item's name in the snapshot.
-    pub name: String,
-    /// Its optional type (free text, such as a MIME type).
-    pub kind: Option<String>,
-    /// The file to read, or `-` for standard input.
-    pub path: PathBuf,
-}
-
-/// `cairn ingest`.
-#[derive(Debug, Args)]
-pub struct IngestArgs {
-    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
-    pub repo: Option<OsString>,
-    /// A tag of the snapshot (repeatable).
-    #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
-    pub tags: Vec<(String, String)>,
-    /// A named item (repeatable, stored in order); PATH `-` is standard input.
-    #[arg(long = "item", value_name = "NAME[:TYPE]=PATH", value_parser = parse_item)]
-    pub items: Vec<ItemSpec>,
-    /// One file to store, named after its file name; `-` or nothing for standard input.
-    pub path: Option<OsString>,
-}
-
-/// `cairn restore`.
-#[derive(Debug, Args)]
-pub struct RestoreArgs {
-    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
-    pub repo: Option<OsString>,
-    /// A snapshot id, a unique prefix of one, or `latest`.
-    pub snapshot: Option<OsString>,
-    /// Restore only this item.
-    #[arg(long)]
-    pub item: Option<String>,
-    /// Write to FILE (atomically) instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
 /// `cairn snapshots`.
 #[derive(Debug, Args)]
 pub struct SnapshotsArgs {
@@ -313,32 +278,6 @@ pub enum KeyCommand {
     },
 }
 
-/// Parses `K=V`.
-pub fn parse_tag(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("`{s}` is not KEY=VALUE")),
-    }
-}
-
-/// Parses `NAME[:TYPE]=PATH`.
-pub fn parse_item(s: &str) -> Result<ItemSpec, String> {
-    let (head, path) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}` is not NAME[:TYPE]=PATH"))?;
-    let (name, kind) = match head.split_once(':') {
-        Some((name, kind)) => (name, Some(kind.to_string()).filter(|k| !k.is_empty())),
-        None => (head, None),
-    };
-    if name.is_empty() || path.is_empty() {
-        return Err(format!("`{s}` is not NAME[:TYPE]=PATH"));
-    }
-    Ok(ItemSpec {
-        name: name.to_string(),
-        kind,
-        path: PathBuf::from(path),
-    })
-}
 
 /// Parses a byte count: digits with an optional binary suffix (K, KiB, M, MiB, G, GiB).
 pub fn parse_size(s: &str) -> Result<u64, String> {

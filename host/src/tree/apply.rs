@@ -1,5 +1,5 @@
 //! Restoring a directory tree under a target directory, entry by entry, never writing
-//! outside it (docs/DESIGN.md, "Walking and restoring file-system trees in the CLI").
+//! outside it (docs/DESIGN.md §23).
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};

@@ -1,7 +1,6 @@
-//! The CLI's file-system side of directory trees (docs/DESIGN.md, "Walking and restoring
-//! file-system trees in the CLI"): [`walk`] reads a tree entry by entry into a
-//! [`TreeSink`], and an [`Applier`] writes entries and their content back under a target
-//! directory. The engine's tree operations sit between the two; neither piece knows them.
+//! The CLI's file-system side of directory trees (docs/DESIGN.md §23): [`walk`] reads a
+//! tree entry by entry into a [`TreeSink`], and an [`Applier`] writes entries and their
+//! content back under a target directory. The engine's tree operations sit between the two; neither piece knows them.
 //!
 //! Both work relative to open directory descriptors and never follow a symbolic link
 //! found inside the tree, so a path being swapped for a link while they run cannot lead

@@ -1,6 +1,5 @@
 //! Reading a directory tree for a backup: depth first, each directory's entries sorted by
-//! their name bytes, every entry described from `lstat` (docs/DESIGN.md, "Walking and
-//! restoring file-system trees in the CLI").
+//! their name bytes, every entry described from `lstat` (docs/DESIGN.md §23).
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;

@@ -261,3 +261,29 @@ fn without_owners_entries_keep_ours_and_are_counted() {
     let uid = std::os::unix::fs::MetadataExt::uid(&fs::metadata(dst.path().join("f")).unwrap());
     assert_eq!(uid, rustix::process::geteuid().as_raw());
 }
+
+#[test]
+fn devices_are_made_as_root_and_otherwise_warned_about() {
+    let src = tempfile::tempdir().unwrap();
+    let mut entries = with_depths(&record(src.path(), WalkOptions::default()).0);
+    let json = r#"{"name": "null", "kind": "char", "mode": 438, "rdev": 259, "mtime": 5}"#;
+    entries.push((1, serde_json::from_str(json).unwrap(), Vec::new()));
+    let dst = tempfile::tempdir().unwrap();
+    let summary = replay(&entries, dst.path(), 1);
+    let made = fs::symlink_metadata(dst.path().join("null"));
+    if is_root() {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let made = made.unwrap();
+        assert!(made.file_type().is_char_device());
+        assert_eq!((made.rdev(), made.mode() & 0o7777, made.mtime()), (259, 0o666, 5));
+        assert_eq!((summary.others, summary.warnings), (1, 0));
+    } else {
+        assert!(made.is_err(), "no device without root");
+        assert_eq!(summary.others, 0);
+        assert!(
+            summary.messages.iter().any(|w| w.message.contains("only root")),
+            "{:?}",
+            summary.messages
+        );
+    }
+}

@@ -348,19 +348,44 @@ fn the_sink_excludes_and_the_root_must_be_a_directory() {
 }
 
 #[test]
-fn an_unreadable_directory_is_recorded_empty() {
+fn unreadable_directories_are_recorded_empty_and_unreadable_files_dropped() {
     if is_root() {
-        eprintln!("skipped: root reads every directory whatever its mode");
+        eprintln!("skipped: root reads everything whatever its mode");
         return;
     }
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let locked = dir.path().join("locked");
     fs::create_dir(&locked).unwrap();
     fs::write(locked.join("secret"), b"s").unwrap();
-    fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    fs::write(dir.path().join("private"), b"p").unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(dir.path().join("private"), fs::Permissions::from_mode(0o000)).unwrap();
     let (events, summary) = record(dir.path(), WalkOptions::default());
-    fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o700)).unwrap();
     let names: Vec<String> = with_depths(&events).into_iter().map(|(_, e, _)| e.name).collect();
-    assert_eq!(names[1..], ["locked"]);
-    assert_eq!(summary.problems, 1);
+    assert_eq!(
+        names[1..],
+        ["locked"],
+        "the directory kept, empty; the file dropped"
+    );
+    let problems: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Problem(p, m, d) => {
+                Some((format!("{}: {m}", p.file_name().unwrap().to_string_lossy()), *d))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].0.starts_with("locked: cannot open this directory") && !problems[0].1,
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].0.starts_with("private: cannot be read") && problems[1].1,
+        "{problems:?}"
+    );
+    assert_eq!(summary.problems, 2);
 }

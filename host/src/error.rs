@@ -109,6 +109,9 @@ pub enum CliError {
         /// The option that could carry it.
         flag: &'static str,
     },
+    /// Walking a directory tree for a backup, or restoring one, failed as a whole.
+    #[error(transparent)]
+    Tree(#[from] crate::tree::TreeError),
 }
 
 impl CliError {
@@ -133,6 +136,7 @@ impl CliError {
             | CliError::PassphraseMismatch => ErrorCode::InvalidArgument,
             CliError::NewPassphraseRequired { .. } => ErrorCode::PassphraseRequired,
             CliError::ProblemsFound(_) => ErrorCode::CorruptPack,
+            CliError::Tree(e) => e.code(),
         }
     }
 

@@ -19,4 +19,5 @@ pub mod passphrase;
 pub mod progress;
 pub mod runtime;
 pub mod storage;
+pub mod tree;
 pub mod write_behind;

@@ -17,7 +17,7 @@ use crate::manifest::{Snapshot, SnapshotFilter};
 use crate::ops::{self, *};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
-use crate::repo::{RepoInfo, Repository};
+use crate::repo::{Parent, RepoInfo, Repository};
 use crate::restore::tree::{TreeSession, TreeStep};
 use crate::restore::RestoreSession;
 use crate::verify::{VerifyOptions, VerifyResult};
@@ -195,7 +195,12 @@ impl<H: Host + Clone> Handlers for Api<H> {
 
     fn ingest_tree(&mut self, a: IngestTreeArgs) -> Result<Done> {
         self.with_ingest(a.session, |repo, s| {
-            repo.ingest_tree(s, a.name, a.kind, a.parent.as_deref())
+            let parent = match (a.parent, a.no_parent) {
+                (_, true) => Parent::None,
+                (Some(p), false) => Parent::Snapshot(p),
+                (None, false) => Parent::Newest,
+            };
+            repo.ingest_tree(s, a.name, a.kind, parent)
         })
         .map(|()| Done {})
     }

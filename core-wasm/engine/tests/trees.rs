@@ -81,8 +81,10 @@ fn sample_tree() -> Vec<Model> {
 fn ingest_tree(e: &mut Engine, tree: &[Model], name: &str, parent: Option<&str>) -> (Value, Vec<String>) {
     let s = e.begin(json!({}));
     let mut args = json!({"session": s, "name": name});
-    if let Some(p) = parent {
-        args["parent"] = json!(p);
+    match parent {
+        Some("auto") => {}
+        Some(p) => args["parent"] = json!(p),
+        None => args["noParent"] = json!(true),
     }
     e.call("ingest_tree", args);
     let mut open = 0usize;
@@ -206,6 +208,10 @@ fn an_unchanged_tree_reads_no_file_again() {
     // A parent without that item reuses nothing, and is no error.
     let (_, read) = ingest_tree(&mut e, &tree, "other", Some(&id_of(&third)));
     assert_eq!(read.len(), 5);
+    // Left to itself, the engine takes the newest snapshot with a tree of that name.
+    e.ingest(&[("etc", b"a stream of that name is no parent")], json!({}), 100);
+    let (_, read) = ingest_tree(&mut e, &touched, "etc", Some("auto"));
+    assert!(read.is_empty(), "{read:?}");
     assert_ok(&verify(&mut e, "full"));
 }
 

@@ -270,9 +270,14 @@ name: string;
 type?: string | null; 
 /**
  * A snapshot (id, prefix or `latest`) whose item of the same name is this tree's
- * parent: its unchanged files are not read again.
+ * parent: its unchanged files are not read again. Left out, the parent is the newest
+ * snapshot with a tree item of this name, as restic chooses one.
  */
-parent?: string | null }
+parent?: string | null; 
+/**
+ * Read every file, reusing no parent's.
+ */
+noParent?: boolean }
 
 /**
  * Payload of `ingest:warning`.

@@ -165,6 +165,7 @@ pub struct UnlockResult {
 /// Arguments of `ingest_tree`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
 pub struct IngestTreeArgs {
     /// The ingest session.
     pub session: u32,
@@ -174,9 +175,13 @@ pub struct IngestTreeArgs {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// A snapshot (id, prefix or `latest`) whose item of the same name is this tree's
-    /// parent: its unchanged files are not read again.
+    /// parent: its unchanged files are not read again. Left out, the parent is the newest
+    /// snapshot with a tree item of this name, as restic chooses one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Read every file, reusing no parent's.
+    #[serde(default)]
+    pub no_parent: bool,
 }
 
 /// Arguments of `tree_entry`.

@@ -36,6 +36,7 @@ use crate::verify::{self, VerifyOptions, VerifyResult};
 pub use crate::lockfile::Client;
 
 mod trees;
+pub use trees::Parent;
 
 /// What `init`, `open` and `info` answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]

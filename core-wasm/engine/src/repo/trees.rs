@@ -10,18 +10,43 @@ use crate::snapshots;
 use crate::tree::{Entry, Node};
 use crate::treewalk;
 
+/// Which snapshot lends a new tree item its unchanged files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parent {
+    /// None: every file is read.
+    None,
+    /// The newest snapshot with a tree item of the same name.
+    Newest,
+    /// This snapshot (id, prefix or `latest`).
+    Snapshot(String),
+}
+
 impl<H: Host> Repository<H> {
-    /// Ends the session's current item and starts a tree item; `parent` names a snapshot
-    /// whose item of the same name, if it is a tree, lends this one its unchanged files.
+    /// Ends the session's current item and starts a tree item; the item of the same name
+    /// in the `parent` snapshot, if it is a tree, lends this one its unchanged files.
     pub fn ingest_tree(
         &mut self,
         s: &mut IngestSession,
         name: String,
         kind: Option<String>,
-        parent: Option<&str>,
+        parent: Parent,
     ) -> Result<()> {
-        let parent_root = match parent {
-            Some(p) => self.parent_root(p, &name)?,
+        let wanted = match parent {
+            Parent::None => None,
+            Parent::Snapshot(p) => Some(p),
+            Parent::Newest => snapshots::list(&self.store, &Default::default())?
+                .into_iter()
+                .rev()
+                .find(|snap| {
+                    snap.fields
+                        .items
+                        .iter()
+                        .any(|i| i.name == name && i.entries.is_some())
+                })
+                .map(|snap| snap.id.to_hex()),
+        };
+        let parent_root = match wanted {
+            Some(p) => self.parent_root(&p, &name)?,
             None => None,
         };
         s.tree(&self.store, &mut self.index, name, kind, parent_root)

@@ -73,7 +73,10 @@ pub fn snapshot_summary(s: &Snapshot) -> String {
         f.reused_chunks,
     ) + &match f.warnings {
         0 => String::new(),
-        n => format!("\n  {n} warning{}: entries that vanished or changed while they were read (see above)", if n == 1 { "" } else { "s" }),
+        n => format!(
+            "\n  {n} warning{}: entries that vanished or changed while they were read (see above)",
+            if n == 1 { "" } else { "s" }
+        ),
     }
 }
 

@@ -278,7 +278,6 @@ pub enum KeyCommand {
     },
 }
 
-
 /// Parses a byte count: digits with an optional binary suffix (K, KiB, M, MiB, G, GiB).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();

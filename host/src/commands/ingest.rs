@@ -8,13 +8,16 @@ use std::thread::Scope;
 
 use cairn_core::ingest::DEFAULT_ITEM;
 use cairn_core::manifest::Snapshot;
-use cairn_core::ops::{self, IngestBeginArgs, IngestItemArgs, SessionHandle};
+use cairn_core::ops::{self, IngestBeginArgs, IngestItemArgs, IngestTreeArgs, SessionHandle};
 
 use super::{with_repo, Globals, OpenRepo};
 use crate::cli::{IngestArgs, ItemSpec};
 use crate::error::{CliError, Result};
 use crate::output;
 use crate::progress::Progress;
+use crate::tree::{walk, WalkOptions};
+
+use super::trees::EngineSink;
 
 /// Bytes handed to the engine per `write`.
 const BLOCK: usize = 1 << 20;
@@ -26,9 +29,17 @@ struct Input {
     name: String,
     kind: Option<String>,
     path: PathBuf,
-    reader: Box<dyn Read + Send>,
+    /// A stream's bytes; `None` for a directory, stored as a tree.
+    reader: Option<Box<dyn Read + Send>>,
     /// The size, if the source is a regular file.
     size: Option<u64>,
+}
+
+/// How directories are stored.
+struct TreeOptions {
+    walk: WalkOptions,
+    parent: Option<String>,
+    no_parent: bool,
 }
 
 /// Runs `cairn ingest`.
@@ -39,6 +50,14 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
         false => g.locate(a.repo.take(), &mut [])?,
     };
     let mut inputs = open_inputs(&a)?;
+    let trees = TreeOptions {
+        walk: WalkOptions {
+            one_file_system: a.one_file_system,
+            exclude_caches: a.exclude_caches,
+        },
+        parent: a.parent.clone(),
+        no_parent: a.force,
+    };
     let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
     let progress = Progress::new(total, "ingesting");
     let args = IngestBeginArgs {
@@ -49,7 +68,7 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
     let snapshot = with_repo(g, &location, progress.sink(), |repo| {
         progress.show();
         let session = repo.call::<ops::IngestBegin>(&args)?;
-        let result = store(repo, session, &mut inputs);
+        let result = store(repo, session, &mut inputs, &trees);
         if result.is_err() && !repo.runtime().is_dead() {
             // Best effort: the error being reported matters more than one from the abort.
             let _ = repo.call::<ops::IngestAbort>(&session);
@@ -61,15 +80,41 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
 }
 
 /// Streams every input into the session and finishes it.
-fn store(repo: &mut OpenRepo, session: SessionHandle, inputs: &mut [Input]) -> Result<Snapshot> {
+fn store(
+    repo: &mut OpenRepo,
+    session: SessionHandle,
+    inputs: &mut [Input],
+    trees: &TreeOptions,
+) -> Result<Snapshot> {
     for input in inputs.iter_mut() {
+        let Some(reader) = input.reader.as_mut() else {
+            repo.call::<ops::IngestTree>(&IngestTreeArgs {
+                session: session.session,
+                name: input.name.clone(),
+                kind: input.kind.clone(),
+                parent: trees.parent.clone(),
+                no_parent: trees.no_parent,
+            })?;
+            let summary = walk(
+                &input.path,
+                &trees.walk,
+                &mut EngineSink::new(repo, session.session),
+            )?;
+            if summary.sockets > 0 {
+                eprintln!(
+                    "note: {} sockets in {} were not stored",
+                    summary.sockets,
+                    input.path.display()
+                );
+            }
+            continue;
+        };
         repo.call::<ops::IngestItem>(&IngestItemArgs {
             session: session.session,
             name: input.name.clone(),
             kind: input.kind.clone(),
         })?;
         let path = &input.path;
-        let reader = &mut input.reader;
         std::thread::scope(|scope| {
             let blocks = read_ahead(scope, reader);
             for block in &blocks.full {
@@ -173,10 +218,12 @@ fn item_name(path: &Path) -> String {
     if is_stdin(path) {
         return DEFAULT_ITEM.into();
     }
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
+    // `.` and `..` are named after the directory they stand for.
+    let canonical = std::fs::canonicalize(path).ok();
+    let name = path
+        .file_name()
+        .or_else(|| canonical.as_deref().and_then(Path::file_name));
+    name.map_or_else(|| "root".to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn open(spec: ItemSpec) -> Result<Input> {
@@ -186,7 +233,7 @@ fn open(spec: ItemSpec) -> Result<Input> {
             name,
             kind,
             path,
-            reader: Box::new(std::io::stdin()),
+            reader: Some(Box::new(std::io::stdin())),
             size: None,
         });
     }
@@ -197,15 +244,20 @@ fn open(spec: ItemSpec) -> Result<Input> {
     let file = File::open(&path).map_err(read_error)?;
     let meta = file.metadata().map_err(read_error)?;
     if meta.is_dir() {
-        let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is a directory; give a file");
-        return Err(CliError::ReadInput { path, source });
+        return Ok(Input {
+            name,
+            kind,
+            path,
+            reader: None,
+            size: None,
+        });
     }
     let size = meta.is_file().then_some(meta.len());
     Ok(Input {
         name,
         kind,
         path,
-        reader: Box::new(file),
+        reader: Some(Box::new(file)),
         size,
     })
 }

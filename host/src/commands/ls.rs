@@ -17,10 +17,17 @@ pub fn run(g: &Globals, mut a: LsArgs) -> Result<()> {
     let location = g.locate(a.repo.take(), &mut [&mut a.snapshot, &mut a.path])?;
     let snapshot = super::required(a.snapshot.take(), "SNAPSHOT")?;
     let path = a.path.take();
-    let args = walk_args(snapshot, a.item.clone(), path.as_ref(), a.recursive || path.is_none());
+    let args = walk_args(
+        snapshot,
+        a.item.clone(),
+        path.as_ref(),
+        a.recursive || path.is_none(),
+    );
     let steps = with_repo(g, &location, no_events(), |repo| {
         let begun = repo.call::<ops::WalkBegin>(&args)?;
-        let session = SessionHandle { session: begun.session };
+        let session = SessionHandle {
+            session: begun.session,
+        };
         let mut steps = Vec::new();
         while let Some(mut step) = repo.call::<ops::WalkNext>(&session)? {
             step.path = shown(&args.path, &step.path);
@@ -40,7 +47,12 @@ pub fn run(g: &Globals, mut a: LsArgs) -> Result<()> {
 
 /// The walk `ls` and `restore --target` ask for: from `path` (bytes, so names that are not
 /// UTF-8 can be given), recursive or one level.
-pub fn walk_args(snapshot: String, item: Option<String>, path: Option<&OsString>, recursive: bool) -> WalkArgs {
+pub fn walk_args(
+    snapshot: String,
+    item: Option<String>,
+    path: Option<&OsString>,
+    recursive: bool,
+) -> WalkArgs {
     let bytes = path.map(|p| p.as_bytes().to_vec()).unwrap_or_default();
     let (text, hex) = cairn_core::tree::text_of(&bytes);
     WalkArgs {
@@ -65,7 +77,13 @@ fn shown(start: &str, below: &str) -> String {
 /// `ls -l`: kind and mode, owner, size, modification time (UTC), path, and a link's target.
 fn long_line(s: &TreeStep) -> String {
     let e = &s.entry;
-    let owner = |name: &str, id: u32| if name.is_empty() { id.to_string() } else { name.to_string() };
+    let owner = |name: &str, id: u32| {
+        if name.is_empty() {
+            id.to_string()
+        } else {
+            name.to_string()
+        }
+    };
     let time = cairn_core::time::format_ms(e.mtime.saturating_mul(1000));
     let mut line = format!(
         "{} {:>8}/{:<8} {:>12} {} {}",
@@ -94,7 +112,11 @@ pub fn mode_text(e: &Entry) -> String {
         EntryKind::Block => 'b',
     };
     let mut out = String::from(kind);
-    for (shift, special, on, off) in [(6, 0o4000, 's', 'S'), (3, 0o2000, 's', 'S'), (0, 0o1000, 't', 'T')] {
+    for (shift, special, on, off) in [
+        (6, 0o4000, 's', 'S'),
+        (3, 0o2000, 's', 'S'),
+        (0, 0o1000, 't', 'T'),
+    ] {
         let bits = (e.mode >> shift) & 7;
         out.push(if bits & 4 != 0 { 'r' } else { '-' });
         out.push(if bits & 2 != 0 { 'w' } else { '-' });
@@ -114,7 +136,8 @@ mod tests {
 
     #[test]
     fn modes_and_paths_read_like_ls() {
-        let mut e: Entry = serde_json::from_value(serde_json::json!({"name": "x", "kind": "dir", "mode": 0o1755})).unwrap();
+        let mut e: Entry =
+            serde_json::from_value(serde_json::json!({"name": "x", "kind": "dir", "mode": 0o1755})).unwrap();
         assert_eq!(mode_text(&e), "drwxr-xr-t");
         e.kind = EntryKind::File;
         e.mode = 0o4640;

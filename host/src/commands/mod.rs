@@ -9,6 +9,7 @@ mod ls;
 mod maintenance;
 mod restore;
 mod snapshots;
+mod trees;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -17,6 +17,28 @@ use crate::progress::Progress;
 pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
     let location = g.locate(a.repo.take(), &mut [&mut a.snapshot])?;
     let snapshot = super::required(a.snapshot.take(), "SNAPSHOT")?;
+    if let Some(target) = a.target.take() {
+        let args = super::ls::walk_args(snapshot, a.item.clone(), a.path.as_ref(), true);
+        let (begun, summary) = with_repo(g, &location, no_events(), |repo| {
+            super::trees::restore_into(repo, &args, &target)
+        })?;
+        let done = super::trees::restored(begun, target, &summary);
+        return g.print(&done, |d| {
+            format!(
+                "restored {} files, {} directories and {} other entries ({}) from snapshot {} into {}{}",
+                d.files,
+                d.dirs,
+                d.others + d.links,
+                output::human_bytes(d.bytes),
+                output::short_id(&d.snapshot),
+                d.target.display(),
+                match d.warnings {
+                    0 => String::new(),
+                    n => format!("\n  {n} entries not restored exactly as recorded (see the warnings above)"),
+                }
+            )
+        });
+    }
     if a.output.is_none() {
         if g.json {
             return Err(CliError::JsonNeedsOutput);

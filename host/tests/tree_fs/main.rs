@@ -2,6 +2,7 @@
 //! directories): walk order and entries, problems while reading, and round trips
 //! compared field by field and with `rsync -aHAXn --checksum`.
 
+mod cli;
 mod compare;
 mod restore;
 mod walk;

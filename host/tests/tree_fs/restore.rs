@@ -44,7 +44,7 @@ fn acl() -> Vec<u8> {
 }
 
 /// Builds a tree with every kind of entry and metadata in `root`.
-fn build(root: &Path) {
+pub(crate) fn build(root: &Path) {
     let p = |rel: &[u8]| root.join(OsStr::from_bytes(rel));
     fs::create_dir_all(p(b"dir/deeper")).unwrap();
     fs::create_dir(p(b"read-only")).unwrap();

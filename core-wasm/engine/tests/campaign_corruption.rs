@@ -20,22 +20,6 @@ use cairn_core::memory::MemoryHost;
 use common::*;
 use serde_json::{json, Value};
 
-/// A small deterministic generator (xorshift64*), so a failing round can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// The kinds of file, as the table names them.
 fn kind(key: &str) -> &'static str {
     match StorageKey::parse(key) {

@@ -231,3 +231,20 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// The kinds of file, as the table names them.
+pub fn kind(key: &str) -> &'static str {
+    match StorageKey::parse(key) {
+        Some(StorageKey::Config) => "config",
+        Some(StorageKey::Key(_)) => "key",
+        Some(StorageKey::Lock(_)) => "lock",
+        Some(StorageKey::Snapshot(_)) => "snapshot",
+        Some(StorageKey::Segment(_)) => "index segment",
+        Some(StorageKey::Pack(_)) => "pack",
+        Some(StorageKey::PackIndex(_)) => "pack .idx",
+        Some(StorageKey::Group(_)) => "group manifest",
+        Some(StorageKey::Shard(_)) => "parity shard",
+        Some(StorageKey::Record(_)) => "snapshot record",
+        None => "other",
+    }
+}

@@ -88,8 +88,11 @@ fn a_damaged_key_file_is_reported_by_verify_while_another_opens_the_repository()
     }
     host.set_object(&key, good[..good.len() - 1].to_vec());
     assert!(!verify(&mut e, "quick")["ok"].as_bool().unwrap());
-    host.set_object(&key, good);
+    // `key list` names the damaged file, and `key remove` removes it.
+    assert_eq!(e.err("key_list", json!({})), ErrorCode::CorruptKey);
+    e.call("key_remove", json!({ "id": second }));
     assert_ok(&verify(&mut e, "quick"));
+    assert_eq!(e.err("key_remove", json!({ "id": "" })), ErrorCode::KeyNotFound);
 }
 
 /// The file as writers wrote it before checksums: the same JSON without the first field.

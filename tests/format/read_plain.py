@@ -92,9 +92,14 @@ def main():
     if len(sys.argv) < 3:
         fail(__doc__)
     repo = sys.argv[1]
-    config = json.loads(read(repo, "config.json"))
+    raw = read(repo, "config.json")
+    config = json.loads(raw)
     if config.get("format") != "cairn" or config.get("version") != 1:
         fail(f"not a version-1 Cairn repository: {config.get('format')} {config.get('version')}")
+    if "checksum" in config:  # section 3a; configs written before it have none
+        head = b'{\n  "checksum": "'
+        if raw[:17] != head or raw[81:84] != b'",\n' or hashlib.sha256(raw[84:]).hexdigest().encode() != raw[17:81]:
+            fail("config.json does not match its checksum")
     if config["encryption"] is not None:
         fail("this reader handles plain repositories only")
     if sys.argv[2] == "--list":

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checksum;
 use crate::chunker::ChunkingParams;
 use crate::codec::{CodecName, Compression};
 use crate::error::{Error, Result};
@@ -173,7 +174,7 @@ impl Config {
     }
 
     /// Parses `config.json`: checks that it is Cairn's, refuses an unknown version clearly,
-    /// and validates the parameters.
+    /// checks its checksum (docs/FORMAT.md §3a) and validates the parameters.
     pub fn parse(bytes: &[u8]) -> Result<Config> {
         let v: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| Error::CorruptConfig(format!("not JSON: {e}")))?;
@@ -193,16 +194,18 @@ impl Config {
             }
             None => return Err(Error::CorruptConfig("no format version".into())),
         }
-        let c: Config = serde_json::from_value(v).map_err(|e| Error::CorruptConfig(e.to_string()))?;
+        let c: Config = serde_json::from_value(v.clone()).map_err(|e| Error::CorruptConfig(e.to_string()))?;
+        let known = serde_json::to_value(&c).expect("config serialises");
+        checksum::check(bytes, &v, &known).map_err(Error::CorruptConfig)?;
         c.validate().map_err(|e| Error::CorruptConfig(e.to_string()))?;
         Ok(c)
     }
 
-    /// The file's bytes: pretty JSON, since people read it.
+    /// The file's bytes: pretty JSON, since people read it, under its checksum line.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = serde_json::to_vec_pretty(self).expect("config serialises");
         out.push(b'\n');
-        out
+        checksum::prepend(&out)
     }
 }
 

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checksum;
 use crate::crypto::{self, Crypto};
 use crate::error::{Error, Result};
 use crate::host::Host;
@@ -144,8 +145,10 @@ impl KeyFile {
             file: file.to_string(),
             detail,
         };
-        let k: KeyFile =
+        let v: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not a key file: {e}")))?;
+        let k: KeyFile =
+            serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("not a key file: {e}")))?;
         if k.version != 1 {
             return Err(Error::UnsupportedVersion {
                 what: format!("key file {file}"),
@@ -159,6 +162,8 @@ impl KeyFile {
                 k.kdf.algorithm, k.kdf.version
             )));
         }
+        let known = serde_json::to_value(&k).expect("key file serialises");
+        checksum::check(bytes, &v, &known).map_err(corrupt)?;
         k.kdf.params.validate().map_err(|e| corrupt(e.to_string()))?;
         Ok(k)
     }
@@ -192,11 +197,11 @@ impl KeyFile {
             .map(|m| m.try_into().expect("length checked above")))
     }
 
-    /// The file's bytes.
+    /// The file's bytes: pretty JSON under its checksum line (docs/FORMAT.md §3a).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = serde_json::to_vec_pretty(self).expect("key file serialises");
         out.push(b'\n');
-        out
+        checksum::prepend(&out)
     }
 }
 

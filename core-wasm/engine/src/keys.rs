@@ -93,12 +93,15 @@ pub fn list<H: Host>(store: &Store<H>, current: Option<KeyId>) -> Result<Vec<Key
     Ok(out)
 }
 
-/// Removes a key file by id or unique prefix; never the last one, nor the one in use.
+/// Removes a key file by id or unique prefix; never the last one, nor the one in use. It
+/// reads no key file, so a damaged one (which `key list` names) can be removed too.
 pub fn remove<H: Host>(store: &Store<H>, current: Option<KeyId>, wanted: &str) -> Result<()> {
-    let keys = list(store, current)?;
-    let matching: Vec<&KeyListing> = keys
+    unlocked(store)?;
+    let all = ids(store)?;
+    let matching: Vec<KeyId> = all
         .iter()
-        .filter(|k| !wanted.is_empty() && k.id.to_hex().starts_with(wanted))
+        .filter(|id| !wanted.is_empty() && id.to_hex().starts_with(wanted))
+        .copied()
         .collect();
     let key = match matching.as_slice() {
         [] => return Err(Error::KeyNotFound(wanted.to_string())),
@@ -110,13 +113,13 @@ pub fn remove<H: Host>(store: &Store<H>, current: Option<KeyId>, wanted: &str) -
             )))
         }
     };
-    if keys.len() == 1 {
+    if all.len() == 1 {
         return Err(Error::LastKey);
     }
-    if key.current {
+    if current == Some(key) {
         return Err(Error::InvalidArgument(
             "this is the key the repository was opened with: open it with another passphrase to remove this one".into(),
         ));
     }
-    store.delete(&StorageKey::Key(key.id))
+    store.delete(&StorageKey::Key(key))
 }

@@ -11,8 +11,9 @@
 //! cycle):
 //! 1. foundations: [`error`], [`ids`], [`layout`], [`host`], [`wire`], [`time`],
 //!    [`crypto`], [`kdf`], [`codec`], [`chunker`], [`seal`];
-//! 2. formats, pure encoding and decoding: [`config`], [`pack`], [`index`], [`parity`],
-//!    [`manifest`], [`tree`], [`keyfile`], [`lockfile`], [`retention`], [`events`], [`jobs`];
+//! 2. formats, pure encoding and decoding: [`checksum`], [`config`], [`pack`], [`index`],
+//!    [`parity`], [`manifest`], [`tree`], [`keyfile`], [`lockfile`], [`retention`], [`events`],
+//!    [`jobs`];
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
 //! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
 //!    [`locking`], [`writer`], [`parallel`], [`treewalk`];
@@ -24,6 +25,7 @@
 
 pub mod api;
 pub mod blobs;
+pub mod checksum;
 pub mod chunker;
 pub mod codec;
 pub mod config;

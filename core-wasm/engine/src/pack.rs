@@ -17,6 +17,10 @@ pub const PACK_END: &[u8; 8] = b"CAIRNPE1";
 pub const IDX_MAGIC: &[u8; 8] = b"CAIRNIX1";
 /// Bytes of one encoded [`BlobEntry`].
 pub const ENTRY_LEN: usize = 48;
+/// The longest plaintext of any blob: the largest chunk a repository may make (`max` of
+/// its chunking, at most 16 MiB); chunk-list pieces are shorter (docs/FORMAT.md §14). An
+/// entry that declares more is damage, refused before anything is sized by it.
+pub const MAX_RAW_LEN: u32 = 16 << 20;
 /// Bytes of the `.idx` header: magic, pack size, pack hash, entry count.
 pub const IDX_HEADER_LEN: usize = 8 + 8 + 32 + 4;
 
@@ -82,6 +86,12 @@ pub fn decode_entries(bytes: &[u8]) -> Result<Vec<BlobEntry>, String> {
             };
             let codec =
                 Codec::from_byte(e[45]).ok_or_else(|| format!("entry {i} has unknown codec {}", e[45]))?;
+            if u32_at(40) > MAX_RAW_LEN {
+                return Err(format!(
+                    "entry {i} declares {} bytes of plaintext, more than any blob holds ({MAX_RAW_LEN})",
+                    u32_at(40)
+                ));
+            }
             Ok(BlobEntry {
                 id: BlobId::new(e[..32].try_into().expect("32 bytes")),
                 offset: u32_at(32),
@@ -279,6 +289,14 @@ mod tests {
         let mut bad = enc.clone();
         bad[44] = 9;
         assert!(decode_entries(&bad).is_err());
+        // A plaintext length no blob can have (the fuzzer's case 550960 of seed 1: an index
+        // segment declaring 256 MiB made restore reserve that much before decoding).
+        let mut bad = enc.clone();
+        bad[40..44].copy_from_slice(&(MAX_RAW_LEN + 1).to_le_bytes());
+        let e = decode_entries(&bad).unwrap_err();
+        assert!(e.contains("more than any blob holds"), "{e}");
+        bad[40..44].copy_from_slice(&MAX_RAW_LEN.to_le_bytes());
+        assert!(decode_entries(&bad).is_ok());
     }
 
     #[test]

@@ -15,43 +15,9 @@ use std::collections::BTreeMap;
 
 use cairn_core::api::Api;
 use cairn_core::host::Storage;
-use cairn_core::layout::StorageKey;
 use cairn_core::memory::MemoryHost;
 use common::*;
 use serde_json::{json, Value};
-
-/// A small deterministic generator (xorshift64*), so a failing round can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// The kinds of file, as the table names them.
-fn kind(key: &str) -> &'static str {
-    match StorageKey::parse(key) {
-        Some(StorageKey::Config) => "config",
-        Some(StorageKey::Key(_)) => "key",
-        Some(StorageKey::Lock(_)) => "lock",
-        Some(StorageKey::Snapshot(_)) => "snapshot",
-        Some(StorageKey::Segment(_)) => "index segment",
-        Some(StorageKey::Pack(_)) => "pack",
-        Some(StorageKey::PackIndex(_)) => "pack .idx",
-        Some(StorageKey::Group(_)) => "group manifest",
-        Some(StorageKey::Shard(_)) => "parity shard",
-        Some(StorageKey::Record(_)) => "snapshot record",
-        None => "other",
-    }
-}
 
 /// Kinds that `repair` rebuilds from what is left (parity, the packs, their sidecars).
 fn repairable(kind: &str) -> bool {

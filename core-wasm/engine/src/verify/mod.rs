@@ -31,6 +31,7 @@ use crate::events::{self, VERIFY_ERROR};
 use crate::host::Host;
 use crate::ids::{BlobId, PackId};
 use crate::index::Index;
+use crate::keys;
 use crate::layout::StorageKey;
 use crate::locking;
 use crate::packer;
@@ -222,6 +223,7 @@ fn check<H: Host>(
             ..Default::default()
         });
     }
+    v.check_key_files()?;
     let groups = v.check_groups(&files)?;
     let needed = if keyed {
         v.check_snapshots()?
@@ -246,6 +248,22 @@ impl<H: Host> Verifier<'_, H> {
     fn report(&mut self, e: VerifyError) {
         events::emit(self.store.host(), VERIFY_ERROR, &e);
         self.f.errors.push(e);
+    }
+
+    /// Reads every key file, so that one damaged while another opened the repository is
+    /// reported (each is checked against its checksum, docs/FORMAT.md §3a).
+    fn check_key_files(&mut self) -> Result<()> {
+        for id in keys::ids(self.store)? {
+            match keys::read(self.store, id) {
+                Err(e @ Error::Storage { .. }) => return Err(e),
+                Err(e) => self.report(VerifyError {
+                    error: e.to_string(),
+                    ..Default::default()
+                }),
+                Ok(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Records an error about a pack, which is then known to be damaged.

@@ -213,3 +213,38 @@ pub fn restores_all(e: &mut Engine, snaps: &[(String, Vec<u8>)]) {
         );
     }
 }
+
+/// A small deterministic generator (xorshift64*), so that a failing round of a campaign
+/// can be replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The kinds of file, as the table names them.
+pub fn kind(key: &str) -> &'static str {
+    match StorageKey::parse(key) {
+        Some(StorageKey::Config) => "config",
+        Some(StorageKey::Key(_)) => "key",
+        Some(StorageKey::Lock(_)) => "lock",
+        Some(StorageKey::Snapshot(_)) => "snapshot",
+        Some(StorageKey::Segment(_)) => "index segment",
+        Some(StorageKey::Pack(_)) => "pack",
+        Some(StorageKey::PackIndex(_)) => "pack .idx",
+        Some(StorageKey::Group(_)) => "group manifest",
+        Some(StorageKey::Shard(_)) => "parity shard",
+        Some(StorageKey::Record(_)) => "snapshot record",
+        None => "other",
+    }
+}

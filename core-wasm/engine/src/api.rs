@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::ingest::IngestSession;
+use crate::ingest::{IngestSession, Placed};
 use crate::keys::KeyListing;
 use crate::manifest::{Snapshot, SnapshotFilter};
 use crate::ops::{self, *};
@@ -200,14 +200,17 @@ impl<H: Host + Clone> Handlers for Api<H> {
                 (Some(p), false) => Parent::Snapshot(p),
                 (None, false) => Parent::Newest,
             };
-            repo.ingest_tree(s, a.name, a.kind, parent)
+            repo.ingest_tree(s, a.name, a.kind, parent, &a.exclude)
         })
         .map(|()| Done {})
     }
 
     fn tree_entry(&mut self, a: TreeEntryArgs) -> Result<TreeEntryAnswer> {
-        let content = self.with_ingest(a.session, |repo, s| repo.tree_entry(s, a.entry))?;
-        Ok(TreeEntryAnswer { content })
+        let placed = self.with_ingest(a.session, |repo, s| repo.tree_entry(s, a.entry))?;
+        Ok(TreeEntryAnswer {
+            content: placed == Placed::Content,
+            excluded: placed == Placed::Excluded,
+        })
     }
 
     fn tree_leave(&mut self, a: SessionArgs) -> Result<Done> {

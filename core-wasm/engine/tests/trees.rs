@@ -327,3 +327,49 @@ fn prune_keeps_what_kept_trees_need() {
     assert_ok(&verify(&mut e, "full"));
     assert_same(&tree, &walk(&mut e, &id_of(&kept), json!({})));
 }
+
+#[test]
+fn exclude_patterns_leave_entries_out() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let s = e.begin(json!({}));
+    e.call(
+        "ingest_tree",
+        json!({"session": s, "name": "t", "exclude": ["*.o", "/build/", "!keep.o"]}),
+    );
+    let answer = |e: &mut Engine, m: &Model| e.call("tree_entry", json!({"session": s, "entry": m.entry}));
+    let root = other(0, entry("r", "dir", 1));
+    assert_eq!(answer(&mut e, &root)["excluded"], false);
+    let build = other(1, entry("build", "dir", 2));
+    assert_eq!(
+        answer(&mut e, &build),
+        json!({"content": false, "excluded": true})
+    );
+    let keep = file(1, "keep.o", b"kept".to_vec(), 3);
+    assert_eq!(answer(&mut e, &keep), json!({"content": true, "excluded": false}));
+    e.api.write(s, &keep.data).unwrap();
+    let src = other(1, entry("src", "dir", 4));
+    answer(&mut e, &src);
+    let nested = other(2, entry("build", "dir", 6));
+    assert_eq!(
+        answer(&mut e, &nested)["excluded"],
+        false,
+        "/build is anchored at the root"
+    );
+    e.call("tree_leave", json!({"session": s}));
+    let obj = file(2, "x.o", b"object".to_vec(), 5);
+    assert_eq!(answer(&mut e, &obj)["excluded"], true);
+    let snap = e.call("ingest_finish", json!({"session": s}));
+    let paths: Vec<String> = walk(&mut e, &id_of(&snap), json!({}))
+        .iter()
+        .map(|(step, _)| step["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["", "keep.o", "src", "src/build"]);
+    assert_ok(&verify(&mut e, "full"));
+    let s = e.begin(json!({}));
+    let bad = e.err(
+        "ingest_tree",
+        json!({"session": s, "name": "t", "exclude": ["/"]}),
+    );
+    assert_eq!(bad, ErrorCode::InvalidArgument);
+}

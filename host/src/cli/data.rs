@@ -44,6 +44,13 @@ pub struct IngestArgs {
     /// Directories: skip the contents of directories holding a valid CACHEDIR.TAG.
     #[arg(long)]
     pub exclude_caches: bool,
+    /// Directories: leave out entries matching a gitignore-style PATTERN (repeatable):
+    /// `*.o`, `/build` (at the root), `cache/` (directories), `!keep.o` (re-include).
+    #[arg(short = 'e', long = "exclude", value_name = "PATTERN")]
+    pub excludes: Vec<String>,
+    /// Directories: read exclude patterns from FILE, one per line (`#` starts a comment).
+    #[arg(long = "exclude-file", value_name = "FILE")]
+    pub exclude_files: Vec<PathBuf>,
 }
 
 /// `cairn restore`.

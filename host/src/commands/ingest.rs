@@ -40,6 +40,21 @@ struct TreeOptions {
     walk: WalkOptions,
     parent: Option<String>,
     no_parent: bool,
+    exclude: Vec<String>,
+}
+
+/// The exclude patterns of `--exclude` and then of each `--exclude-file`, in order (the
+/// engine parses them: cairn_core::tree::pattern).
+fn exclude_patterns(a: &IngestArgs) -> Result<Vec<String>> {
+    let mut out = a.excludes.clone();
+    for path in &a.exclude_files {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadInput {
+            path: path.clone(),
+            source,
+        })?;
+        out.extend(text.lines().map(str::to_string));
+    }
+    Ok(out)
 }
 
 /// Runs `cairn ingest`.
@@ -57,6 +72,7 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
         },
         parent: a.parent.clone(),
         no_parent: a.force,
+        exclude: exclude_patterns(&a)?,
     };
     let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
     let progress = Progress::new(total, "ingesting");
@@ -94,6 +110,7 @@ fn store(
                 kind: input.kind.clone(),
                 parent: trees.parent.clone(),
                 no_parent: trees.no_parent,
+                exclude: trees.exclude.clone(),
             })?;
             let summary = walk(
                 &input.path,

@@ -5,7 +5,9 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use cairn_core::ops::{self, SessionHandle, TreeEntryArgs, TreeProblemArgs, WalkArgs, WalkBegun};
+use cairn_core::ops::{
+    self, SessionHandle, TreeEntryAnswer, TreeEntryArgs, TreeProblemArgs, WalkArgs, WalkBegun,
+};
 use cairn_core::tree::Entry;
 use serde::Serialize;
 
@@ -36,14 +38,14 @@ impl<'a> EngineSink<'a> {
 }
 
 impl TreeSink for EngineSink<'_> {
-    fn entry(&mut self, path: &Path, entry: &Entry) -> Result<bool> {
+    fn entry(&mut self, path: &Path, entry: &Entry) -> Result<TreeEntryAnswer> {
         let args = TreeEntryArgs {
             session: self.session,
             entry: entry.clone(),
         };
-        let content = self.repo.call::<ops::TreeEntry>(&args)?.content;
-        self.waiting = content.then(|| path.to_path_buf());
-        Ok(content)
+        let answer = self.repo.call::<ops::TreeEntry>(&args)?;
+        self.waiting = answer.content.then(|| path.to_path_buf());
+        Ok(answer)
     }
 
     fn write(&mut self, data: &[u8]) -> Result<()> {

@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use cairn_core::ops::TreeEntryAnswer;
 use cairn_core::tree::{text_of, Entry, EntryKind};
 use rustix::fs::{fstat, openat, readlinkat, statat, AtFlags, Dir, Mode, OFlags, CWD};
 
@@ -24,11 +25,13 @@ const CACHEDIR_SIGNATURE: &[u8] = b"Signature: 8a477f597d28d172789f06886806bc55"
 /// What the walker feeds, entry by entry (the CLI implements it over the engine's tree ops).
 pub trait TreeSink {
     /// An entry, in walk order. The first call is the root directory itself. After a
-    /// `Dir` entry come its entries, then a matching [`leave`](TreeSink::leave). Answers
-    /// whether the engine wants a regular file's content (false: unchanged since the
-    /// parent snapshot, or not a file); when true the walker streams it with
-    /// [`write`](TreeSink::write) before the next call.
-    fn entry(&mut self, path: &Path, entry: &Entry) -> Result<bool, CliError>;
+    /// `Dir` entry come its entries, then a matching [`leave`](TreeSink::leave). The
+    /// answer is the engine's (`tree_entry`): `content` when it wants a regular file's
+    /// bytes (not when the file is unchanged since the parent snapshot), which the walker
+    /// then streams with [`write`](TreeSink::write) before the next call; `excluded` when
+    /// an exclude pattern leaves the entry out, which the walker then neither reads nor
+    /// enters (and so does not leave).
+    fn entry(&mut self, path: &Path, entry: &Entry) -> Result<TreeEntryAnswer, CliError>;
     /// The next bytes of the file just given, at most [`BLOCK`] at a time.
     fn write(&mut self, data: &[u8]) -> Result<(), CliError>;
     /// Something went wrong with the entry just given (vanished, changed while read,
@@ -39,13 +42,6 @@ pub trait TreeSink {
     fn problem(&mut self, path: &Path, message: &str, drop: bool) -> Result<(), CliError>;
     /// The directory entered last is complete.
     fn leave(&mut self) -> Result<(), CliError>;
-    /// Asked before an entry is described (and a directory entered): true leaves it out
-    /// of the walk, unreported, as `--exclude` does. `path` is the walk's path of it.
-    /// The default keeps everything.
-    fn exclude(&mut self, path: &Path, kind: EntryKind) -> bool {
-        let _ = (path, kind);
-        false
-    }
 }
 
 /// How to walk.
@@ -230,10 +226,6 @@ impl Walker<'_> {
             self.summary.sockets += 1;
             return Ok(None);
         };
-        if self.sink.exclude(&self.path, kind) {
-            self.summary.excluded += 1;
-            return Ok(None);
-        }
         let mut entry = self.owners.entry(name.as_bytes(), kind, &st);
         let mut problem = None;
         if kind == EntryKind::Symlink {
@@ -257,12 +249,21 @@ impl Walker<'_> {
             EntryKind::Dir => self.summary.dirs += 1,
             _ => self.summary.others += 1,
         }
-        let wants = self.sink.entry(&self.path, &entry)?;
+        let answer = self.sink.entry(&self.path, &entry)?;
+        if answer.excluded {
+            match kind {
+                EntryKind::File => self.summary.files -= 1,
+                EntryKind::Dir => self.summary.dirs -= 1,
+                _ => self.summary.others -= 1,
+            }
+            self.summary.excluded += 1;
+            return Ok(None);
+        }
         if let Some(message) = problem {
             self.problem(&message, false)?;
         }
         match kind {
-            EntryKind::File if wants => {
+            EntryKind::File if answer.content => {
                 self.read_file(dir, name, fingerprint(&st))?;
                 Ok(None)
             }

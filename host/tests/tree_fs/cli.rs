@@ -97,3 +97,58 @@ fn a_tree_round_trips_through_the_cli_and_an_unchanged_one_stores_nothing() {
         fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+#[test]
+fn exclude_patterns_and_files_leave_entries_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, repo) = (dir.path().join("src"), dir.path().join("repo"));
+    for d in ["build", "src/build", "src/cache"] {
+        fs::create_dir_all(src.join(d)).unwrap();
+    }
+    for f in [
+        "a.o",
+        "keep.o",
+        "build/out",
+        "src/main.c",
+        "src/main.o",
+        "src/build/x",
+        "src/cache/blob",
+    ] {
+        fs::write(src.join(f), f).unwrap();
+    }
+    let list = dir.path().join("excludes");
+    fs::write(&list, "# build output\ncache/\n").unwrap();
+    cairn(&[os("init"), p(&repo)]);
+    let args = [
+        os("ingest"),
+        p(&repo),
+        p(&src),
+        os("--exclude"),
+        os("*.o"),
+        os("-e"),
+        os("/build"),
+        os("-e"),
+        os("!keep.o"),
+        os("--exclude-file"),
+        p(&list),
+    ];
+    cairn(&args);
+    let listed = cairn(&[os("ls"), p(&repo), os("latest")]);
+    let paths: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/keep.o",
+            "/src",
+            "/src/build",
+            "/src/build/x",
+            "/src/main.c"
+        ]
+    );
+}

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use cairn::error::CliError;
 use cairn::tree::{walk, Applier, ApplyOptions, ApplySummary, TreeSink, WalkOptions, WalkSummary};
+use cairn_core::ops::TreeEntryAnswer;
 use cairn_core::tree::{Entry, EntryKind};
 
 /// A hook that runs with a path.
@@ -40,13 +41,22 @@ pub struct Recorder {
 }
 
 impl TreeSink for Recorder {
-    fn entry(&mut self, path: &Path, entry: &Entry) -> Result<bool, CliError> {
+    fn entry(&mut self, path: &Path, entry: &Entry) -> Result<TreeEntryAnswer, CliError> {
         if let Some(hook) = &mut self.on_entry {
             hook(path);
         }
+        if self.exclude_name.as_deref() == path.file_name().map(|n| n.as_bytes()) {
+            return Ok(TreeEntryAnswer {
+                content: false,
+                excluded: true,
+            });
+        }
         self.events
             .push(Event::Entry(path.to_path_buf(), entry.clone(), Vec::new()));
-        Ok(entry.kind == EntryKind::File)
+        Ok(TreeEntryAnswer {
+            content: entry.kind == EntryKind::File,
+            excluded: false,
+        })
     }
 
     fn write(&mut self, data: &[u8]) -> Result<(), CliError> {
@@ -69,10 +79,6 @@ impl TreeSink for Recorder {
     fn leave(&mut self) -> Result<(), CliError> {
         self.events.push(Event::Leave);
         Ok(())
-    }
-
-    fn exclude(&mut self, path: &Path, _kind: EntryKind) -> bool {
-        self.exclude_name.as_deref() == path.file_name().map(|n| n.as_bytes())
     }
 }
 

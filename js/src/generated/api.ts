@@ -277,7 +277,11 @@ parent?: string | null;
 /**
  * Read every file, reusing no parent's.
  */
-noParent?: boolean }
+noParent?: boolean; 
+/**
+ * Entries to leave out, as gitignore patterns (`*.o`, `/build`, `cache/`, `!keep`).
+ */
+exclude: string[] }
 
 /**
  * Payload of `ingest:warning`.
@@ -796,7 +800,12 @@ export type TreeEntryAnswer = {
  * True when the host must now `write` the file's bytes; false when the file is
  * unchanged since the parent snapshot, or the entry is not a file.
  */
-content: boolean }
+content: boolean; 
+/**
+ * True when an exclude pattern leaves the entry out: nothing of it is stored, and the
+ * host does not enter it (no `tree_leave` for an excluded directory).
+ */
+excluded?: boolean }
 
 /**
  * Arguments of `tree_entry`.

@@ -23,7 +23,10 @@ use crate::manifest::{
     self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
     MANIFEST_VERSION_TREES,
 };
+use crate::tree::pattern::Excludes;
 use crate::tree::Node;
+
+pub use tree::Placed;
 
 mod parent;
 mod queue;
@@ -174,8 +177,9 @@ impl IngestSession {
         name: String,
         kind: Option<String>,
         parent_root: Option<Node>,
+        excludes: Excludes,
     ) -> Result<()> {
-        let tree = tree::TreeBuilder::new(parent_root);
+        let tree = tree::TreeBuilder::new(parent_root, excludes);
         self.start_item(store, index, name, kind, Some(tree))
     }
 

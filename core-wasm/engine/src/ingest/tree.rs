@@ -18,6 +18,7 @@ use crate::ids::BlobId;
 use crate::index::Index;
 use crate::pack::BlobKind;
 use crate::store::Store;
+use crate::tree::pattern::Excludes;
 use crate::tree::{encode_node, Chunks, Content, Entry, EntryKind, Node, PieceWriter, INLINE_MAX_CHUNKS};
 
 /// The tree of the item being ingested.
@@ -32,6 +33,19 @@ pub(super) struct TreeBuilder {
     entries: u64,
     /// The parent snapshot's root directory of the same item.
     parent_root: Option<Node>,
+    /// What to leave out.
+    excludes: Excludes,
+}
+
+/// What became of an entry given to [`IngestSession::tree_entry`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    /// Stored; nothing more is needed.
+    Stored,
+    /// The host must now write the file's bytes.
+    Content,
+    /// Left out by an exclude pattern: the host does not enter or read it.
+    Excluded,
 }
 
 struct OpenDir {
@@ -70,11 +84,23 @@ pub(super) struct OpenFile {
 impl TreeBuilder {
     /// A tree to build, reusing unchanged files of `parent_root` (the parent snapshot's
     /// root directory of the same item).
-    pub(super) fn new(parent_root: Option<Node>) -> TreeBuilder {
+    pub(super) fn new(parent_root: Option<Node>, excludes: Excludes) -> TreeBuilder {
         TreeBuilder {
             parent_root,
+            excludes,
             ..TreeBuilder::default()
         }
+    }
+
+    /// The path below the root of an entry named `name` in the open directory.
+    fn path_of(&self, name: &str) -> String {
+        let mut path = String::new();
+        for dir in self.stack.iter().skip(1) {
+            path.push_str(&dir.entry.name);
+            path.push('/');
+        }
+        path.push_str(name);
+        path
     }
 }
 
@@ -85,7 +111,12 @@ fn protocol(message: impl Into<String>) -> Error {
 impl IngestSession {
     /// The next entry of the tree item; answers whether the host must now `write` the
     /// file's content (false for anything but a new or changed regular file).
-    pub fn tree_entry<H: Host>(&mut self, store: &Store<H>, index: &mut Index, entry: Entry) -> Result<bool> {
+    pub fn tree_entry<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &mut Index,
+        entry: Entry,
+    ) -> Result<Placed> {
         self.check_usable()?;
         self.guard(|s| {
             s.end_file(store, index)?;
@@ -247,7 +278,7 @@ impl IngestState {
         tree: &mut TreeBuilder,
         mut entry: Entry,
         name: Vec<u8>,
-    ) -> Result<bool> {
+    ) -> Result<Placed> {
         let Some(top) = tree.stack.last_mut() else {
             if tree.root.is_some() {
                 return Err(protocol(
@@ -260,7 +291,7 @@ impl IngestState {
             let parent = tree.parent_root.take();
             tree.stack.push(OpenDir::new(entry, parent));
             tree.entries += 1;
-            return Ok(false);
+            return Ok(Placed::Stored);
         };
         if let Some(last) = top.last.as_ref().filter(|l| **l >= name) {
             return Err(protocol(format!(
@@ -270,6 +301,14 @@ impl IngestState {
             )));
         }
         top.last = Some(name.clone());
+        if !tree.excludes.is_empty()
+            && tree
+                .excludes
+                .excluded(&tree.path_of(&entry.name), entry.kind == EntryKind::Dir)
+        {
+            return Ok(Placed::Excluded);
+        }
+        let top = tree.stack.last_mut().expect("checked above");
         let was = match top.parent.as_mut() {
             Some(p) => p.find(store, index, &name)?,
             None => None,
@@ -293,7 +332,7 @@ impl IngestState {
                         content: was.content,
                     };
                     self.add_node(store, index, tree, &node)?;
-                    return Ok(false);
+                    return Ok(Placed::Stored);
                 }
                 tree.file = Some(OpenFile {
                     entry,
@@ -302,11 +341,11 @@ impl IngestState {
                     new_chunks: 0,
                     lists: Vec::new(),
                 });
-                Ok(true)
+                Ok(Placed::Content)
             }
             EntryKind::Dir => {
                 tree.stack.push(OpenDir::new(entry, was));
-                Ok(false)
+                Ok(Placed::Stored)
             }
             kind => {
                 entry.size = match kind {
@@ -322,7 +361,7 @@ impl IngestState {
                         content: Content::None,
                     },
                 )?;
-                Ok(false)
+                Ok(Placed::Stored)
             }
         }
     }

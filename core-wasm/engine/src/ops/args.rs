@@ -182,6 +182,9 @@ pub struct IngestTreeArgs {
     /// Read every file, reusing no parent's.
     #[serde(default)]
     pub no_parent: bool,
+    /// Entries to leave out, as gitignore patterns (`*.o`, `/build`, `cache/`, `!keep`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 /// Arguments of `tree_entry`.
@@ -201,6 +204,10 @@ pub struct TreeEntryAnswer {
     /// True when the host must now `write` the file's bytes; false when the file is
     /// unchanged since the parent snapshot, or the entry is not a file.
     pub content: bool,
+    /// True when an exclude pattern leaves the entry out: nothing of it is stored, and the
+    /// host does not enter it (no `tree_leave` for an excluded directory).
+    #[serde(default)]
+    pub excluded: bool,
 }
 
 /// Arguments of `tree_problem`.

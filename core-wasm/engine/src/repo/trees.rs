@@ -2,11 +2,12 @@
 //! by entry, and walking a stored one.
 
 use super::Repository;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::ingest::IngestSession;
+use crate::ingest::{IngestSession, Placed};
 use crate::restore::tree::{TreeSession, TreeStep};
 use crate::snapshots;
+use crate::tree::pattern::Excludes;
 use crate::tree::{Entry, Node};
 use crate::treewalk;
 
@@ -23,13 +24,15 @@ pub enum Parent {
 
 impl<H: Host> Repository<H> {
     /// Ends the session's current item and starts a tree item; the item of the same name
-    /// in the `parent` snapshot, if it is a tree, lends this one its unchanged files.
+    /// in the `parent` snapshot, if it is a tree, lends this one its unchanged files;
+    /// entries the `exclude` patterns match are left out ([`Excludes`]).
     pub fn ingest_tree(
         &mut self,
         s: &mut IngestSession,
         name: String,
         kind: Option<String>,
         parent: Parent,
+        exclude: &[String],
     ) -> Result<()> {
         let wanted = match parent {
             Parent::None => None,
@@ -49,7 +52,8 @@ impl<H: Host> Repository<H> {
             Some(p) => self.parent_root(&p, &name)?,
             None => None,
         };
-        s.tree(&self.store, &mut self.index, name, kind, parent_root)
+        let excludes = Excludes::parse(exclude).map_err(Error::InvalidArgument)?;
+        s.tree(&self.store, &mut self.index, name, kind, parent_root, excludes)
     }
 
     fn parent_root(&mut self, wanted: &str, name: &str) -> Result<Option<Node>> {
@@ -68,7 +72,7 @@ impl<H: Host> Repository<H> {
     }
 
     /// The next entry of the session's tree item; true when its bytes must follow.
-    pub fn tree_entry(&mut self, s: &mut IngestSession, entry: Entry) -> Result<bool> {
+    pub fn tree_entry(&mut self, s: &mut IngestSession, entry: Entry) -> Result<Placed> {
         self.store.beat()?;
         s.tree_entry(&self.store, &mut self.index, entry)
     }

@@ -273,6 +273,7 @@ pub struct Node {
 }
 
 mod codec;
+pub mod pattern;
 pub use codec::{decode_piece, encode_node, PieceWriter};
 
 #[cfg(test)]

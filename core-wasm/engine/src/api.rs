@@ -20,6 +20,7 @@ use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::{Parent, RepoInfo, Repository};
 use crate::restore::tree::{TreeSession, TreeStep};
 use crate::restore::RestoreSession;
+use crate::treediff::TreeChange;
 use crate::verify::{VerifyOptions, VerifyResult};
 
 enum Session {
@@ -237,6 +238,10 @@ impl<H: Host + Clone> Handlers for Api<H> {
             snapshot,
             item,
         })
+    }
+
+    fn tree_diff(&mut self, a: DiffArgs) -> Result<Vec<TreeChange>> {
+        self.repo()?.tree_diff(&a.from, &a.to, a.item.as_deref())
     }
 
     fn walk_next(&mut self, a: SessionArgs) -> Result<Option<TreeStep>> {

@@ -17,7 +17,8 @@
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
 //! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
 //!    [`locking`], [`writer`], [`parallel`], [`treewalk`];
-//! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`repair`], [`keys`];
+//! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`repair`], [`keys`],
+//!    [`treediff`];
 //! 6. the surface: [`repo`], [`ops`] (the operation table), [`api`].
 
 #![forbid(unsafe_code)]
@@ -65,6 +66,7 @@ pub mod snapshots;
 pub mod store;
 pub mod time;
 pub mod tree;
+pub mod treediff;
 pub mod treewalk;
 #[cfg(feature = "typescript")]
 pub mod typescript;

@@ -78,8 +78,11 @@ pub struct SnapshotFields<I> {
     pub reused_chunks: u64,
     /// The items, in ingest order.
     pub items: Vec<I>,
-    /// Problems met while reading the source (files that vanished or changed while read).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    /// Problems met while reading the source (files that vanished or changed while read);
+    /// left out when there were none.
+    // `default` after `skip_serializing_if`: specta reads the serde attributes in order,
+    // and this way marks the field optional in the generated TypeScript.
+    #[serde(skip_serializing_if = "is_zero", default)]
     pub warnings: u64,
 }
 

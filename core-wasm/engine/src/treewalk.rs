@@ -231,6 +231,56 @@ impl TreeWalk {
     }
 }
 
+/// One directory's entries, read forward piece by piece across its pieces: what an
+/// incremental ingest and a diff walk side by side with another directory.
+pub struct DirCursor {
+    pieces: VecDeque<BlobId>,
+    nodes: VecDeque<Node>,
+    last: Option<Vec<u8>>,
+    label: String,
+}
+
+impl DirCursor {
+    /// The entries of a directory whose pieces are `pieces`; `label` names it in errors.
+    pub fn new(pieces: &[BlobId], label: String) -> DirCursor {
+        DirCursor {
+            pieces: pieces.iter().copied().collect(),
+            nodes: VecDeque::new(),
+            last: None,
+            label,
+        }
+    }
+
+    /// The name of the next entry, without taking it; `None` at the end. Checks that names
+    /// increase across pieces.
+    pub fn peek<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Option<Vec<u8>>> {
+        while self.nodes.is_empty() {
+            let Some(id) = self.pieces.pop_front() else {
+                return Ok(None);
+            };
+            self.nodes = read_piece(store, index, &id, &self.label)?.into();
+        }
+        let name = self.nodes[0]
+            .entry
+            .name_bytes()
+            .map_err(|e| corrupt(&self.label, e))?;
+        if self.last.as_ref().is_some_and(|l| *l >= name) {
+            return Err(corrupt(
+                &self.label,
+                "a directory's pieces are not in name order".into(),
+            ));
+        }
+        Ok(Some(name))
+    }
+
+    /// Takes the entry [`DirCursor::peek`] named.
+    pub fn take(&mut self) -> Option<Node> {
+        let node = self.nodes.pop_front()?;
+        self.last = node.entry.name_bytes().ok();
+        Some(node)
+    }
+}
+
 /// The totals a tree item declares.
 pub fn declared(item: &ItemManifest) -> Totals {
     Totals {

@@ -373,3 +373,50 @@ fn exclude_patterns_leave_entries_out() {
     );
     assert_eq!(bad, ErrorCode::InvalidArgument);
 }
+
+#[test]
+fn a_diff_names_what_was_added_removed_modified_and_touched() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let tree = sample_tree();
+    let (first, _) = ingest_tree(&mut e, &tree, "etc", None);
+    let mut next = tree.clone();
+    next[1].data = b"changed".to_vec(); // a.txt: content
+    next[1].entry["size"] = json!(7);
+    next[1].entry["mtime"] = json!(77);
+    next[3].entry["mode"] = json!(0o600); // dir/attrs: metadata only
+    next.remove(6); // dir/deeper/empty
+    next.insert(6, file(3, "new", b"new".to_vec(), 78)); // dir/deeper/new
+    next.remove(7); // fifo
+    let (second, _) = ingest_tree(&mut e, &next, "etc", None);
+    let changes = e.call("tree_diff", json!({"from": id_of(&first), "to": id_of(&second)}));
+    let got: Vec<(String, String)> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().to_string(),
+                c["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("a.txt", "modified"),
+        ("dir/attrs", "metadata"),
+        ("dir/deeper/empty", "removed"),
+        ("dir/deeper/new", "added"),
+        ("fifo", "removed"),
+    ];
+    let want: Vec<(String, String)> = want.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
+    assert_eq!(got, want, "{changes:#}");
+    let none = e.call("tree_diff", json!({"from": id_of(&second), "to": id_of(&second)}));
+    assert_eq!(none, json!([]));
+    assert_eq!(
+        e.err(
+            "tree_diff",
+            json!({"from": id_of(&first), "to": id_of(&second), "item": "x"})
+        ),
+        ErrorCode::ItemNotFound
+    );
+}

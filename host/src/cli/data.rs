@@ -120,3 +120,17 @@ pub fn parse_item(s: &str) -> Result<ItemSpec, String> {
         path: PathBuf::from(path),
     })
 }
+
+/// `cairn diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
+    /// The older snapshot (id, unique prefix, or `latest`).
+    pub from: Option<OsString>,
+    /// The newer snapshot.
+    pub to: Option<OsString>,
+    /// The tree item, when the newer snapshot holds several.
+    #[arg(long)]
+    pub item: Option<String>,
+}

@@ -58,6 +58,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// List the entries of a directory tree in a snapshot.
     Ls(LsArgs),
+    /// Show what changed in a directory tree between two snapshots.
+    Diff(DiffArgs),
     /// List snapshots.
     Snapshots(SnapshotsArgs),
     /// Show one snapshot.

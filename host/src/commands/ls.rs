@@ -1,5 +1,6 @@
-//! `cairn ls`: the entries of a directory tree in a snapshot, walked by the engine
-//! (`walk_begin`/`walk_next`) without reading any file's content.
+//! `cairn ls` and `cairn diff`: the entries of a directory tree in a snapshot, walked by
+//! the engine (`walk_begin`/`walk_next`), and what changed between two (`tree_diff`),
+//! without reading any file's content.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -7,9 +8,10 @@ use std::os::unix::ffi::OsStrExt;
 use cairn_core::ops::{self, SessionHandle, WalkArgs};
 use cairn_core::restore::tree::TreeStep;
 use cairn_core::tree::{Entry, EntryKind};
+use cairn_core::treediff::Change;
 
 use super::{no_events, with_repo, Globals};
-use crate::cli::LsArgs;
+use crate::cli::{DiffArgs, LsArgs};
 use crate::error::Result;
 
 /// Runs `cairn ls`.
@@ -29,18 +31,60 @@ pub fn run(g: &Globals, mut a: LsArgs) -> Result<()> {
             session: begun.session,
         };
         let mut steps = Vec::new();
-        while let Some(mut step) = repo.call::<ops::WalkNext>(&session)? {
-            step.path = shown(&args.path, &step.path);
+        while let Some(step) = repo.call::<ops::WalkNext>(&session)? {
             steps.push(step);
         }
         repo.call::<ops::RestoreEnd>(&session)?;
         Ok(steps)
     })?;
+    // `--json` gives the engine's steps as they are (paths below PATH, as the JS
+    // package's `listTree` gives them); text shows paths from the tree's root.
     g.print(&steps, |steps| {
         let lines: Vec<String> = steps
             .iter()
-            .map(|s| if a.long { long_line(s) } else { s.path.clone() })
+            .map(|s| {
+                let path = shown(&args.path, &s.path);
+                if a.long {
+                    long_line(s, &path)
+                } else {
+                    path
+                }
+            })
             .collect();
+        lines.join("\n")
+    })
+}
+
+/// Runs `cairn diff`.
+pub fn diff(g: &Globals, mut a: DiffArgs) -> Result<()> {
+    let location = g.locate(a.repo.take(), &mut [&mut a.from, &mut a.to])?;
+    let args = ops::DiffArgs {
+        from: super::required(a.from.take(), "FROM")?,
+        to: super::required(a.to.take(), "TO")?,
+        item: a.item.take(),
+    };
+    let changes = with_repo(g, &location, no_events(), |repo| {
+        repo.call::<ops::TreeDiff>(&args)
+    })?;
+    g.print(&changes, |changes| {
+        let mut counts = [0usize; 4];
+        let mut lines: Vec<String> = changes
+            .iter()
+            .map(|c| {
+                let (mark, i) = match c.change {
+                    Change::Added => ('+', 0),
+                    Change::Removed => ('-', 1),
+                    Change::Modified => ('M', 2),
+                    Change::Metadata => ('U', 3),
+                };
+                counts[i] += 1;
+                format!("{mark}    /{}", c.path)
+            })
+            .collect();
+        lines.push(format!(
+            "{} added, {} removed, {} modified, {} changed in metadata only",
+            counts[0], counts[1], counts[2], counts[3]
+        ));
         lines.join("\n")
     })
 }
@@ -75,7 +119,7 @@ fn shown(start: &str, below: &str) -> String {
 }
 
 /// `ls -l`: kind and mode, owner, size, modification time (UTC), path, and a link's target.
-fn long_line(s: &TreeStep) -> String {
+fn long_line(s: &TreeStep, path: &str) -> String {
     let e = &s.entry;
     let owner = |name: &str, id: u32| {
         if name.is_empty() {
@@ -92,7 +136,7 @@ fn long_line(s: &TreeStep) -> String {
         owner(&e.group, e.gid),
         e.size,
         &time[..19].replace('T', " "),
-        s.path
+        path
     );
     if let Some(target) = &e.target {
         line.push_str(" -> ");

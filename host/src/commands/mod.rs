@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ingest(a) => ingest::run(&g, a),
         Command::Restore(a) => restore::run(&g, a),
         Command::Ls(a) => ls::run(&g, a),
+        Command::Diff(a) => ls::diff(&g, a),
         Command::Snapshots(a) => snapshots::list(&g, a),
         Command::Show(a) => snapshots::show(&g, a),
         Command::Verify(a) => maintenance::verify(&g, a),

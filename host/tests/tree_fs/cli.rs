@@ -58,7 +58,7 @@ fn a_tree_round_trips_through_the_cli_and_an_unchanged_one_stores_nothing() {
         .map(|s| s["path"].as_str().unwrap())
         .collect();
     assert!(
-        paths.contains(&"/dir/deeper/big") && paths.contains(&"/"),
+        paths.contains(&"dir/deeper/big") && paths.contains(&""),
         "{paths:?}"
     );
     let one_level = cairn(&[os("ls"), p(&repo), os("latest"), os("dir")]);
@@ -68,7 +68,11 @@ fn a_tree_round_trips_through_the_cli_and_an_unchanged_one_stores_nothing() {
         .iter()
         .map(|s| s["path"].as_str().unwrap())
         .collect();
-    assert_eq!(paths, ["/dir", "/dir/deeper", "/dir/small"]);
+    assert_eq!(
+        paths,
+        ["", "deeper", "small"],
+        "below PATH, as the engine gives them"
+    );
 
     let target = dir.path().join("restored");
     let done = cairn(&[os("restore"), p(&repo), os("latest"), os("--target"), p(&target)]);
@@ -77,6 +81,34 @@ fn a_tree_round_trips_through_the_cli_and_an_unchanged_one_stores_nothing() {
     assert_rsync_same(&src, &target);
     let verified = cairn(&[os("verify"), p(&repo), os("--level"), os("full")]);
     assert_eq!(verified["ok"], true, "{verified}");
+
+    // What changed: one file's content, one file's mode, one file added.
+    fs::write(src.join("dir/small"), b"changed").unwrap();
+    fs::set_permissions(src.join("empty"), fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(src.join("added"), b"new").unwrap();
+    let third = cairn(&[os("ingest"), p(&repo), p(&src)]);
+    let first_id = first["id"].as_str().unwrap();
+    let changes = cairn(&[
+        os("diff"),
+        p(&repo),
+        os(first_id),
+        os(third["id"].as_str().unwrap()),
+    ]);
+    let got: Vec<String> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["change"].as_str().unwrap(),
+                c["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in ["added added", "modified dir/small", "metadata empty"] {
+        assert!(got.iter().any(|g| g == want), "{want} in {got:?}");
+    }
 
     // One file, into a directory of its own.
     let single = dir.path().join("single");
@@ -142,13 +174,6 @@ fn exclude_patterns_and_files_leave_entries_out() {
         .collect();
     assert_eq!(
         paths,
-        [
-            "/",
-            "/keep.o",
-            "/src",
-            "/src/build",
-            "/src/build/x",
-            "/src/main.c"
-        ]
+        ["", "keep.o", "src", "src/build", "src/build/x", "src/main.c"]
     );
 }

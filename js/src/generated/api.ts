@@ -14,6 +14,27 @@
 export type BlobId = string
 
 /**
+ * How an entry changed.
+ */
+export type Change = 
+/**
+ * Only in the newer tree.
+ */
+"added" | 
+/**
+ * Only in the older tree.
+ */
+"removed" | 
+/**
+ * A file's content, a link's target, or the kind of entry changed.
+ */
+"modified" | 
+/**
+ * Only mode, owner, modification time, extended attributes or device number changed.
+ */
+"metadata"
+
+/**
  * Chunk size bounds in bytes, as stored in `config.json`.
  */
 export type ChunkingParams = { 
@@ -76,6 +97,23 @@ codec: CodecName;
  * gzip: deflate level 1..=9; zstd: 1..=19 (the C zstd numbering); none: 0.
  */
 level: number }
+
+/**
+ * Arguments of `tree_diff`.
+ */
+export type DiffArgs = { 
+/**
+ * The older snapshot: a full id, a unique prefix of one, or `latest`.
+ */
+from: string; 
+/**
+ * The newer snapshot.
+ */
+to: string; 
+/**
+ * The tree item (in both); left out, the newer snapshot's only tree item.
+ */
+item?: string | null }
 
 /**
  * The answer of an operation that answers nothing.
@@ -728,9 +766,10 @@ reusedChunks: number;
  */
 items: SnapshotItem[]; 
 /**
- * Problems met while reading the source (files that vanished or changed while read).
+ * Problems met while reading the source (files that vanished or changed while read);
+ * left out when there were none.
  */
-warnings: number }) & { 
+warnings?: number }) & { 
 /**
  * The snapshot's id.
  */
@@ -791,6 +830,31 @@ export type SnapshotRef = {
  * The id, prefix or `latest`.
  */
 id: string }
+
+/**
+ * One changed entry.
+ */
+export type TreeChange = { 
+/**
+ * The entry's path below the tree's root, `/`-separated (`""` for the root).
+ */
+path: string; 
+/**
+ * The path's bytes as hex, present only when they are not UTF-8.
+ */
+pathHex?: string | null; 
+/**
+ * How it changed.
+ */
+change: Change; 
+/**
+ * What it is (in the newer tree, unless removed).
+ */
+kind: EntryKind; 
+/**
+ * Its size (in the newer tree, unless removed).
+ */
+size: number }
 
 /**
  * The answer of `tree_entry`.
@@ -1207,6 +1271,13 @@ export interface Operations {
    * May fail with: SessionNotFound, CorruptSnapshot, CorruptIndex (and the codes of any operation).
    */
   walk_next: Operation<SessionHandle, TreeStep | null>;
+  /**
+   * What changed in a tree item from one snapshot to another: entries added, removed,
+   * modified or changed in metadata only, sorted by path.
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex (and the codes of any operation).
+   */
+  tree_diff: Operation<DiffArgs, TreeChange[]>;
   /**
    * Ends a restore or a walk early (or after its end) and releases its lock.
    *

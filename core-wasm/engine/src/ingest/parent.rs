@@ -2,57 +2,48 @@
 //! directory, forward in name order, to find the entries a file system walk meets again
 //! (docs/FORMAT.md §9b, "incremental by metadata").
 
-use std::collections::VecDeque;
-
-use crate::blobs;
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::ids::BlobId;
 use crate::index::Index;
 use crate::store::Store;
-use crate::tree::{decode_piece, Chunks, Content, Entry, EntryKind, Node};
+use crate::tree::{Chunks, Content, Entry, EntryKind, Node};
+use crate::treewalk::DirCursor;
 
 /// The same directory in the parent snapshot, read forward as names come. A parent piece
-/// that cannot be decoded only means nothing below it is reused.
-pub(super) struct ParentDir {
-    pieces: VecDeque<BlobId>,
-    nodes: VecDeque<Node>,
-}
+/// that cannot be read only means nothing more of this directory is reused.
+pub(super) struct ParentDir(Option<DirCursor>);
 
 impl ParentDir {
     pub(super) fn of(node: Option<Node>) -> Option<ParentDir> {
         match node?.content {
-            Content::Dir(pieces) => Some(ParentDir {
-                pieces: pieces.into(),
-                nodes: VecDeque::new(),
-            }),
+            Content::Dir(pieces) => Some(ParentDir(Some(DirCursor::new(
+                &pieces,
+                "the parent snapshot".into(),
+            )))),
             _ => None,
         }
     }
 
+    /// The parent's entry named `name`, if any; names must be asked in increasing order.
     pub(super) fn find<H: Host>(
         &mut self,
         store: &Store<H>,
         index: &Index,
         name: &[u8],
     ) -> Result<Option<Node>> {
-        loop {
-            while let Some(n) = self.nodes.front() {
-                match n.entry.name_bytes().map(|b| b.as_slice().cmp(name)) {
-                    Ok(std::cmp::Ordering::Greater) => return Ok(None),
-                    Ok(std::cmp::Ordering::Equal) => return Ok(self.nodes.pop_front()),
-                    _ => drop(self.nodes.pop_front()),
-                }
-            }
-            let Some(id) = self.pieces.pop_front() else {
-                return Ok(None);
-            };
-            match blobs::read(store, index, &id) {
-                Ok(plain) => self.nodes = decode_piece(&plain).unwrap_or_default().into(),
+        while let Some(cursor) = self.0.as_mut() {
+            match cursor.peek(store, index) {
+                Ok(Some(n)) => match n.as_slice().cmp(name) {
+                    std::cmp::Ordering::Greater => return Ok(None),
+                    std::cmp::Ordering::Equal => return Ok(cursor.take()),
+                    std::cmp::Ordering::Less => drop(cursor.take()),
+                },
+                Ok(None) => return Ok(None),
                 Err(e @ Error::Storage { .. }) => return Err(e),
-                Err(_) => self.pieces.clear(),
+                Err(_) => self.0 = None,
             }
         }
+        Ok(None)
     }
 }
 

@@ -261,3 +261,16 @@ pub struct WalkBegun {
     /// The tree item walked.
     pub item: String,
 }
+
+/// Arguments of `tree_diff`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct DiffArgs {
+    /// The older snapshot: a full id, a unique prefix of one, or `latest`.
+    pub from: String,
+    /// The newer snapshot.
+    pub to: String,
+    /// The tree item (in both); left out, the newer snapshot's only tree item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+}

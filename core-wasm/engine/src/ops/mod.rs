@@ -26,6 +26,7 @@ use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::RepoInfo;
 use crate::restore::tree::TreeStep;
+use crate::treediff::TreeChange;
 use crate::verify::{VerifyOptions, VerifyResult};
 
 mod args;
@@ -241,6 +242,13 @@ operations! {
     /// `read` until an empty block (unread bytes are skipped).
     walk_next => WalkNext(SessionArgs) -> Option<TreeStep> {
         keyless: false, events: [], errors: [SessionNotFound, CorruptSnapshot, CorruptIndex],
+    }
+    /// What changed in a tree item from one snapshot to another: entries added, removed,
+    /// modified or changed in metadata only, sorted by path.
+    tree_diff => TreeDiff(DiffArgs) -> Vec<TreeChange> {
+        keyless: false,
+        events: [],
+        errors: [SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex],
     }
     /// Ends a restore or a walk early (or after its end) and releases its lock.
     restore_end => RestoreEnd(SessionArgs) -> Done { keyless: false, events: [], errors: [SessionNotFound] }

@@ -9,6 +9,7 @@ use crate::restore::tree::{TreeSession, TreeStep};
 use crate::snapshots;
 use crate::tree::pattern::Excludes;
 use crate::tree::{Entry, Node};
+use crate::treediff::{self, TreeChange};
 use crate::treewalk;
 
 /// Which snapshot lends a new tree item its unchanged files.
@@ -119,5 +120,24 @@ impl<H: Host> Repository<H> {
     /// Ends a walk.
     pub fn walk_end(&mut self, s: TreeSession) -> Result<()> {
         s.end(&self.store)
+    }
+
+    /// What changed in tree item `item` (or the only tree of `to`) from snapshot `from` to
+    /// snapshot `to`.
+    pub fn tree_diff(&mut self, from: &str, to: &str, item: Option<&str>) -> Result<Vec<TreeChange>> {
+        let (old_id, new_id) = (
+            snapshots::resolve(&self.store, from)?,
+            snapshots::resolve(&self.store, to)?,
+        );
+        let (old, new) = (
+            snapshots::load(&self.store, old_id)?,
+            snapshots::load(&self.store, new_id)?,
+        );
+        let chosen = crate::restore::tree::pick(new_id, &new.items, item)?;
+        let name = chosen.item.name.as_str();
+        let before = crate::restore::tree::pick(old_id, &old.items, Some(name))?;
+        crate::segments::refresh(&self.store, &mut self.index)?;
+        let label = format!("snapshots {old_id} and {new_id} item `{name}`");
+        treediff::diff(&self.store, &self.index, before, chosen, label)
     }
 }

@@ -45,8 +45,8 @@ pub struct TreeSession {
     label: String,
 }
 
-/// The item a walk is asked for: by name, or the snapshot's only tree item.
-fn pick<'m>(id: SnapshotId, items: &'m [ItemManifest], name: Option<&str>) -> Result<&'m ItemManifest> {
+/// The tree item asked for: by name, or the snapshot's only tree item.
+pub fn pick<'m>(id: SnapshotId, items: &'m [ItemManifest], name: Option<&str>) -> Result<&'m ItemManifest> {
     let trees: Vec<&ItemManifest> = items.iter().filter(|i| i.tree.is_some()).collect();
     let found = match name {
         Some(n) => trees.iter().find(|i| i.item.name == n).copied(),

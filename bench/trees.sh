@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Directory trees against restic and borg: the Linux kernel source tree (Debian's
+# linux-source package, about 80,000 files), or any directory given.
+#   bench/trees.sh [ROUNDS] [DIR LS_PATH]     (defaults: 2, the kernel tree, `kernel/sched`)
+# Steps per tool: first backup, second backup of the unchanged tree, full restore, `ls` of
+# one directory; alternated over ROUNDS (bench/trees.py). Prints a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2}; tree=${2:-}; ls_path=${3:-kernel/sched}
+out=bench/out/trees
+sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+if ! { command -v restic && command -v borg; } > /dev/null; then
+    $sudo_ apt-get update -q >&2 && $sudo_ apt-get install -y -q restic borgbackup >&2
+fi
+if [ -z "$tree" ]; then
+    tree=bench/data/linux
+    if [ ! -d "$tree" ]; then
+        ls /usr/src/linux-source-*.tar.xz > /dev/null 2>&1 || \
+            { $sudo_ apt-get update -q >&2 && $sudo_ apt-get install -y -q linux-source >&2; }
+        mkdir -p "$tree.tmp"
+        tar -xJf "$(ls /usr/src/linux-source-*.tar.xz | head -1)" -C "$tree.tmp" --strip-components=1
+        mv "$tree.tmp" "$tree"
+    fi
+fi
+cargo build --release -q
+rm -rf "$out"; mkdir -p "$out"
+python3 bench/trees.py --cairn "${CARGO_TARGET_DIR:-$PWD/target}/release/cairn" --tree "$tree" \
+    --ls "$ls_path" --out "$out" --rounds "$rounds"

@@ -7,6 +7,7 @@ import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
+import { treeScenarios } from "./trees.mjs";
 import { denoJobWorkers } from "../../js/dist/pool-deno.js";
 
 const test = (name, fn) => Deno.test(name, fn);
@@ -25,6 +26,8 @@ scenarios(test, {
   }),
 });
 internalScenarios(test, { jobWorkers: denoJobWorkers });
+// Deno's `node:fs` tells modification times in milliseconds.
+treeScenarios(test, { Repository, mtimePrecisionNs: 1_000_000n });
 
 test("Deno: restore resolves to a web ReadableStream that pipes to a file", async () => {
   const t = tempDir("pipe");

@@ -46,6 +46,40 @@ export function nodeTreeScenarios(test, { Repository }) {
     }
   });
 
+  test("Node trees: progress and ingest:warning events; a path beyond PATH_MAX is a warning, not a failure", async () => {
+    const t = tempDir("tree-events");
+    const cwd = process.cwd();
+    try {
+      const src = path.join(t.dir, "src");
+      fs.mkdirSync(src);
+      fs.writeFileSync(path.join(src, "data"), new Uint8Array(3_000_000).fill(7));
+      // Nested by relative steps: the walker names entries by full path, which the kernel
+      // refuses beyond 4096 bytes (the CLI's walker, on descriptors, has no such limit).
+      process.chdir(src);
+      for (let i = 0; i < 24; i++) {
+        fs.mkdirSync("d".repeat(200));
+        process.chdir("d".repeat(200));
+      }
+      process.chdir(cwd);
+      const repo = await Repository.init(t.repo, SMALL);
+      const progress = [];
+      const warnings = [];
+      repo.on("ingest:progress", (e) => progress.push(e));
+      repo.on("ingest:warning", (e) => warnings.push(e));
+      const snap = await repo.ingest({ directory: src });
+      assert.ok(warnings.length >= 1, "a warning event");
+      assert.equal(typeof warnings[0].message, "string");
+      assert.equal(warnings[0].dropped, false, "nothing was waiting for content");
+      assert.equal(snap.warnings, warnings.length);
+      assert.ok(progress.length >= 1 && progress.at(-1).bytesProcessed >= 3_000_000, JSON.stringify(progress.at(-1)));
+      await repo.close();
+    } finally {
+      process.chdir(cwd);
+      // Node's own `rmSync` names entries by full path too; GNU rm walks by descriptors.
+      spawnSync("rm", ["-rf", t.dir]);
+    }
+  });
+
   test("Node trees: a named pipe is stored, and restoring it is a warning", async (ctx) => {
     const t = tempDir("tree-fifo");
     try {

@@ -51,7 +51,7 @@ test("Deno: restore resolves to a web ReadableStream that pipes to a file", asyn
   }
 });
 
-test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or sys permission is needed", async () => {
+test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or sys permission is needed, for streams or trees", async () => {
   const t = tempDir("permissions");
   try {
     const pkg = path.dirname(path.dirname(new URL(import.meta.resolve("@cairn-backup/cairn")).pathname));
@@ -62,6 +62,13 @@ test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or
        try {
          const repo = await Repository.init(${JSON.stringify(t.repo)}, {});
          await repo.ingest(new Uint8Array(1000));
+         // Directory trees need no other permission either.
+         const src = ${JSON.stringify(path.join(t.dir, "src"))};
+         Deno.mkdirSync(src + "/a", { recursive: true });
+         Deno.writeTextFileSync(src + "/a/f", "tree");
+         const tree = await repo.ingest({ directory: src });
+         const back = await repo.restoreTree(tree.id, ${JSON.stringify(path.join(t.dir, "out"))});
+         if (back.files !== 1 || Deno.readTextFileSync(${JSON.stringify(path.join(t.dir, "out", "a", "f"))}) !== "tree") throw new Error("tree not restored");
          await repo.close();
          console.log("ok");
        } catch (e) {

@@ -5,7 +5,8 @@
  */
 
 import { inline, type StartEngine } from "./link.js";
-import { fsLocator, fsPlatform } from "./platform-fs.js";
+import { fsLocator, fsPlatform, fsTrees } from "./platform-fs.js";
+import type { TreeFs } from "./platform.js";
 import type { JobWorkers } from "./pool.js";
 import { JOB_WORKER_URL, denoJobWorkers } from "./pool-deno.js";
 import { RepositoryCore, type Connection } from "./repository.js";
@@ -40,6 +41,11 @@ export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {
     return new Repository(c);
+  }
+
+  /** Directory trees through `node:fs`. */
+  protected override trees(): TreeFs {
+    return fsTrees;
   }
 
   /** A web `ReadableStream` of the restored bytes; cancelling it ends the restore. */

@@ -9,7 +9,8 @@ import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
 import { inline, type StartEngine } from "./link.js";
-import { fsLocator, fsPlatform } from "./platform-fs.js";
+import { fsLocator, fsPlatform, fsTrees } from "./platform-fs.js";
+import type { TreeFs } from "./platform.js";
 import type { JobWorkers } from "./pool.js";
 import { JOB_WORKER_URL, nodeJobWorkers } from "./pool-node.js";
 import { RepositoryCore, type Connection } from "./repository.js";
@@ -73,6 +74,11 @@ export class Repository extends RepositoryCore<Readable> {
     } catch {
       return undefined;
     }
+  }
+
+  /** Directory trees through `node:fs`. */
+  protected override trees(): TreeFs {
+    return fsTrees;
   }
 
   /** A Node `Readable` of the restored bytes (`.pipe()` works). */

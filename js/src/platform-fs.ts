@@ -8,15 +8,17 @@
 
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import process from "node:process";
 
 import { CairnError } from "./errors.js";
 import { checkPackageFiles } from "./files.js";
 import type { Client } from "./generated/api.js";
 import { nodeIntrinsics } from "./intrinsics.js";
-import { MODULE_URL, type Locator, type Platform } from "./platform.js";
+import { MODULE_URL, type Locator, type Platform, type TreeFs } from "./platform.js";
 import { FsStorage } from "./storage.js";
+import { restoreInto } from "./tree-restore.js";
+import { walkInto } from "./tree-walk.js";
 
 /**
  * Whether process `pid` runs on this host, so that maintenance can remove the locks of
@@ -76,4 +78,11 @@ export const fsLocator: Locator = {
   },
   client,
   checkFiles: (workerFiles) => checkPackageFiles([MODULE_URL, ...workerFiles]),
+};
+
+/** Directory trees in Node and Deno, through `node:fs` (docs/DESIGN-js.md, "Directory trees"). */
+export const fsTrees: TreeFs = {
+  itemName: (directory) => basename(resolve(directory)) || "root",
+  walkInto,
+  restoreInto,
 };

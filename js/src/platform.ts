@@ -8,8 +8,10 @@
  * @module
  */
 
-import type { Client } from "./generated/api.js";
+import type { Client, WalkBegun } from "./generated/api.js";
 import type { Intrinsics } from "./intrinsics.js";
+import type { EngineLink } from "./link.js";
+import type { RestoredTree, TreeSource } from "./types.js";
 
 /** The engine's wasm module, beside the package's `dist/`. */
 export const MODULE_URL = new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url);
@@ -89,4 +91,20 @@ export interface Locator {
   client(): Client;
   /** Throws `EngineUnavailable` when a file the engine starts from is missing. */
   checkFiles(workerFiles: readonly URL[]): void;
+}
+
+/**
+ * Directory trees on a runtime's file system (Node and Deno: `platform-fs.ts`), driving
+ * the engine's tree operations from the thread that owns the repository.
+ */
+export interface TreeFs {
+  /** The item name of a directory stored without one: its last path component. */
+  itemName(directory: string): string;
+  /** Walks `source` into the tree item just begun (`ingest_tree`) of ingest `session`. */
+  walkInto(link: EngineLink, session: number, source: TreeSource): Promise<unknown>;
+  /**
+   * Writes walk `begun` under `target`; with `below` the walk starts inside the tree and
+   * the target stands for its root. Ends the walk session.
+   */
+  restoreInto(link: EngineLink, begun: WalkBegun, target: string, below: boolean): Promise<RestoredTree>;
 }

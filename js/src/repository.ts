@@ -10,13 +10,15 @@ import type { EventSink } from "./engine.js";
 import { CairnError } from "./errors.js";
 import { Events } from "./events.js";
 import type { EngineLink, StartEngine } from "./link.js";
-import { describe, type Locator } from "./platform.js";
+import { describe, type Locator, type TreeFs } from "./platform.js";
 import type { JobWorkers } from "./pool.js";
 import { blocks, knownLength } from "./streams.js";
 import { DEFAULT_ITEM_NAME } from "./generated/api.js";
 import type {
   CairnEvents,
   IngestItem,
+  IngestStreamItem,
+  IngestTreeItem,
   IngestMultiOptions,
   IngestOptions,
   InitOptions,
@@ -27,12 +29,17 @@ import type {
   IVerifyResult,
   KeyAdded,
   KeyListing,
+  ListTreeOptions,
   OpenOptions,
   ReindexResult,
+  RestoredTree,
   RestoreOptions,
+  RestoreTreeOptions,
   SnapshotFilter,
   StreamInput,
   Subscription,
+  TreeSource,
+  TreeStep,
   UnlockOptions,
   UnlockResult,
   VerifyOptions,
@@ -87,6 +94,11 @@ export async function connect(
   return { link, events };
 }
 
+/** Whether `input` names a directory (`{ directory }`) rather than bytes. */
+function isTree(input: unknown): input is TreeSource {
+  return typeof input === "object" && input !== null && !(input instanceof Uint8Array) && typeof (input as TreeSource).directory === "string";
+}
+
 /** What a runtime supplies: how it starts the engine's worker, and job workers. */
 export interface Runtime {
   /** Starts an engine in a worker of this runtime. */
@@ -133,6 +145,19 @@ export abstract class RepositoryCore<Restored> {
     return undefined;
   }
 
+  /** Directory trees on this runtime's file system; `undefined` where there is none (a page). */
+  protected trees(): TreeFs | undefined {
+    return undefined;
+  }
+
+  private requireTrees(): TreeFs {
+    const trees = this.trees();
+    if (trees === undefined) {
+      throw new CairnError("InvalidArgument", "invalid argument: directory trees need a file system (Node or Deno); this runtime has none");
+    }
+    return trees;
+  }
+
   /** Wraps a restore's blocks in this runtime's stream type. */
   protected abstract output(blocks: AsyncIterableIterator<Uint8Array>): Restored;
 
@@ -143,24 +168,34 @@ export abstract class RepositoryCore<Restored> {
     return this.#link;
   }
 
-  /** Stores one stream as one snapshot. */
-  async ingest(stream: StreamInput, options: IngestOptions = {}): Promise<ISnapshot> {
-    const items = options.items ?? [{ name: DEFAULT_ITEM_NAME }];
+  /**
+   * Stores one stream, or one directory (`{ directory }`, Node and Deno) as a tree item
+   * named after it, as one snapshot.
+   */
+  async ingest(input: StreamInput | TreeSource, options: IngestOptions = {}): Promise<ISnapshot> {
+    const items = options.items ?? [isTree(input) ? {} : { name: DEFAULT_ITEM_NAME }];
     if (items.length !== 1) {
       throw new CairnError("InvalidArgument", "invalid argument: `ingest` names exactly one item; use `ingestMulti` for several");
     }
-    return this.ingestMulti([{ ...items[0], stream, size: options.size }], { tags: options.tags });
+    const item: IngestItem = isTree(input) ? { ...items[0], ...input } : { name: DEFAULT_ITEM_NAME, ...items[0], stream: input, size: options.size };
+    return this.ingestMulti([item], { tags: options.tags });
   }
 
-  /** Stores several named streams, in order, as one snapshot. */
+  /** Stores several named streams and directories (Node and Deno), in order, as one snapshot. */
   async ingestMulti(items: IngestItem[], options: IngestMultiOptions = {}): Promise<ISnapshot> {
     const link = this.link;
-    const totalBytes = knownLength(items, (input) => this.sizeOf(input));
+    const trees = items.some(isTree) ? this.requireTrees() : undefined;
+    const streams = items.filter((item): item is IngestStreamItem => !isTree(item));
+    // A tree's size is not known before it is walked.
+    const totalBytes = trees ? undefined : knownLength(streams, (input) => this.sizeOf(input));
     const { session } = await link.call("ingest_begin", { tags: options.tags ?? {}, totalBytes });
     try {
       for (const item of items) {
-        await link.call("ingest_item", { session, name: item.name, type: item.type });
-        for await (const block of blocks(item.stream)) await link.write(session, block);
+        if (isTree(item)) await this.ingestTree(session, item as IngestTreeItem, trees as TreeFs);
+        else {
+          await link.call("ingest_item", { session, name: item.name, type: item.type });
+          for await (const block of blocks(item.stream)) await link.write(session, block);
+        }
       }
       return await link.call("ingest_finish", { session });
     } catch (e) {
@@ -168,6 +203,44 @@ export abstract class RepositoryCore<Restored> {
       await link.call("ingest_abort", { session }).catch(() => {});
       throw e;
     }
+  }
+
+  private async ingestTree(session: number, item: IngestTreeItem, trees: TreeFs): Promise<void> {
+    const name = item.name ?? trees.itemName(item.directory);
+    await this.link.call("ingest_tree", { session, name, type: item.type, parent: item.parent, noParent: item.noParent });
+    await trees.walkInto(this.link, session, item);
+  }
+
+  /**
+   * The entries of a snapshot's tree item, depth first, each directory's entries in byte
+   * order of their names: everything below `path` (default the root), or with
+   * `recursive: false` the start and its direct entries.
+   */
+  async listTree(snapshotId: string, options: ListTreeOptions = {}): Promise<TreeStep[]> {
+    const link = this.link;
+    const { session } = await link.call("walk_begin", { snapshot: snapshotId, ...options });
+    const steps: TreeStep[] = [];
+    try {
+      for (let step = await link.call("walk_next", { session }); step !== null; step = await link.call("walk_next", { session })) {
+        steps.push(step);
+      }
+    } finally {
+      await link.call("restore_end", { session }).catch(() => {});
+    }
+    return steps;
+  }
+
+  /**
+   * Writes a snapshot's tree item (or the entry at `path` in it, created inside the target)
+   * under `targetDir`, created if missing, with modes, times, links and, when running as
+   * root, owners (Node and Deno). Never writes outside `targetDir`.
+   */
+  async restoreTree(snapshotId: string, targetDir: string, options: RestoreTreeOptions = {}): Promise<RestoredTree> {
+    const trees = this.requireTrees();
+    const link = this.link;
+    const begun = await link.call("walk_begin", { snapshot: snapshotId, ...options });
+    const below = (options.path ?? "").replace(/^\/+|\/+$/g, "") !== "" || (options.pathHex ?? "") !== "";
+    return trees.restoreInto(link, begun, targetDir, below);
   }
 
   /** The bytes of a whole snapshot, or of one item with `{ item }`. */

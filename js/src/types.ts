@@ -112,8 +112,36 @@ export interface ItemName {
   type?: string;
 }
 
+/**
+ * A directory to store as a tree item (Node and Deno): `ingest({ directory })`, or an
+ * item of `ingestMulti` with `directory` instead of `stream`. Extended attributes are not
+ * recorded (`node:fs` has no API for them), nor owners' names (only uid and gid).
+ */
+export interface TreeSource {
+  /** The directory's path; followed if it is a symbolic link, nothing below it is. */
+  directory: string;
+  /**
+   * A snapshot (id, prefix or `latest`) whose item of the same name is this tree's parent:
+   * its unchanged files are not read again. Left out, the newest snapshot with a tree item
+   * of this name.
+   */
+  parent?: string;
+  /** Read every file, reusing no parent's. */
+  noParent?: boolean;
+  /** Do not descend into directories on another device than the root's (they are kept, empty). */
+  oneFileSystem?: boolean;
+  /** Keep only the `CACHEDIR.TAG` of a directory that holds a valid one. */
+  excludeCaches?: boolean;
+}
+
+/** A directory item of `ingestMulti`: its name (default: the directory's name) and the directory. */
+export type IngestTreeItem = Partial<ItemName> & TreeSource;
+
+/** One item of `ingestMulti`: a named stream, or a directory stored as a tree. */
+export type IngestItem = IngestStreamItem | IngestTreeItem;
+
 /** One named stream of `ingestMulti`. */
-export interface IngestItem {
+export interface IngestStreamItem {
   /** The item's name. */
   name: string;
   /** Its optional type. */
@@ -134,6 +162,58 @@ export interface IngestMultiOptions {
 export interface RestoreOptions {
   /** Restore only this item. */
   item?: string;
+}
+
+/** Options of `listTree`. */
+export interface ListTreeOptions {
+  /** The tree item; left out, the snapshot's only tree item. */
+  item?: string;
+  /** Where to start, `/`-separated below the item's root (default: the root). */
+  path?: string;
+  /** The same as hex bytes, for a path that is not UTF-8 (then `path` is ignored). */
+  pathHex?: string;
+  /** Everything below the start (default), or with `false` only the start and its entries. */
+  recursive?: boolean;
+}
+
+/** Options of `restoreTree`. */
+export interface RestoreTreeOptions {
+  /** The tree item; left out, the snapshot's only tree item. */
+  item?: string;
+  /** Restore only this path of the tree (created inside the target), `/`-separated. */
+  path?: string;
+  /** The same as hex bytes, for a path that is not UTF-8 (then `path` is ignored). */
+  pathHex?: string;
+}
+
+/** Something `restoreTree` did not restore as recorded, which did not stop it. */
+export interface RestoreWarning {
+  /** The path in the target. */
+  path: string;
+  /** What was not restored, and why. */
+  message: string;
+}
+
+/** What `restoreTree` wrote (the CLI's `restore --target --json` report, with the warnings). */
+export interface RestoredTree {
+  /** The full id of the snapshot restored. */
+  snapshot: string;
+  /** The tree item restored. */
+  item: string;
+  /** The directory written, absolute. */
+  target: string;
+  /** Regular files created. */
+  files: number;
+  /** Directories created or reused, the target included. */
+  dirs: number;
+  /** Hard links made. */
+  links: number;
+  /** Symbolic links created. */
+  others: number;
+  /** Bytes of file content written (holes not included). */
+  bytes: number;
+  /** Entries not restored as recorded: pipes and devices, owners of a restore not run as root, ... */
+  warnings: RestoreWarning[];
 }
 
 /** Options of `unlock`. */

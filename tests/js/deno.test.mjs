@@ -7,6 +7,7 @@ import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
+import { treeScenarios } from "./trees.mjs";
 import { denoJobWorkers } from "../../js/dist/pool-deno.js";
 
 const test = (name, fn) => Deno.test(name, fn);
@@ -25,6 +26,8 @@ scenarios(test, {
   }),
 });
 internalScenarios(test, { jobWorkers: denoJobWorkers });
+// Deno's `node:fs` tells modification times in milliseconds.
+treeScenarios(test, { Repository, mtimePrecisionNs: 1_000_000n });
 
 test("Deno: restore resolves to a web ReadableStream that pipes to a file", async () => {
   const t = tempDir("pipe");
@@ -48,7 +51,7 @@ test("Deno: restore resolves to a web ReadableStream that pipes to a file", asyn
   }
 });
 
-test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or sys permission is needed", async () => {
+test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or sys permission is needed, for streams or trees", async () => {
   const t = tempDir("permissions");
   try {
     const pkg = path.dirname(path.dirname(new URL(import.meta.resolve("@cairn-backup/cairn")).pathname));
@@ -59,6 +62,13 @@ test("Deno: a permission Deno refuses is a CairnError naming the flag; no env or
        try {
          const repo = await Repository.init(${JSON.stringify(t.repo)}, {});
          await repo.ingest(new Uint8Array(1000));
+         // Directory trees need no other permission either.
+         const src = ${JSON.stringify(path.join(t.dir, "src"))};
+         Deno.mkdirSync(src + "/a", { recursive: true });
+         Deno.writeTextFileSync(src + "/a/f", "tree");
+         const tree = await repo.ingest({ directory: src });
+         const back = await repo.restoreTree(tree.id, ${JSON.stringify(path.join(t.dir, "out"))});
+         if (back.files !== 1 || Deno.readTextFileSync(${JSON.stringify(path.join(t.dir, "out", "a", "f"))}) !== "tree") throw new Error("tree not restored");
          await repo.close();
          console.log("ok");
        } catch (e) {

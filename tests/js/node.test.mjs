@@ -13,6 +13,8 @@ import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, scenarios, tempDir } from "./scenarios.mjs";
 import { internalScenarios } from "./internals.mjs";
+import { treeScenarios } from "./trees.mjs";
+import { nodeTreeScenarios } from "./trees-node.mjs";
 import { nodeJobWorkers } from "../../js/dist/pool-node.js";
 
 scenarios(test, {
@@ -31,6 +33,9 @@ scenarios(test, {
   }),
 });
 internalScenarios(test, { jobWorkers: nodeJobWorkers });
+// Node's `lstat` with `bigint` tells nanoseconds; `utimes` sets microseconds.
+treeScenarios(test, { Repository, mtimePrecisionNs: 1000n });
+nodeTreeScenarios(test, { Repository });
 
 function* chunksOf(data, size) {
   for (let at = 0; at < data.length; at += size) yield Buffer.from(data.subarray(at, at + size));

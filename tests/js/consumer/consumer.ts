@@ -1,6 +1,7 @@
 // A consumer of the packed package, type-checked under `strict` (tsconfig.json here) and
 // run in Node (compiled by tsc) and Deno (as TypeScript), by tests/js/package.sh.
 //   consumer.js|ts REPO_DIR
+import * as fs from "node:fs";
 import process from "node:process";
 
 import {
@@ -10,6 +11,8 @@ import {
   type IngestProgressEvent,
   type ISnapshot,
   type IVerifyResult,
+  type RestoredTree,
+  type TreeStep,
 } from "@cairn-backup/cairn";
 
 function check(ok: boolean, what: string): asserts ok {
@@ -49,5 +52,15 @@ const verified: IVerifyResult = await repo.verify({ level: "full" });
 check(verified.ok, "full verify is clean");
 const tagged = await repo.listSnapshots({ tags: { app: "consumer" } });
 check(tagged.length === 1 && tagged[0].id === snap.id, "listSnapshots finds the snapshot by tag");
+
+// A directory as a tree item, listed and written back, typed from the engine's TreeStep.
+const tree = `${dir}-tree`;
+fs.mkdirSync(`${tree}/sub`, { recursive: true });
+fs.writeFileSync(`${tree}/sub/file.txt`, "in a tree\n");
+const treeSnap = await repo.ingest({ directory: tree });
+const steps: TreeStep[] = await repo.listTree(treeSnap.id);
+check(steps.map((s) => `${s.path}:${s.entry.kind}`).join(",") === ":dir,sub:dir,sub/file.txt:file", "listTree lists the tree");
+const back: RestoredTree = await repo.restoreTree(treeSnap.id, `${tree}-restored`);
+check(back.files === 1 && fs.readFileSync(`${tree}-restored/sub/file.txt`, "utf8") === "in a tree\n", "restoreTree writes it back");
 await repo.close();
 console.log(`consumer: ok (${snap.id.slice(0, 8)}, ${progress.length} progress events)`);

@@ -207,7 +207,14 @@ export abstract class RepositoryCore<Restored> {
 
   private async ingestTree(session: number, item: IngestTreeItem, trees: TreeFs): Promise<void> {
     const name = item.name ?? trees.itemName(item.directory);
-    await this.link.call("ingest_tree", { session, name, type: item.type, parent: item.parent, noParent: item.noParent });
+    await this.link.call("ingest_tree", {
+      session,
+      name,
+      type: item.type,
+      parent: item.parent,
+      noParent: item.noParent,
+      exclude: item.exclude,
+    });
     await trees.walkInto(this.link, session, item);
   }
 

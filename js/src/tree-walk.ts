@@ -14,7 +14,7 @@ import { basename, resolve } from "node:path";
 
 import { CairnError } from "./errors.js";
 import type { EngineLink } from "./link.js";
-import type { Entry, EntryKind } from "./generated/api.js";
+import type { Entry, EntryKind, TreeEntryAnswer } from "./generated/api.js";
 import type { TreeSource } from "./types.js";
 
 /** Bytes of a file read and written to the engine at a time at most. */
@@ -141,10 +141,11 @@ class Walker {
     private readonly rootDev: bigint,
   ) {}
 
-  async entry(path: string, entry: Entry): Promise<boolean> {
-    const { content } = await this.link.call("tree_entry", { session: this.session, entry });
-    this.#waiting = content ? path : undefined;
-    return content;
+  /** Describes an entry to the engine; answers whether to read it (`content`) or leave it out (`excluded`). */
+  async entry(path: string, entry: Entry): Promise<TreeEntryAnswer> {
+    const answer = await this.link.call("tree_entry", { session: this.session, entry });
+    this.#waiting = answer.content ? path : undefined;
+    return answer;
   }
 
   async problem(path: string, message: string, drop: boolean): Promise<void> {
@@ -200,8 +201,9 @@ class Walker {
         return this.problem(shown, `cannot read the link, left out: ${messageOf(e)}`, true);
       }
     }
-    const wants = await this.entry(shown, entry);
-    if (kind === "file" && wants) return this.read(path, shown, st);
+    const { content, excluded } = await this.entry(shown, entry);
+    if (excluded) return; // an exclude pattern: neither read nor entered
+    if (kind === "file" && content) return this.read(path, shown, st);
     if (kind !== "dir") return;
     if (this.options.oneFileSystem && st.dev !== this.rootDev) return this.leave();
     let now: fs.BigIntStats | undefined;

@@ -132,6 +132,11 @@ export interface TreeSource {
   oneFileSystem?: boolean;
   /** Keep only the `CACHEDIR.TAG` of a directory that holds a valid one. */
   excludeCaches?: boolean;
+  /**
+   * Entries to leave out, as gitignore patterns applied by the engine (the same as the
+   * CLI's `--exclude`): `*.o`, `/build` (at the root), `cache/` (directories), `!keep.o`.
+   */
+  exclude?: string[];
 }
 
 /** A directory item of `ingestMulti`: its name (default: the directory's name) and the directory. */

@@ -157,6 +157,9 @@ export function treeScenarios(test, { Repository, mtimePrecisionNs }) {
       assert.deepEqual((await repo.listTree(snap.id)).map((s) => s.path), ["", "cache", "cache/CACHEDIR.TAG"]);
       const all = await repo.ingest({ directory: src });
       assert.deepEqual((await repo.listTree(all.id)).map((s) => s.path), ["", "cache", "cache/CACHEDIR.TAG", "cache/junk"]);
+      // Exclude patterns are the engine's, as the CLI's --exclude.
+      const some = await repo.ingest({ directory: src, exclude: ["junk", "!nothing"] });
+      assert.deepEqual((await repo.listTree(some.id)).map((s) => s.path), ["", "cache", "cache/CACHEDIR.TAG"]);
       await repo.close();
     } finally {
       t.remove();

@@ -204,7 +204,7 @@ rdev?: number;
 /**
  * Extended attributes, sorted by name.
  */
-xattrs: Xattr[] }
+xattrs?: Xattr[] }
 
 /**
  * What an entry is.
@@ -319,7 +319,7 @@ noParent?: boolean;
 /**
  * Entries to leave out, as gitignore patterns (`*.o`, `/build`, `cache/`, `!keep`).
  */
-exclude: string[] }
+exclude?: string[] }
 
 /**
  * Payload of `ingest:warning`.

@@ -183,7 +183,7 @@ pub struct IngestTreeArgs {
     #[serde(default)]
     pub no_parent: bool,
     /// Entries to leave out, as gitignore patterns (`*.o`, `/build`, `cache/`, `!keep`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub exclude: Vec<String>,
 }
 

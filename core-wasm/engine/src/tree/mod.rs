@@ -132,7 +132,7 @@ pub struct Entry {
     #[serde(default)]
     pub rdev: u64,
     /// Extended attributes, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub xattrs: Vec<Xattr>,
 }
 

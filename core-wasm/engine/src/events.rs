@@ -108,6 +108,13 @@ pub struct Progress {
     /// Progress in percent, when the total is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage: Option<f64>,
+    /// An ingest of directory trees: the entries described so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u64>,
+    /// An ingest of a directory tree: the path of the entry described last, below the
+    /// tree's root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// A line for people.
     pub message: String,
 }
@@ -165,6 +172,8 @@ impl Progress {
             percentage: total_bytes
                 .filter(|&t| t > 0)
                 .map(|t| ((done as f64 / t as f64) * 100.0).min(100.0)),
+            entries: None,
+            path: None,
             message,
         }
     }

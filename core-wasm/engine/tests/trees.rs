@@ -420,3 +420,23 @@ fn a_diff_names_what_was_added_removed_modified_and_touched() {
         ErrorCode::ItemNotFound
     );
 }
+
+#[test]
+fn progress_counts_entries_and_names_the_path() {
+    let host = MemoryHost::new(7);
+    let mut e = small_repo(&host, None);
+    let tree = sample_tree();
+    host.take_events();
+    ingest_tree(&mut e, &tree, "etc", None);
+    let progress: Vec<Value> = host
+        .take_events()
+        .into_iter()
+        .filter(|(name, _)| name == "ingest:progress")
+        .map(|(_, payload)| serde_json::from_str(&payload).unwrap())
+        .collect();
+    let last = progress.last().unwrap();
+    assert_eq!(last["entries"], tree.len(), "{last}");
+    assert_eq!(last["path"], "\u{fffd}name", "the entry described last: {last}");
+    assert!(last["message"].as_str().unwrap().contains("11 entries"), "{last}");
+    assert!(progress.iter().all(|p| p["entries"].as_u64().is_some()));
+}

@@ -505,6 +505,15 @@ totalBytes?: number | null;
  */
 percentage?: number | null; 
 /**
+ * An ingest of directory trees: the entries described so far.
+ */
+entries?: number | null; 
+/**
+ * An ingest of a directory tree: the path of the entry described last, below the
+ * tree's root.
+ */
+path?: string | null; 
+/**
  * A line for people.
  */
 message: string }

@@ -104,6 +104,9 @@ struct IngestState {
     pacer: Pacer,
     /// Problems the host reported with its source (`ingest:warning`).
     warnings: u64,
+    /// Entries of trees described so far, and the path of the last one (for progress).
+    tree_entries: u64,
+    tree_path: String,
     failed: bool,
 }
 
@@ -151,6 +154,8 @@ impl IngestSession {
                 received: 0,
                 pacer: Pacer::new(total_bytes, store.host().now_ms()),
                 warnings: 0,
+                tree_entries: 0,
+                tree_path: String::new(),
                 failed: false,
             },
         })
@@ -419,13 +424,17 @@ impl IngestState {
             return;
         }
         let s = &self.stats;
+        let entries = (self.tree_entries > 0).then_some(self.tree_entries);
         let message = format!(
-            "{} MiB read, {} new chunks, {} reused",
+            "{} MiB read, {}{} new chunks, {} reused",
             done >> 20,
+            entries.map_or(String::new(), |n| format!("{n} entries, ")),
             s.new_chunks,
             s.reused_chunks
         );
-        let p = Progress::new("ingest", done, self.total_bytes, message);
+        let mut p = Progress::new("ingest", done, self.total_bytes, message);
+        p.entries = entries;
+        p.path = entries.map(|_| self.tree_path.clone());
         events::emit(store.host(), INGEST_PROGRESS, &p);
     }
 }

@@ -123,8 +123,15 @@ impl IngestSession {
             entry.check().map_err(protocol)?;
             let name = entry.name_bytes().map_err(protocol)?;
             let mut tree = s.state.take_tree()?;
+            let path = match tree.stack.is_empty() {
+                true => String::new(),
+                false => tree.path_of(&entry.name),
+            };
             let r = s.state.place(store, index, &mut tree, entry, name);
             s.state.put_tree(tree);
+            s.state.tree_entries += 1;
+            s.state.tree_path = path;
+            s.state.progress(store, false);
             r
         })
     }

@@ -31,12 +31,6 @@ pub struct Totals {
     pub chunks: u64,
 }
 
-struct Level {
-    pieces: VecDeque<BlobId>,
-    nodes: VecDeque<Node>,
-    last: Option<Vec<u8>>,
-}
-
 /// One entry of a walk.
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -48,7 +42,8 @@ pub struct Step {
 
 /// A depth-first walk of a stored tree, in name order, directories before their entries.
 pub struct TreeWalk {
-    stack: Vec<Level>,
+    /// One cursor per directory on the current path, the walk's top first.
+    stack: Vec<DirCursor>,
     /// The pieces of the directory returned last, entered on the next step unless skipped.
     descend: Option<Vec<BlobId>>,
     /// Names on the path to the entry returned last (the top directory's excluded).
@@ -97,21 +92,7 @@ pub fn find<H: Host>(
         let Content::Dir(pieces) = &node.content else {
             return Ok(None);
         };
-        let mut found = None;
-        'pieces: for id in pieces {
-            for n in read_piece(store, index, id, label)? {
-                let n_name = n.entry.name_bytes().map_err(|e| corrupt(label, e))?;
-                match n_name.cmp(name) {
-                    std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => {
-                        found = Some(n);
-                        break 'pieces;
-                    }
-                    std::cmp::Ordering::Greater => break 'pieces,
-                }
-            }
-        }
-        match found {
+        match DirCursor::new(pieces, label.to_string()).seek(store, index, name)? {
             Some(n) => node = n,
             None => return Ok(None),
         }
@@ -125,10 +106,9 @@ impl TreeWalk {
     /// item in errors.
     pub fn new(top: Node, declared: Option<Totals>, label: String) -> TreeWalk {
         TreeWalk {
-            stack: vec![Level {
-                pieces: VecDeque::new(),
+            stack: vec![DirCursor {
                 nodes: VecDeque::from([top]),
-                last: None,
+                ..DirCursor::new(&[], label.clone())
             }],
             descend: None,
             names: Vec::new(),
@@ -158,41 +138,27 @@ impl TreeWalk {
                         format!("directories nested deeper than {MAX_DEPTH}"),
                     ));
                 }
-                self.stack.push(Level {
-                    pieces: pieces.into(),
-                    nodes: VecDeque::new(),
-                    last: None,
-                });
+                self.stack.push(DirCursor::new(&pieces, self.label.clone()));
             }
             let Some(level) = self.stack.last_mut() else {
                 self.check_end()?;
                 return Ok(None);
             };
-            if let Some(node) = level.nodes.pop_front() {
-                let name = node.entry.name_bytes().map_err(|e| corrupt(&self.label, e))?;
-                if level.last.as_ref().is_some_and(|l| *l >= name) {
-                    return Err(corrupt(
-                        &self.label,
-                        "a directory's pieces are not in name order".into(),
-                    ));
-                }
-                level.last = Some(name.clone());
-                let depth = self.stack.len() - 1;
-                self.count(&node)?;
-                self.names.truncate(depth.saturating_sub(1));
-                if depth > 0 {
-                    self.names.push(name);
-                }
-                if let Content::Dir(pieces) = &node.content {
-                    self.descend = Some(pieces.clone());
-                }
-                return Ok(Some(Step { depth, node }));
-            }
-            if let Some(id) = level.pieces.pop_front() {
-                level.nodes = read_piece(store, index, &id, &self.label)?.into();
+            let Some(name) = level.peek(store, index)? else {
+                self.stack.pop();
                 continue;
+            };
+            let node = level.take().expect("peeked");
+            let depth = self.stack.len() - 1;
+            self.count(&node)?;
+            self.names.truncate(depth.saturating_sub(1));
+            if depth > 0 {
+                self.names.push(name);
             }
-            self.stack.pop();
+            if let Content::Dir(pieces) = &node.content {
+                self.descend = Some(pieces.clone());
+            }
+            return Ok(Some(Step { depth, node }));
         }
     }
 
@@ -278,6 +244,19 @@ impl DirCursor {
         let node = self.nodes.pop_front()?;
         self.last = node.entry.name_bytes().ok();
         Some(node)
+    }
+
+    /// Skips forward to the entry named `name` and takes it; `None` when the directory has
+    /// none (the entries before it are passed either way, so names are sought in order).
+    pub fn seek<H: Host>(&mut self, store: &Store<H>, index: &Index, name: &[u8]) -> Result<Option<Node>> {
+        while let Some(next) = self.peek(store, index)? {
+            match next.as_slice().cmp(name) {
+                std::cmp::Ordering::Less => drop(self.take()),
+                std::cmp::Ordering::Equal => return Ok(self.take()),
+                std::cmp::Ordering::Greater => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -24,6 +24,16 @@ fn cairn(args: &[&std::ffi::OsStr]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The `path` of each step of `cairn ls --json`.
+fn paths_of(listed: &Value) -> Vec<&str> {
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect()
+}
+
 fn os(s: &str) -> &std::ffi::OsStr {
     s.as_ref()
 }
@@ -51,23 +61,13 @@ fn a_tree_round_trips_through_the_cli_and_an_unchanged_one_stores_nothing() {
     assert_eq!(second["reusedChunks"], first["chunkCount"]);
 
     let listed = cairn(&[os("ls"), p(&repo), os("latest")]);
-    let paths: Vec<&str> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap())
-        .collect();
+    let paths = paths_of(&listed);
     assert!(
         paths.contains(&"dir/deeper/big") && paths.contains(&""),
         "{paths:?}"
     );
     let one_level = cairn(&[os("ls"), p(&repo), os("latest"), os("dir")]);
-    let paths: Vec<&str> = one_level
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap())
-        .collect();
+    let paths = paths_of(&one_level);
     assert_eq!(
         paths,
         ["", "deeper", "small"],
@@ -166,12 +166,7 @@ fn exclude_patterns_and_files_leave_entries_out() {
     ];
     cairn(&args);
     let listed = cairn(&[os("ls"), p(&repo), os("latest")]);
-    let paths: Vec<&str> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap())
-        .collect();
+    let paths = paths_of(&listed);
     assert_eq!(
         paths,
         ["", "keep.o", "src", "src/build", "src/build/x", "src/main.c"]

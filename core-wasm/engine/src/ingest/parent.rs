@@ -31,19 +31,17 @@ impl ParentDir {
         index: &Index,
         name: &[u8],
     ) -> Result<Option<Node>> {
-        while let Some(cursor) = self.0.as_mut() {
-            match cursor.peek(store, index) {
-                Ok(Some(n)) => match n.as_slice().cmp(name) {
-                    std::cmp::Ordering::Greater => return Ok(None),
-                    std::cmp::Ordering::Equal => return Ok(cursor.take()),
-                    std::cmp::Ordering::Less => drop(cursor.take()),
-                },
-                Ok(None) => return Ok(None),
-                Err(e @ Error::Storage { .. }) => return Err(e),
-                Err(_) => self.0 = None,
+        let Some(cursor) = self.0.as_mut() else {
+            return Ok(None);
+        };
+        match cursor.seek(store, index, name) {
+            Ok(found) => Ok(found),
+            Err(e @ Error::Storage { .. }) => Err(e),
+            Err(_) => {
+                self.0 = None;
+                Ok(None)
             }
         }
-        Ok(None)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::index::Index;
 use crate::manifest::ItemTally;
 use crate::parallel;
 use crate::store::Store;
-use crate::tree::Chunks;
+use crate::tree::{Chunks, Content, Node};
 
 /// Plaintext bytes read ahead at most (and at least one chunk).
 pub const BATCH_BYTES: u64 = 8 << 20;
@@ -40,6 +40,22 @@ impl ListRef {
             Chunks::Inline(e) => vec![ListRef::Inline(e.clone())],
             Chunks::Lists(l) => l.iter().map(|id| ListRef::Stored(*id)).collect(),
         }
+    }
+}
+
+/// The tally that checks a tree file's `lists` chunk lists against its entry (its size
+/// and chunk count); `what` names it in the answer's disagreement.
+pub fn file_tally(
+    what: &str,
+    node: &Node,
+    lists: usize,
+    max_chunk: u32,
+) -> std::result::Result<ItemTally, String> {
+    match &node.content {
+        Content::File { chunk_count, .. } => {
+            ItemTally::of(what, node.entry.size, *chunk_count, lists, max_chunk)
+        }
+        _ => Err(format!("{what} is a file entry without a chunk list")),
     }
 }
 

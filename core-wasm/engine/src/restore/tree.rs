@@ -3,14 +3,14 @@
 //! file's bytes with `read` before asking for the next entry. Memory holds one piece per
 //! directory on the current path and one batch of chunks; the session holds a shared lock.
 
-use super::chunks::{ChunkStream, ContentPlan, ListRef};
+use super::chunks::{file_tally, ChunkStream, ContentPlan, ListRef};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::SnapshotId;
 use crate::index::Index;
 use crate::layout::StorageKey;
 use crate::locking::{self, HeldLock};
-use crate::manifest::{ItemManifest, ItemTally};
+use crate::manifest::ItemManifest;
 use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
@@ -158,19 +158,15 @@ impl TreeSession {
 
     fn plan(&self, node: &Node, path: &str, max_chunk: u32) -> Result<ContentPlan> {
         let file = format!("{} file `{path}`", self.label);
-        let Content::File { chunk_count, chunks } = &node.content else {
-            return Err(Error::CorruptSnapshot {
-                file,
-                detail: "a file entry without a chunk list".into(),
-            });
+        let lists = match &node.content {
+            Content::File { chunks, .. } => ListRef::of_file(chunks),
+            _ => Vec::new(),
         };
-        let lists = ListRef::of_file(chunks);
-        let tally = ItemTally::of(&file, node.entry.size, *chunk_count, lists.len(), max_chunk).map_err(
-            |detail| Error::CorruptSnapshot {
+        let tally =
+            file_tally(&file, node, lists.len(), max_chunk).map_err(|detail| Error::CorruptSnapshot {
                 file: file.clone(),
                 detail,
-            },
-        )?;
+            })?;
         Ok(ContentPlan {
             tally,
             lists: lists.into(),

@@ -11,7 +11,7 @@ use crate::host::Host;
 use crate::ids::{PackId, SnapshotId};
 use crate::layout::StorageKey;
 use crate::manifest::{ItemManifest, ItemTally};
-use crate::restore::chunks::ListRef;
+use crate::restore::chunks::{file_tally, ListRef};
 use crate::tree::{Content, Node};
 use crate::treewalk;
 
@@ -33,11 +33,7 @@ pub(super) fn shape_of(
         None => ("the item".to_string(), ItemTally::new(item, max_chunk)),
         Some((path, node)) => {
             let what = format!("file `{path}`");
-            let chunks = match &node.content {
-                Content::File { chunk_count, .. } => *chunk_count,
-                _ => 0,
-            };
-            let shape = ItemTally::of(&what, node.entry.size, chunks, c.lists.len(), max_chunk);
+            let shape = file_tally(&what, node, c.lists.len(), max_chunk);
             (what, shape)
         }
     }

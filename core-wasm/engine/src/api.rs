@@ -18,7 +18,7 @@ use crate::ops::{self, *};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::{Parent, RepoInfo, Repository};
-use crate::restore::tree::{TreeSession, TreeStep};
+use crate::restore::tree::{Found, TreeSession, TreeStep};
 use crate::restore::RestoreSession;
 use crate::treediff::TreeChange;
 use crate::verify::{VerifyOptions, VerifyResult};
@@ -230,7 +230,7 @@ impl<H: Host + Clone> Handlers for Api<H> {
         let path = crate::tree::bytes_of(&a.path, a.path_hex.as_deref()).map_err(Error::InvalidArgument)?;
         let s = self
             .repo()?
-            .walk_begin(&a.snapshot, a.item.as_deref(), &path, a.recursive)?;
+            .walk_begin(&a.snapshot, a.item.as_deref(), &path, &a.scope())?;
         let (snapshot, item) = (s.snapshot_id(), s.item().to_string());
         let session = self.add_session(Session::Walk(Box::new(s)));
         Ok(WalkBegun {
@@ -238,6 +238,11 @@ impl<H: Host + Clone> Handlers for Api<H> {
             snapshot,
             item,
         })
+    }
+
+    fn find(&mut self, a: FindArgs) -> Result<Vec<Found>> {
+        self.repo()?
+            .find(&a.patterns, &a.snapshots, a.item.as_deref(), &a.tags)
     }
 
     fn tree_diff(&mut self, a: DiffArgs) -> Result<Vec<TreeChange>> {
@@ -264,12 +269,13 @@ impl<H: Host + Clone> Handlers for Api<H> {
 
     fn restore_begin(&mut self, a: RestoreArgs) -> Result<RestoreBegun> {
         let s = self.repo()?.restore_begin(&a.snapshot, a.item.as_deref())?;
-        let (snapshot, size) = (s.snapshot_id(), s.size());
+        let (snapshot, size, tar) = (s.snapshot_id(), s.size(), s.is_tar());
         let session = self.add_session(Session::Restore(Box::new(s)));
         Ok(RestoreBegun {
             session,
             snapshot,
             size,
+            tar,
         })
     }
 

@@ -118,9 +118,12 @@ impl TreeWalk {
         }
     }
 
-    /// Does not enter the directory returned last.
+    /// Does not enter the directory returned last. The walk is then no longer of the
+    /// whole item, so the item's declared totals are no longer checked at its end.
     pub fn skip_children(&mut self) {
-        self.descend = None;
+        if self.descend.take().is_some() {
+            self.declared = None;
+        }
     }
 
     /// The path of the entry returned last, below the top directory (`""` for the top).

@@ -72,6 +72,36 @@ pub struct RestoreArgs {
     /// With --target: restore only this file or directory of the tree (a path below its root).
     #[arg(long, value_name = "PATH", requires = "target")]
     pub path: Option<OsString>,
+    /// With --target: restore only entries this pattern matches (gitignore's syntax, against
+    /// paths below the tree's root), all below them and the directories on the way (repeatable).
+    #[arg(short = 'i', long = "include", value_name = "PATTERN", requires = "target")]
+    pub include: Vec<String>,
+    /// With --target: leave out entries this pattern matches (repeatable).
+    #[arg(short = 'e', long = "exclude", value_name = "PATTERN", requires = "target")]
+    pub exclude: Vec<String>,
+}
+
+/// `cairn find`.
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
+    pub repo: Option<OsString>,
+    /// What to look for, in gitignore's syntax: a name (`*.conf`) at any depth, or a path
+    /// from the tree's root (`/etc/*.conf`); several find entries any one matches.
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Look only in this snapshot (id, unique prefix or `latest`; repeatable; default: all).
+    #[arg(short = 's', long = "snapshot", value_name = "ID")]
+    pub snapshots: Vec<String>,
+    /// Look only in the tree item of this name.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Only snapshots with this tag (repeatable: all must match).
+    #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// Long format: kind and mode, owner, size, modification time, path.
+    #[arg(short = 'l', long)]
+    pub long: bool,
 }
 
 /// `cairn ls`.

@@ -60,6 +60,8 @@ pub enum Command {
     Ls(LsArgs),
     /// Show what changed in a directory tree between two snapshots.
     Diff(DiffArgs),
+    /// Find files and directories by name or path in the trees of snapshots.
+    Find(FindArgs),
     /// List snapshots.
     Snapshots(SnapshotsArgs),
     /// Show one snapshot.

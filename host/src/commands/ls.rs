@@ -105,6 +105,9 @@ pub fn walk_args(
         path: text,
         path_hex: hex,
         recursive,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        matches_only: false,
     }
 }
 
@@ -119,7 +122,7 @@ fn shown(start: &str, below: &str) -> String {
 }
 
 /// `ls -l`: kind and mode, owner, size, modification time (UTC), path, and a link's target.
-fn long_line(s: &TreeStep, path: &str) -> String {
+pub fn long_line(s: &TreeStep, path: &str) -> String {
     let e = &s.entry;
     let owner = |name: &str, id: u32| {
         if name.is_empty() {

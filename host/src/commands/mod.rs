@@ -2,6 +2,7 @@
 //! (`cairn_core::ops`), with the table's own argument and answer types, and prints the
 //! answer: with `--json` exactly as the engine gives it, otherwise as text made from it.
 
+mod find;
 mod ingest;
 mod init;
 mod key;
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Restore(a) => restore::run(&g, a),
         Command::Ls(a) => ls::run(&g, a),
         Command::Diff(a) => ls::diff(&g, a),
+        Command::Find(a) => find::run(&g, a),
         Command::Snapshots(a) => snapshots::list(&g, a),
         Command::Show(a) => snapshots::show(&g, a),
         Command::Verify(a) => maintenance::verify(&g, a),

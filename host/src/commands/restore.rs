@@ -4,7 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cairn_core::ops::{self, SessionHandle};
+use cairn_core::ops::{self, SessionHandle, WalkArgs};
 use serde::Serialize;
 
 use super::{no_events, with_repo, Globals, OpenRepo};
@@ -18,7 +18,11 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
     let location = g.locate(a.repo.take(), &mut [&mut a.snapshot])?;
     let snapshot = super::required(a.snapshot.take(), "SNAPSHOT")?;
     if let Some(target) = a.target.take() {
-        let args = super::ls::walk_args(snapshot, a.item.clone(), a.path.as_ref(), true);
+        let args = WalkArgs {
+            include: std::mem::take(&mut a.include),
+            exclude: std::mem::take(&mut a.exclude),
+            ..super::ls::walk_args(snapshot, a.item.clone(), a.path.as_ref(), true)
+        };
         let (begun, summary) = with_repo(g, &location, no_events(), |repo| {
             super::trees::restore_into(repo, &args, &target)
         })?;
@@ -54,30 +58,34 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
     let begun = with_repo(g, &location, no_events(), |repo| {
         let begun = repo.call::<ops::RestoreBegin>(&args)?;
         let (session, size) = (begun.session, begun.size);
-        match &a.output {
+        let written = match &a.output {
             Some(path) => {
                 let mut out = AtomicFile::create(path)?;
-                copy(repo, session, size, &mut out.file, path)?;
+                let written = copy(repo, session, size, &mut out.file, path)?;
                 out.commit()?;
+                written
             }
             None => copy(repo, session, size, &mut std::io::stdout().lock(), Path::new("-"))?,
-        }
+        };
         repo.call::<ops::RestoreEnd>(&SessionHandle { session })?;
-        Ok(begun)
+        Ok((begun, written))
     })?;
     let Some(path) = a.output else {
         return Ok(());
     };
+    let (begun, written) = begun;
     let done = Restored {
         snapshot: begun.snapshot.to_hex(),
         item: a.item,
-        size: begun.size,
+        size: written,
+        tar: begun.tar,
         output: path,
     };
     g.print(&done, |d| {
         format!(
-            "restored {} from snapshot {} to {}",
+            "restored {}{} from snapshot {} to {}",
             output::human_bytes(d.size),
+            if d.tar { " (a tar archive of the tree)" } else { "" },
             output::short_id(&d.snapshot),
             d.output.display()
         )
@@ -93,12 +101,16 @@ struct Restored {
     item: Option<String>,
     /// Bytes written.
     size: u64,
+    /// The item was a directory tree, written as a tar archive.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    tar: bool,
     /// The file written.
     output: PathBuf,
 }
 
-/// Reads the session to its end into `out`, with a progress bar against `size`.
-fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path: &Path) -> Result<()> {
+/// Reads the session to its end into `out`, with a progress bar against `size`; answers
+/// the bytes written (more than `size` for a tar archive of a tree).
+fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path: &Path) -> Result<u64> {
     let progress = Progress::new(Some(size), "restoring");
     progress.show();
     let write_error = |source| CliError::WriteOutput {
@@ -112,13 +124,13 @@ fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path:
             Err(e) => break Err(e),
         };
         if block.is_empty() {
-            break out.flush().map_err(write_error);
+            break out.flush().map_err(write_error).map(|()| done);
         }
         if let Err(e) = out.write_all(&block) {
             // The reader of standard output has gone (`cairn restore ... | head`): it took
             // what it wanted, so stop quietly, as other command-line tools do.
             if path == Path::new("-") && e.kind() == std::io::ErrorKind::BrokenPipe {
-                break Ok(());
+                break Ok(done);
             }
             break Err(write_error(e));
         }

@@ -140,10 +140,18 @@ pub fn restore_into(
     };
     let mut applier = Applier::new(target, ApplyOptions::default())?;
     let below = !args.path.trim_matches('/').is_empty() || args.path_hex.is_some();
+    let first = repo.call::<ops::WalkNext>(&session)?;
+    if first.is_none() && !args.include.is_empty() {
+        // Includes that match nothing take nothing, not even the tree's root.
+        repo.call::<ops::RestoreEnd>(&session)?;
+        eprintln!("warning: no entry matches the --include patterns: nothing was restored");
+        return Ok((begun, ApplySummary::default()));
+    }
     if below {
         applier.entry(0, &target_root(target))?;
     }
-    while let Some(step) = repo.call::<ops::WalkNext>(&session)? {
+    let mut next = first;
+    while let Some(step) = next.take() {
         let depth = step.depth as usize + below as usize;
         if applier.entry(depth, &step.entry)? {
             loop {
@@ -157,6 +165,7 @@ pub fn restore_into(
         for w in applier.take_warnings() {
             eprintln!("warning: {}: {}", w.path.display(), w.message);
         }
+        next = repo.call::<ops::WalkNext>(&session)?;
     }
     repo.call::<ops::RestoreEnd>(&session)?;
     let summary = applier.finish()?;

@@ -5,6 +5,7 @@
 mod cli;
 mod compare;
 mod restore;
+mod select;
 mod walk;
 
 use std::os::unix::ffi::OsStrExt;

@@ -236,6 +236,50 @@ export type EntryKind =
 "block"
 
 /**
+ * Arguments of `find`.
+ */
+export type FindArgs = { 
+/**
+ * What to look for, in gitignore's syntax: a name (`*.conf`) at any depth, or a path
+ * from the tree's root (`/etc/*.conf`); an entry any one matches is found.
+ */
+patterns: string[]; 
+/**
+ * Look only in these snapshots (full ids, unique prefixes or `latest`); left out,
+ * in every snapshot.
+ */
+snapshots?: string[]; 
+/**
+ * Look only in the tree item of this name.
+ */
+item?: string | null; 
+/**
+ * Look only in snapshots with all these tags.
+ */
+tags?: Partial<{ [key in string]: string }> }
+
+/**
+ * The entries found in one tree item of one snapshot (the answer of `find`).
+ */
+export type Found = { 
+/**
+ * The snapshot's full id.
+ */
+snapshot: SnapshotId; 
+/**
+ * When it was taken, RFC 3339 UTC.
+ */
+createdAt: string; 
+/**
+ * The tree item.
+ */
+item: string; 
+/**
+ * The entries matched, in walk order, with paths from the item's root.
+ */
+matches: TreeStep[] }
+
+/**
  * Arguments of `ingest_begin`.
  */
 export type IngestBeginArgs = { 
@@ -683,9 +727,14 @@ session: number;
  */
 snapshot: SnapshotId; 
 /**
- * Bytes the restore will produce.
+ * Bytes of content the restore will produce: for a tree item, which comes as a tar
+ * archive, the bytes of its files (the archive adds headers).
  */
-size: number }
+size: number; 
+/**
+ * The item is a directory tree and comes as a POSIX (pax) tar archive.
+ */
+tar?: boolean }
 
 /**
  * Which snapshots to keep.
@@ -1098,7 +1147,21 @@ pathHex?: string | null;
 /**
  * Walk everything below the start; false: only the start and its direct entries.
  */
-recursive?: boolean }
+recursive?: boolean; 
+/**
+ * Take only the entries these patterns match (gitignore's syntax, matched against
+ * paths below the item's root), everything below them, and the directories on the way.
+ */
+include?: string[]; 
+/**
+ * Leave out the entries these patterns match, and all below an excluded directory.
+ */
+exclude?: string[]; 
+/**
+ * Take only the entries an `include` pattern matches, not their contents nor the
+ * directories on the way (what `find` lists); without `include`, no effect.
+ */
+matchesOnly?: boolean }
 
 /**
  * The answer of `walk_begin`.
@@ -1280,6 +1343,13 @@ export interface Operations {
    * May fail with: SessionNotFound, CorruptSnapshot, CorruptIndex (and the codes of any operation).
    */
   walk_next: Operation<SessionHandle, TreeStep | null>;
+  /**
+   * The entries of snapshots' tree items that patterns match (by name at any depth, or
+   * by path from the item's root), per snapshot and item, oldest snapshot first.
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, UnsupportedVersion, CorruptIndex, RepositoryLocked (and the codes of any operation).
+   */
+  find: Operation<FindArgs, Found[]>;
   /**
    * What changed in a tree item from one snapshot to another: entries added, removed,
    * modified or changed in metadata only, sorted by path.

@@ -311,7 +311,7 @@ impl IngestState {
         if !tree.excludes.is_empty()
             && tree
                 .excludes
-                .excluded(&tree.path_of(&entry.name), entry.kind == EntryKind::Dir)
+                .matches(&tree.path_of(&entry.name), entry.kind == EntryKind::Dir)
         {
             return Ok(Placed::Excluded);
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::InitOptions;
 use crate::ids::{KeyId, SnapshotId};
 use crate::lockfile::Client;
+use crate::restore::tree::WalkScope;
 use crate::tree::Entry;
 
 /// Arguments of an operation that takes none.
@@ -108,8 +109,12 @@ pub struct RestoreBegun {
     pub session: u32,
     /// The snapshot being restored (the full id of what was asked for).
     pub snapshot: SnapshotId,
-    /// Bytes the restore will produce.
+    /// Bytes of content the restore will produce: for a tree item, which comes as a tar
+    /// archive, the bytes of its files (the archive adds headers).
     pub size: u64,
+    /// The item is a directory tree and comes as a POSIX (pax) tar archive.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub tar: bool,
 }
 
 /// Names a snapshot: a full id, a unique prefix of one, or `latest`.
@@ -244,10 +249,33 @@ pub struct WalkArgs {
     /// Walk everything below the start; false: only the start and its direct entries.
     #[serde(default = "yes")]
     pub recursive: bool,
+    /// Take only the entries these patterns match (gitignore's syntax, matched against
+    /// paths below the item's root), everything below them, and the directories on the way.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub include: Vec<String>,
+    /// Leave out the entries these patterns match, and all below an excluded directory.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub exclude: Vec<String>,
+    /// Take only the entries an `include` pattern matches, not their contents nor the
+    /// directories on the way (what `find` lists); without `include`, no effect.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub matches_only: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+impl WalkArgs {
+    /// How far the walk goes and what it takes.
+    pub fn scope(&self) -> WalkScope {
+        WalkScope {
+            recursive: self.recursive,
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            matches_only: self.matches_only,
+        }
+    }
 }
 
 /// The answer of `walk_begin`.
@@ -260,6 +288,25 @@ pub struct WalkBegun {
     pub snapshot: SnapshotId,
     /// The tree item walked.
     pub item: String,
+}
+
+/// Arguments of `find`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct FindArgs {
+    /// What to look for, in gitignore's syntax: a name (`*.conf`) at any depth, or a path
+    /// from the tree's root (`/etc/*.conf`); an entry any one matches is found.
+    pub patterns: Vec<String>,
+    /// Look only in these snapshots (full ids, unique prefixes or `latest`); left out,
+    /// in every snapshot.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub snapshots: Vec<String>,
+    /// Look only in the tree item of this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// Look only in snapshots with all these tags.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// Arguments of `tree_diff`.

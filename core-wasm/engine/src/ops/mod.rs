@@ -25,7 +25,7 @@ use crate::manifest::{Snapshot, SnapshotFilter};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::RepoInfo;
-use crate::restore::tree::TreeStep;
+use crate::restore::tree::{Found, TreeStep};
 use crate::treediff::TreeChange;
 use crate::verify::{VerifyOptions, VerifyResult};
 
@@ -242,6 +242,13 @@ operations! {
     /// `read` until an empty block (unread bytes are skipped).
     walk_next => WalkNext(SessionArgs) -> Option<TreeStep> {
         keyless: false, events: [], errors: [SessionNotFound, CorruptSnapshot, CorruptIndex],
+    }
+    /// The entries of snapshots' tree items that patterns match (by name at any depth, or
+    /// by path from the item's root), per snapshot and item, oldest snapshot first.
+    find => Find(FindArgs) -> Vec<Found> {
+        keyless: false,
+        events: [],
+        errors: [SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, UnsupportedVersion, CorruptIndex, RepositoryLocked],
     }
     /// What changed in a tree item from one snapshot to another: entries added, removed,
     /// modified or changed in metadata only, sorted by path.

@@ -5,7 +5,10 @@ use super::Repository;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ingest::{IngestSession, Placed};
-use crate::restore::tree::{TreeSession, TreeStep};
+use std::collections::BTreeMap;
+
+use crate::manifest::SnapshotFilter;
+use crate::restore::tree::{Found, TreeSession, TreeStep, WalkScope};
 use crate::snapshots;
 use crate::tree::pattern::Excludes;
 use crate::tree::{Entry, Node};
@@ -100,9 +103,9 @@ impl<H: Host> Repository<H> {
         wanted: &str,
         item: Option<&str>,
         path: &[u8],
-        recursive: bool,
+        scope: &WalkScope,
     ) -> Result<TreeSession> {
-        TreeSession::begin(&self.store, &mut self.index, wanted, item, path, recursive)
+        TreeSession::begin(&self.store, &mut self.index, wanted, item, path, scope)
     }
 
     /// The walk's next entry; `None` at its end.
@@ -120,6 +123,73 @@ impl<H: Host> Repository<H> {
     /// Ends a walk.
     pub fn walk_end(&mut self, s: TreeSession) -> Result<()> {
         s.end(&self.store)
+    }
+
+    /// The entries any of `patterns` matches in the tree items (or the one named `item`)
+    /// of `wanted` snapshots, or of every snapshot with all of `tags` when none is named;
+    /// snapshots oldest first, and only tree items with a match.
+    pub fn find(
+        &mut self,
+        patterns: &[String],
+        wanted: &[String],
+        item: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<Vec<Found>> {
+        if patterns.is_empty() {
+            return Err(Error::InvalidArgument(
+                "give a pattern to find: a name such as `*.conf`, or a path from the tree's root such as `/etc/hosts`"
+                    .into(),
+            ));
+        }
+        let mut chosen = match wanted {
+            [] => self.list_snapshots(&SnapshotFilter {
+                tags: tags.clone(),
+                ..SnapshotFilter::default()
+            })?,
+            _ => {
+                let mut list = Vec::new();
+                for w in wanted {
+                    list.push(self.get_snapshot(w)?);
+                }
+                list.retain(|s| tags.iter().all(|(k, v)| s.fields.tags.get(k) == Some(v)));
+                list
+            }
+        };
+        chosen.sort_by(|a, b| {
+            a.fields
+                .created_at
+                .cmp(&b.fields.created_at)
+                .then(a.id.cmp(&b.id))
+        });
+        chosen.dedup_by_key(|s| s.id);
+        let scope = WalkScope {
+            recursive: true,
+            include: patterns.to_vec(),
+            exclude: Vec::new(),
+            matches_only: true,
+        };
+        let mut found = Vec::new();
+        for snapshot in chosen {
+            let trees = snapshot.fields.items.iter().filter(|i| i.entries.is_some());
+            for tree in trees.filter(|i| item.is_none_or(|name| name == i.name)) {
+                let id = snapshot.id.to_hex();
+                let mut walk = self.walk_begin(&id, Some(&tree.name), b"", &scope)?;
+                let mut matches = Vec::new();
+                while let Some(step) = self.walk_next(&mut walk)? {
+                    matches.push(step);
+                }
+                self.walk_end(walk)?;
+                if !matches.is_empty() {
+                    found.push(Found {
+                        snapshot: snapshot.id,
+                        created_at: snapshot.fields.created_at.clone(),
+                        item: tree.name.clone(),
+                        matches,
+                    });
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// What changed in tree item `item` (or the only tree of `to`) from snapshot `from` to

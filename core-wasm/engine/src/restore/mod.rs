@@ -1,4 +1,5 @@
-//! Restore: a snapshot, or one of its items, back out as a stream of blocks.
+//! Restore: a snapshot, or one of its items, back out as a stream of blocks. A tree item
+//! asked for alone comes out as a tar archive ([`tar`]).
 //!
 //! The host pulls blocks with [`RestoreSession::read`]; each is one chunk, read from its
 //! pack, opened and checked against its id. Chunks are read ahead in batches of up to
@@ -12,6 +13,8 @@
 //! stops the restore with `CorruptSnapshot` before the bytes it would add are handed out.
 
 pub mod chunks;
+pub mod select;
+pub mod tar;
 pub mod tree;
 
 use crate::error::{Error, Result};
@@ -25,15 +28,25 @@ use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
 use chunks::{ChunkStream, ContentPlan, ListRef};
+use tar::TarStream;
+use tree::{TreeSession, WalkScope};
 
 pub use chunks::{BATCH_BYTES, BATCH_CHUNKS_PER_THREAD};
+
+/// What a restore reads from.
+enum Source {
+    /// Stream items' chunks, in order.
+    Chunks(Box<ChunkStream>),
+    /// A tree item as a tar archive (its walk holds the lock).
+    Tar(Box<TarStream>),
+}
 
 /// A restore in progress.
 pub struct RestoreSession {
     snapshot_id: SnapshotId,
     size: u64,
     lock: Option<HeldLock>,
-    chunks: ChunkStream,
+    source: Source,
 }
 
 impl RestoreSession {
@@ -66,14 +79,29 @@ impl RestoreSession {
             detail,
         };
         manifest.check_counts().map_err(corrupt)?;
+        if let [one] = items.as_slice() {
+            if one.tree.is_some() {
+                let scope = WalkScope {
+                    recursive: true,
+                    ..WalkScope::default()
+                };
+                let walk = TreeSession::begin(store, index, &id.to_hex(), Some(&one.item.name), b"", &scope)?;
+                return Ok(RestoreSession {
+                    snapshot_id: id,
+                    size: one.item.size,
+                    lock: None,
+                    source: Source::Tar(Box::new(TarStream::new(walk))),
+                });
+            }
+        }
         let max_chunk = store.config().chunking.max;
         let mut plans = Vec::with_capacity(items.len());
         let mut size = 0u64;
         for i in &items {
             if i.tree.is_some() {
                 return Err(Error::InvalidArgument(format!(
-                    "item `{}` is a directory tree: restore it into a directory (`--target DIR`), or name a stream item",
-                    i.item.name
+                    "item `{}` is a directory tree: restore it alone (`--item {}`, as a tar archive), or into a directory (`--target DIR`)",
+                    i.item.name, i.item.name
                 )));
             }
             plans.push(ContentPlan {
@@ -91,7 +119,7 @@ impl RestoreSession {
             snapshot_id: id,
             size,
             lock: Some(lock),
-            chunks: ChunkStream::new(plans),
+            source: Source::Chunks(Box::new(ChunkStream::new(plans))),
         })
     }
 
@@ -100,14 +128,22 @@ impl RestoreSession {
         self.snapshot_id
     }
 
-    /// Bytes the restore will produce.
+    /// Bytes of content the restore will produce (a tar archive adds its headers).
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// True when the restore is a tree item as a tar archive.
+    pub fn is_tar(&self) -> bool {
+        matches!(self.source, Source::Tar(_))
+    }
+
     /// The next block; empty at the end (the lock is released then).
     pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
-        let block = self.chunks.read(store, index)?;
+        let block = match &mut self.source {
+            Source::Chunks(c) => c.read(store, index)?,
+            Source::Tar(t) => t.read(store, index)?,
+        };
         if block.is_empty() {
             if let Some(lock) = self.lock.take() {
                 locking::release(store, lock)?;
@@ -118,9 +154,12 @@ impl RestoreSession {
 
     /// Ends a restore early (or after the end): releases its lock.
     pub fn end<H: Host>(mut self, store: &Store<H>) -> Result<()> {
-        match self.lock.take() {
-            Some(lock) => locking::release(store, lock),
-            None => Ok(()),
+        if let Some(lock) = self.lock.take() {
+            locking::release(store, lock)?;
+        }
+        match self.source {
+            Source::Tar(t) => t.into_walk().end(store),
+            Source::Chunks(_) => Ok(()),
         }
     }
 }

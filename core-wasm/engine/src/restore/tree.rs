@@ -3,7 +3,10 @@
 //! file's bytes with `read` before asking for the next entry. Memory holds one piece per
 //! directory on the current path and one batch of chunks; the session holds a shared lock.
 
+use std::collections::VecDeque;
+
 use super::chunks::{file_tally, ChunkStream, ContentPlan, ListRef};
+use super::select::{Selector, Take};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::SnapshotId;
@@ -14,6 +17,7 @@ use crate::manifest::ItemManifest;
 use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
+use crate::tree::pattern::Patterns;
 use crate::tree::{text_of, Content, Entry, EntryKind, Node};
 use crate::treewalk::{self, TreeWalk};
 
@@ -33,6 +37,37 @@ pub struct TreeStep {
     pub entry: Entry,
 }
 
+/// The entries found in one tree item of one snapshot (the answer of `find`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Found {
+    /// The snapshot's full id.
+    pub snapshot: SnapshotId,
+    /// When it was taken, RFC 3339 UTC.
+    pub created_at: String,
+    /// The tree item.
+    pub item: String,
+    /// The entries matched, in walk order, with paths from the item's root.
+    pub matches: Vec<TreeStep>,
+}
+
+/// How far a walk goes and which entries it takes ([`super::select`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalkScope {
+    /// Everything below the start; false: only the start and its direct entries.
+    pub recursive: bool,
+    /// Take only entries these patterns match, their contents and the way to them.
+    pub include: Vec<String>,
+    /// Leave out entries these patterns match.
+    pub exclude: Vec<String>,
+    /// Take only the entries an include pattern matches.
+    pub matches_only: bool,
+}
+
+/// An entry ready to hand out, with the content of a file.
+type Ready = (TreeStep, Option<ChunkStream>);
+
 /// A walk of a tree item in progress.
 pub struct TreeSession {
     snapshot_id: SnapshotId,
@@ -40,6 +75,9 @@ pub struct TreeSession {
     lock: Option<HeldLock>,
     walk: TreeWalk,
     recursive: bool,
+    select: Selector<Ready>,
+    /// Entries taken, waiting to be handed out (held directories, then what was taken).
+    ready: VecDeque<Ready>,
     /// The content of the file handed out last, until read or skipped.
     content: Option<ChunkStream>,
     label: String,
@@ -74,15 +112,17 @@ fn components(path: &[u8]) -> Vec<Vec<u8>> {
 
 impl TreeSession {
     /// Starts a walk of snapshot `wanted`'s tree item `item` (or its only one), from `path`
-    /// (its root when empty); without `recursive`, only the start and its direct entries.
+    /// (its root when empty), as far and taking what `scope` says.
     pub fn begin<H: Host>(
         store: &Store<H>,
         index: &mut Index,
         wanted: &str,
         item: Option<&str>,
         path: &[u8],
-        recursive: bool,
+        scope: &WalkScope,
     ) -> Result<TreeSession> {
+        let patterns = |p: &[String]| Patterns::parse(p).map_err(Error::InvalidArgument);
+        let (include, exclude) = (patterns(&scope.include)?, patterns(&scope.exclude)?);
         let id = snapshots::resolve(store, wanted)?;
         let manifest = snapshots::load(store, id)?;
         let label = StorageKey::Snapshot(id).to_string();
@@ -95,6 +135,7 @@ impl TreeSession {
         segments::refresh(store, index)?;
         let root = treewalk::root(store, index, chosen, &label)?;
         let names = components(path);
+        let prefix = String::from_utf8_lossy(&names.join(&b'/')).into_owned();
         let walk = if names.is_empty() {
             TreeWalk::new(root, Some(treewalk::declared(chosen)), label.clone())
         } else {
@@ -111,7 +152,9 @@ impl TreeSession {
             item: chosen.item.name.clone(),
             lock: Some(lock),
             walk,
-            recursive,
+            recursive: scope.recursive,
+            select: Selector::new(include, exclude, scope.matches_only, prefix),
+            ready: VecDeque::new(),
             content: None,
             label,
         })
@@ -127,33 +170,54 @@ impl TreeSession {
         &self.item
     }
 
-    /// The next entry (the content of the one before, if unread, is skipped); `None` at
-    /// the end, when the lock is released.
+    /// The next entry taken (the content of the one before, if unread, is skipped);
+    /// `None` at the end, when the lock is released.
     pub fn next<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Option<TreeStep>> {
         self.content = None;
-        let Some(step) = self.walk.next(store, index)? else {
-            if let Some(lock) = self.lock.take() {
-                locking::release(store, lock)?;
+        while self.ready.is_empty() {
+            let Some(step) = self.walk.next(store, index)? else {
+                if let Some(lock) = self.lock.take() {
+                    locking::release(store, lock)?;
+                }
+                return Ok(None);
+            };
+            let is_dir = step.node.entry.kind == EntryKind::Dir;
+            let path = self.walk.path();
+            let (text, path_hex) = text_of(&path);
+            let (take, enter) = self.select.judge(step.depth, &text, is_dir);
+            if is_dir && (!enter || (!self.recursive && step.depth >= 1)) {
+                self.walk.skip_children();
             }
-            return Ok(None);
-        };
-        if !self.recursive && step.depth >= 1 {
-            self.walk.skip_children();
+            if take == Take::Skip {
+                continue;
+            }
+            let content = match step.node.entry.kind {
+                EntryKind::File => Some(ChunkStream::new([self.plan(
+                    &step.node,
+                    &text,
+                    store.config().chunking.max,
+                )?])),
+                _ => None,
+            };
+            let ready = (
+                TreeStep {
+                    depth: step.depth as u32,
+                    path: text,
+                    path_hex,
+                    entry: step.node.entry,
+                },
+                content,
+            );
+            if take == Take::Hold {
+                self.select.hold(step.depth, ready);
+            } else {
+                self.ready.extend(self.select.release());
+                self.ready.push_back(ready);
+            }
         }
-        let (path, path_hex) = text_of(&self.walk.path());
-        if step.node.entry.kind == EntryKind::File {
-            self.content = Some(ChunkStream::new([self.plan(
-                &step.node,
-                &path,
-                store.config().chunking.max,
-            )?]));
-        }
-        Ok(Some(TreeStep {
-            depth: step.depth as u32,
-            path,
-            path_hex,
-            entry: step.node.entry,
-        }))
+        let (step, content) = self.ready.pop_front().expect("not empty");
+        self.content = content;
+        Ok(Some(step))
     }
 
     fn plan(&self, node: &Node, path: &str, max_chunk: u32) -> Result<ContentPlan> {

@@ -1,6 +1,7 @@
-//! Exclude patterns for tree ingests, in gitignore's syntax (docs/FORMAT.md §9b does not
-//! store them: they only decide what a walk leaves out). One implementation for every
-//! host, so `--exclude` means the same in the CLI, Node and Deno.
+//! Path patterns in gitignore's syntax: the excludes of tree ingests, and the includes and
+//! excludes of walks and restores (docs/FORMAT.md §9b does not store them: they only decide
+//! what a walk takes). One implementation for every host, so `--exclude` and `--include`
+//! mean the same in the CLI, Node and Deno.
 //!
 //! - A pattern without `/` (but for a trailing one) matches a name at any depth: `*.o`,
 //!   `node_modules`. One with a `/` is anchored at the tree's root: `/build`, `doc/*.tmp`.
@@ -21,13 +22,19 @@ struct Rule {
     dir_only: bool,
 }
 
-/// A list of exclude patterns, compiled once per ingest.
+/// A list of patterns, compiled once per ingest or walk.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Excludes {
+pub struct Patterns {
     rules: Vec<Rule>,
 }
 
-impl Excludes {
+/// The patterns of a tree ingest, which leave out what they match.
+pub type Excludes = Patterns;
+
+/// Characters that make a pattern's name more than a literal name.
+const GLOB_CHARS: &[char] = &['*', '?', '[', '{', '\\'];
+
+impl Patterns {
     /// Parses patterns in the order given.
     pub fn parse(patterns: &[String]) -> Result<Excludes, String> {
         let mut rules = Vec::new();
@@ -47,9 +54,7 @@ impl Excludes {
             let anchored = p.contains('/');
             let p = p.trim_start_matches('/');
             if p.is_empty() {
-                return Err(format!(
-                    "exclude pattern `{raw}` matches nothing: give a name or a path"
-                ));
+                return Err(format!("pattern `{raw}` matches nothing: give a name or a path"));
             }
             let glob = if anchored {
                 p.to_string()
@@ -62,11 +67,12 @@ impl Excludes {
                 dir_only,
             });
         }
-        Ok(Excludes { rules })
+        Ok(Patterns { rules })
     }
 
-    /// True when the entry at `path` (below the tree's root, `/`-separated) is left out.
-    pub fn excluded(&self, path: &str, is_dir: bool) -> bool {
+    /// True when the last pattern that matches the entry at `path` (below the tree's root,
+    /// `/`-separated) is not a `!` one: for excludes, the entry is left out.
+    pub fn matches(&self, path: &str, is_dir: bool) -> bool {
         let mut out = false;
         for r in &self.rules {
             if (!r.dir_only || is_dir) && glob_match::glob_match(&r.glob, path) {
@@ -74,6 +80,20 @@ impl Excludes {
             }
         }
         out
+    }
+
+    /// False only when no entry below the directory at `path` can match: each pattern
+    /// that could is unanchored, or its leading literal names agree with the directory's.
+    /// Lets a walk with includes skip directories that hold nothing it wants.
+    pub fn may_match_below(&self, path: &str) -> bool {
+        let dir: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+        self.rules.iter().filter(|r| !r.negate).any(|r| {
+            r.glob
+                .split('/')
+                .take_while(|c| !c.contains(GLOB_CHARS))
+                .zip(&dir)
+                .all(|(lit, name)| lit == *name)
+        })
     }
 
     /// True when there is no pattern.
@@ -86,8 +106,8 @@ impl Excludes {
 mod tests {
     use super::*;
 
-    fn ex(patterns: &[&str]) -> Excludes {
-        Excludes::parse(&patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap()
+    fn ex(patterns: &[&str]) -> Patterns {
+        Patterns::parse(&patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap()
     }
 
     #[test]
@@ -101,20 +121,42 @@ mod tests {
             "# a comment",
             "",
         ]);
-        assert!(e.excluded("a.o", false));
-        assert!(e.excluded("src/deep/a.o", false));
-        assert!(!e.excluded("src/keep.o", false), "re-included");
-        assert!(e.excluded("build", true));
-        assert!(!e.excluded("src/build", true), "anchored at the root");
-        assert!(e.excluded("x/cache", true));
-        assert!(!e.excluded("x/cache", false), "directories only");
-        assert!(e.excluded("doc/a/b/c.tmp", false));
-        assert!(e.excluded("doc/c.tmp", false));
-        assert!(!e.excluded("src/doc/c.tmp", false));
-        assert!(!e.excluded("a.c", false));
+        assert!(e.matches("a.o", false));
+        assert!(e.matches("src/deep/a.o", false));
+        assert!(!e.matches("src/keep.o", false), "re-included");
+        assert!(e.matches("build", true));
+        assert!(!e.matches("src/build", true), "anchored at the root");
+        assert!(e.matches("x/cache", true));
+        assert!(!e.matches("x/cache", false), "directories only");
+        assert!(e.matches("doc/a/b/c.tmp", false));
+        assert!(e.matches("doc/c.tmp", false));
+        assert!(!e.matches("src/doc/c.tmp", false));
+        assert!(!e.matches("a.c", false));
         assert!(ex(&[]).is_empty());
-        assert!(Excludes::parse(&["/".to_string()]).is_err());
-        assert!(ex(&["[ab].txt"]).excluded("d/b.txt", false));
-        assert!(ex(&["{x,y}"]).excluded("y", false));
+        assert!(Patterns::parse(&["/".to_string()]).is_err());
+        assert!(ex(&["[ab].txt"]).matches("d/b.txt", false));
+        assert!(ex(&["{x,y}"]).matches("y", false));
+    }
+
+    #[test]
+    fn literal_prefixes_bound_the_walk() {
+        let p = ex(&["src/net/*.c", "/doc/a.txt"]);
+        assert!(p.may_match_below(""));
+        assert!(p.may_match_below("src"));
+        assert!(p.may_match_below("src/net"));
+        assert!(
+            p.may_match_below("src/net/deep"),
+            "conservative past the literal names"
+        );
+        assert!(!p.may_match_below("lib"));
+        assert!(!p.may_match_below("src/fs"));
+        assert!(p.may_match_below("doc"));
+        assert!(!p.may_match_below("docs"));
+        assert!(ex(&["*.c"]).may_match_below("any/where"), "unanchored");
+        assert!(
+            !ex(&["!x"]).may_match_below(""),
+            "a negation alone selects nothing"
+        );
+        assert!(!ex(&[]).may_match_below(""));
     }
 }

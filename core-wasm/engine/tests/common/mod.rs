@@ -11,6 +11,8 @@ use cairn_core::parity::GroupManifest;
 use cairn_core::{ops, ErrorCode};
 use serde_json::{json, Value};
 
+pub mod trees;
+
 const FAST_KDF: &str = r#"{"memoryKiB": 64, "iterations": 1, "parallelism": 1}"#;
 
 pub fn init_args(passphrase: Option<&str>) -> String {

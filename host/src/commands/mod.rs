@@ -2,17 +2,18 @@
 //! (`cairn_core::ops`), with the table's own argument and answer types, and prints the
 //! answer: with `--json` exactly as the engine gives it, otherwise as text made from it.
 
+mod about;
 mod ingest;
 mod init;
 mod key;
 mod ls;
 mod maintenance;
 mod restore;
+mod restore_all;
 mod snapshots;
 mod trees;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 use cairn_core::error::ErrorCode;
 use cairn_core::lockfile::{Client, UNKNOWN_USER};
@@ -24,7 +25,7 @@ use crate::error::{CliError, Result};
 use crate::imports::EventSink;
 use crate::location::{self, Location, REPOSITORY_ENV};
 use crate::output;
-use crate::passphrase::{self, PASSPHRASE_ENV};
+use crate::passphrase;
 use crate::runtime::Runtime;
 
 /// Options every command takes.
@@ -32,8 +33,8 @@ use crate::runtime::Runtime;
 pub struct Globals {
     /// Print one JSON document instead of text.
     pub json: bool,
-    /// Where the repository's passphrase is, if given as a file.
-    pub passphrase_file: Option<PathBuf>,
+    /// Where the repository's passphrase may be had without asking.
+    pub passphrase: passphrase::Sources,
     /// Without a passphrase, open an encrypted repository keyless instead of asking for one.
     pub keyless: bool,
     /// Threads for the engine's jobs.
@@ -70,13 +71,25 @@ impl Globals {
             output::print_text(&human(value))
         }
     }
+
+    /// Prints the result of a command that changed something: as [`Globals::print`], but
+    /// with `-q/--quiet` the text is left out (the JSON document never is).
+    pub fn report<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
+        match !self.json && output::verbosity() == output::Verbosity::Quiet {
+            true => Ok(()),
+            false => self.print(value, human),
+        }
+    }
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let g = Globals {
         json: cli.json,
-        passphrase_file: cli.passphrase_file,
+        passphrase: passphrase::Sources {
+            file: cli.passphrase_file,
+            command: cli.passphrase_command,
+        },
         keyless: false,
         follow_symlinks: cli.follow_symlinks,
         threads: cli.threads.map_or_else(
@@ -99,6 +112,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reindex(a) => maintenance::reindex(&g, a),
         Command::Unlock(a) => maintenance::unlock(&g, a),
         Command::Key(k) => key::run(&g, k),
+        Command::Completion(a) => about::completion(a),
+        Command::Version => about::version(&g),
     }
 }
 
@@ -123,7 +138,10 @@ impl OpenRepo {
     /// Starts the engine on `location` and opens the repository there, asking for the passphrase
     /// on a terminal if the repository is encrypted and none was given.
     pub fn open(g: &Globals, location: &Location, on_event: EventSink) -> Result<OpenRepo> {
-        let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
+        if let Some(path) = location.local_path() {
+            init::refuse_non_directory(path)?;
+        }
+        let given = g.passphrase.given()?;
         let mut rt = Runtime::start(location.open(g.follow_symlinks)?, on_event, g.threads)?;
         let mut args = OpenArgs {
             keyless: given.is_none() && g.keyless,

@@ -26,7 +26,7 @@ use crate::imports::EventSink;
 use crate::location::{self, Location, REPOSITORY_ENV};
 use crate::output;
 use crate::passphrase;
-use crate::runtime::Runtime;
+use crate::runtime::{self, Runtime};
 
 /// Options every command takes.
 #[derive(Debug, Clone)]
@@ -136,13 +136,24 @@ pub struct OpenRepo {
 
 impl OpenRepo {
     /// Starts the engine on `location` and opens the repository there, asking for the passphrase
-    /// on a terminal if the repository is encrypted and none was given.
+    /// on a terminal if the repository is encrypted and none was given. The module is made
+    /// ready on another thread meanwhile, so that a prompt (or a passphrase command) never
+    /// waits for it (docs/DESIGN.md §26).
     pub fn open(g: &Globals, location: &Location, on_event: EventSink) -> Result<OpenRepo> {
         if let Some(path) = location.local_path() {
             init::refuse_non_directory(path)?;
         }
-        let given = g.passphrase.given()?;
-        let mut rt = Runtime::start(location.open(g.follow_symlinks)?, on_event, g.threads)?;
+        let storage = location.open(g.follow_symlinks)?;
+        let compiling = std::thread::spawn(runtime::compile);
+        let mut given = g.passphrase.given();
+        if matches!(given, Ok(None)) && !g.keyless && passphrase::can_prompt() && encrypted(&storage) {
+            given = passphrase::prompt(&format!("Passphrase for {location}: ")).map(Some);
+        }
+        let compiled = compiling
+            .join()
+            .map_err(|_| CliError::Protocol("preparing the engine's module panicked".into()))?;
+        let given = given?;
+        let mut rt = Runtime::start_compiled(compiled?, storage, on_event, g.threads)?;
         let mut args = OpenArgs {
             keyless: given.is_none() && g.keyless,
             passphrase: given,
@@ -196,6 +207,17 @@ pub fn with_repo<T>(
     let mut repo = OpenRepo::open(g, location, on_event)?;
     let result = body(&mut repo);
     repo.finish(result)
+}
+
+/// True when the repository's `config.json` (read with the engine's own parser) says it
+/// is encrypted; false when it cannot be read, leaving that to the engine's `open`, whose
+/// `PassphraseRequired` still leads to the prompt.
+fn encrypted(storage: &crate::storage::SharedStorage) -> bool {
+    storage
+        .get(cairn_core::layout::CONFIG)
+        .ok()
+        .and_then(|bytes| cairn_core::config::Config::parse(&bytes).ok())
+        .is_some_and(|c| c.encryption.is_some())
 }
 
 /// An event sink that ignores every event.

@@ -212,3 +212,23 @@ fn paths_that_are_files_are_usage_errors() {
     }
     assert_eq!(std::fs::read(&file).unwrap(), b"not a repository");
 }
+
+#[test]
+fn a_data_subset_says_what_it_read_and_warns_when_it_read_nothing() {
+    let repo = Repo::init(&[]);
+    repo.ingest_file("x", &text_data(100_000, 9));
+    let texts: Vec<String> = ["1/2", "2/2"]
+        .iter()
+        .map(|part| {
+            run_args(&["verify", repo.repo(), "--read-data-subset", part])
+                .ok()
+                .stdout()
+        })
+        .collect();
+    for (text, part) in texts.iter().zip(["1/2", "2/2"]) {
+        assert!(text.contains(&format!("(subset {part})")), "{text}");
+    }
+    // Parts are whole parity groups, and this repository has one: one part reads it all.
+    let empty = texts.iter().filter(|t| t.contains("no pack was read")).count();
+    assert_eq!(empty, 1, "{texts:?}");
+}

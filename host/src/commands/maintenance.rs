@@ -7,7 +7,7 @@ use cairn_core::ops::{self, NoArgs, UnlockArgs};
 use cairn_core::prune::{PruneOptions, PruneResult};
 use cairn_core::repair::RepairResult;
 use cairn_core::retention::{Candidate, RetentionPolicy};
-use cairn_core::verify::{VerifyOptions, VerifyResult};
+use cairn_core::verify::{VerifyLevel, VerifyOptions, VerifyResult};
 
 use super::{no_events, with_repo, Globals};
 use crate::cli::{PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, VerifyArgs};
@@ -23,6 +23,7 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
         keyless: a.keyless,
         ..g.clone()
     };
+    let subset = a.read_data_subset.clone();
     let args = VerifyOptions {
         level: a.level,
         subset: a.read_data_subset,
@@ -34,7 +35,7 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
     });
     progress.finish();
     let result = result?;
-    g.print(&result, verify_text)?;
+    g.print(&result, |v| verify_text(v, subset.as_deref()))?;
     match result.ok {
         true => Ok(()),
         false => Err(CliError::ProblemsFound(format!(
@@ -202,7 +203,7 @@ fn finding(kind: &str, e: &VerifyError) -> String {
     format!("{kind}: {}: {}\n", about.join(", "), e.error)
 }
 
-fn verify_text(v: &VerifyResult) -> String {
+fn verify_text(v: &VerifyResult, subset: Option<&str>) -> String {
     let s = &v.stats;
     let mut out = String::new();
     for e in &v.errors {
@@ -226,8 +227,20 @@ fn verify_text(v: &VerifyResult) -> String {
         0 => String::new(),
         n => format!(" ({n} blobs decoded)"),
     };
+    let part = match subset {
+        Some(part) if v.level != VerifyLevel::Quick => {
+            if s.packs_checked == 0 {
+                // Parts are whole parity groups: a small repository may have none in this one.
+                out.push_str(&format!(
+                    "warning: the subset {part} holds no pack of this repository, so no pack was read: give another part or a larger share\n"
+                ));
+            }
+            format!(" (subset {part})")
+        }
+        _ => String::new(),
+    };
     out.push_str(&format!(
-        "{} verification{scope}: {} packs{decoded}, {} chunk references, {} snapshots, {} parity groups checked, {} read: {verdict}",
+        "{} verification{scope}: {} packs{part}{decoded}, {} chunk references, {} snapshots, {} parity groups checked, {} read: {verdict}",
         level.as_str().unwrap_or(""),
         s.packs_checked,
         s.chunks_checked,

@@ -120,6 +120,63 @@ fn main() {
         .join("cairn_abi.wasm");
     copy(&built, &out_dir.join("cairn_abi.wasm"));
     precompile(&out_dir.join("cairn_abi.wasm"), &out_dir.join("cairn_abi.cwasm"));
+    build_details(&workspace);
+}
+
+/// What `cairn version` tells besides the crate's version, as compile-time variables:
+/// `CAIRN_GIT_COMMIT` (the variable of that name when set, as a packager may; else the
+/// checkout's commit (uncommitted changes are not marked: the script does not rerun for
+/// them); else `unknown`), `CAIRN_WASMTIME_VERSION`
+/// (from Cargo.lock) and `CAIRN_TARGET`.
+fn build_details(workspace: &Path) {
+    println!("cargo:rerun-if-env-changed=CAIRN_GIT_COMMIT");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(workspace)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_string())
+    };
+    // Rebuild when the checkout moves to another commit: HEAD, the branch it names, and
+    // packed refs (worktrees keep HEAD apart from the shared refs).
+    for path in ["HEAD", "packed-refs"] {
+        if let Some(p) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={}", workspace.join(p).display());
+        }
+    }
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(p) = git(&["rev-parse", "--git-path", &branch]) {
+            println!("cargo:rerun-if-changed={}", workspace.join(p).display());
+        }
+    }
+    let commit = env::var("CAIRN_GIT_COMMIT")
+        .ok()
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]));
+    println!(
+        "cargo:rustc-env=CAIRN_GIT_COMMIT={}",
+        commit.as_deref().unwrap_or("unknown")
+    );
+    let lock = std::fs::read_to_string(workspace.join("Cargo.lock")).unwrap_or_default();
+    println!(
+        "cargo:rustc-env=CAIRN_WASMTIME_VERSION={}",
+        locked_version(&lock, "wasmtime").unwrap_or("unknown")
+    );
+    println!(
+        "cargo:rustc-env=CAIRN_TARGET={}",
+        env::var("TARGET").unwrap_or_default()
+    );
+}
+
+/// The version Cargo.lock records for package `name`.
+fn locked_version<'a>(lock: &'a str, name: &str) -> Option<&'a str> {
+    let header = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    lines.find(|l| l.trim() == header)?;
+    let version = lines.next()?.trim().strip_prefix("version = \"")?;
+    version.strip_suffix('"')
 }
 
 include!("src/engine_config.rs");

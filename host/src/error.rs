@@ -92,6 +92,46 @@ pub enum CliError {
     /// Standard input named by more than one item.
     #[error("standard input (`-`) can be read only once")]
     StdinTwice,
+    /// `--passphrase-command` (or `CAIRN_PASSPHRASE_COMMAND`) gave no passphrase.
+    #[error("the passphrase command `{command}` {problem}")]
+    PassphraseCommand {
+        /// The command as given.
+        command: String,
+        /// What went wrong: it could not start, failed, or printed nothing.
+        problem: String,
+    },
+    /// A path that must be a directory (a local repository, `-o DIR/`) is something else,
+    /// or does not exist.
+    #[error("{} is not a directory: {hint}", path.display())]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+        /// What the path should be.
+        hint: &'static str,
+    },
+    /// An item whose name is no file name (`a/b`, `..`) cannot be restored under its name.
+    #[error("item `{item}` has no usable file name: restore it with `--item {item} -o FILE`")]
+    NotAFileName {
+        /// The item.
+        item: String,
+    },
+    /// `restore` of a snapshot with several items to one stream, without `--item`.
+    #[error("snapshot {snapshot} holds {} items ({}): choose one with `--item NAME`, or give `-o DIR` (an existing directory) to restore each under its name", items.len(), items.join(", "))]
+    SeveralItems {
+        /// The snapshot's short id.
+        snapshot: String,
+        /// Its items' names, in order.
+        items: Vec<String>,
+    },
+    /// `restore -o DIR` would replace what already is in DIR.
+    #[error("{} exists: `restore -o DIR` does not replace files; remove it or choose another directory", path.display())]
+    OutputExists {
+        /// The file or directory in the way.
+        path: PathBuf,
+    },
+    /// A prune policy that keeps no snapshot, without `--allow-empty`.
+    #[error("{0}")]
+    EmptyPolicy(String),
     /// The passphrase could not be read from the terminal.
     #[error("cannot read the passphrase from the terminal: {0}")]
     Prompt(io::Error),
@@ -120,6 +160,15 @@ impl CliError {
         match self {
             CliError::Engine { code, .. } => *code,
             CliError::Trap { .. } | CliError::Protocol(_) | CliError::Runtime(_) => ErrorCode::Internal,
+            // A path through a missing directory or through a file is the user's mistake.
+            CliError::CreateDir { source, .. } | CliError::WriteOutput { source, .. }
+                if matches!(
+                    source.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                ErrorCode::InvalidArgument
+            }
             CliError::CreateDir { .. } | CliError::WriteOutput { .. } | CliError::Storage(_) => {
                 ErrorCode::StorageError
             }
@@ -133,7 +182,13 @@ impl CliError {
             | CliError::PathAndItems
             | CliError::StdinTwice
             | CliError::Prompt(_)
-            | CliError::PassphraseMismatch => ErrorCode::InvalidArgument,
+            | CliError::PassphraseMismatch
+            | CliError::NotADirectory { .. }
+            | CliError::NotAFileName { .. }
+            | CliError::SeveralItems { .. }
+            | CliError::OutputExists { .. }
+            | CliError::EmptyPolicy(_) => ErrorCode::InvalidArgument,
+            CliError::PassphraseCommand { .. } => ErrorCode::PassphraseRequired,
             CliError::NewPassphraseRequired { .. } => ErrorCode::PassphraseRequired,
             CliError::ProblemsFound(_) => ErrorCode::CorruptPack,
             CliError::Tree(e) => e.code(),

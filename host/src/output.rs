@@ -4,12 +4,56 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use cairn_core::keys::KeyListing;
-use cairn_core::manifest::Snapshot;
+use cairn_core::manifest::{Snapshot, SnapshotItem};
 use serde::Serialize;
 
 use crate::error::{CliError, Result};
+
+/// How much a command says besides its answer (`-q/--quiet`, `-v/--verbose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Answers, warnings and errors only: no progress bars, no summaries, no notes.
+    Quiet = 0,
+    /// Progress bars on a terminal, a summary of what was done.
+    Normal = 1,
+    /// Also a line for each item and for each file restored into a directory.
+    Verbose = 2,
+}
+
+/// The process's verbosity: one setting for every command, the progress bars and the
+/// notes, set once from the command line (docs/DESIGN.md §26).
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+
+/// Sets the process's verbosity.
+pub fn set_verbosity(v: Verbosity) {
+    VERBOSITY.store(v as u8, Ordering::Relaxed);
+}
+
+/// The process's verbosity.
+pub fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
+
+/// Prints an informational line on standard error, unless `--quiet`.
+pub fn note(text: &str) {
+    if verbosity() > Verbosity::Quiet {
+        eprintln!("{text}");
+    }
+}
+
+/// Prints a line of detail on standard error, only with `--verbose`.
+pub fn detail(text: &str) {
+    if verbosity() == Verbosity::Verbose {
+        eprintln!("{text}");
+    }
+}
 
 /// Prints `text` and a newline on standard output. A closed pipe (`| head`) is not an error.
 pub fn print_text(text: &str) -> Result<()> {
@@ -77,7 +121,27 @@ pub fn snapshot_summary(s: &Snapshot) -> String {
             "\n  {n} warning{}: entries that vanished or changed while they were read (see above)",
             if n == 1 { "" } else { "s" }
         ),
+    } + &match verbosity() {
+        Verbosity::Verbose => f
+            .items
+            .iter()
+            .map(|i| format!("\n  item {}", item_line(i)))
+            .collect(),
+        _ => String::new(),
     }
+}
+
+/// One item: name, type, size, chunks, entries of a tree.
+pub fn item_line(i: &SnapshotItem) -> String {
+    format!(
+        "{}{}: {}, {} chunks{}",
+        i.name,
+        i.kind.as_ref().map_or_else(String::new, |k| format!(" ({k})")),
+        human_bytes(i.size),
+        i.chunk_count,
+        i.entries
+            .map_or_else(String::new, |n| format!(", a tree of {n} entries")),
+    )
 }
 
 /// Left-aligned columns separated by two spaces.

@@ -1,4 +1,4 @@
-//! Progress bars on standard error, shown only when it is a terminal.
+//! Progress bars on standard error, shown only when it is a terminal and not `--quiet`.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -7,6 +7,7 @@ use cairn_core::events::{self, INGEST_PROGRESS, VERIFY_PROGRESS};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::imports::EventSink;
+use crate::output;
 
 /// A progress bar, or nothing when standard error is not a terminal.
 #[derive(Clone)]
@@ -21,7 +22,7 @@ impl Progress {
     /// A bar for `total` bytes (a spinner when unknown), labelled `message`. It stays hidden
     /// until [`Progress::show`], so that it does not draw over a passphrase prompt.
     pub fn new(total: Option<u64>, message: &str) -> Self {
-        if !std::io::stderr().is_terminal() {
+        if !std::io::stderr().is_terminal() || output::verbosity() == output::Verbosity::Quiet {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());

@@ -89,7 +89,17 @@ impl Runtime {
     /// Starts an instance of the embedded module serving `storage`, with a pool of
     /// `threads` job workers (none for 1) for the work it can hand out.
     pub fn start(storage: SharedStorage, on_event: EventSink, threads: usize) -> Result<Runtime> {
-        let compiled = compile()?;
+        Self::start_compiled(compile()?, storage, on_event, threads)
+    }
+
+    /// As [`Runtime::start`], with the module already compiled (on another thread while
+    /// the passphrase is asked for, say).
+    pub fn start_compiled(
+        compiled: Compiled,
+        storage: SharedStorage,
+        on_event: EventSink,
+        threads: usize,
+    ) -> Result<Runtime> {
         let mut state = HostState::new(storage, on_event);
         if threads > 1 {
             state = state.with_jobs(JobPool::new(compiled.clone(), threads));

@@ -16,10 +16,26 @@ pub struct Cli {
     /// Print exactly one JSON document on standard output (errors as {"error": {code, message}}).
     #[arg(long, global = true)]
     pub json: bool,
-    /// Read the repository's passphrase from the first line of FILE (otherwise CAIRN_PASSPHRASE,
-    /// otherwise a prompt on the terminal).
+    /// Read the repository's passphrase from the first line of FILE (otherwise
+    /// --passphrase-command, CAIRN_PASSPHRASE, CAIRN_PASSPHRASE_COMMAND, a prompt on the terminal).
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Run CMD with `sh -c` and take the first line it prints as the passphrase (restic's
+    /// --password-command; also $CAIRN_PASSPHRASE_COMMAND).
+    #[arg(
+        long,
+        global = true,
+        value_name = "CMD",
+        visible_alias = "password-command",
+        conflicts_with = "passphrase_file"
+    )]
+    pub passphrase_command: Option<OsString>,
+    /// Print only answers and errors: no progress bars, no summaries of what was done.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: each item of a snapshot, each file restored into a directory.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// Threads that compress, encrypt, decrypt and check chunks (default: the machine's
     /// cores); the number changes nothing that is stored.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -79,7 +95,14 @@ pub enum Command {
     /// Manage the passphrases that open an encrypted repository.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Print a completion script for a shell (`source <(cairn completion bash)`).
+    Completion(CompletionArgs),
+    /// Show the version, the build and the repository formats this binary reads and writes.
+    Version,
 }
+
+mod extra;
+pub use extra::*;
 
 /// A value parser for one of the engine's enums: the possible values are its serde names,
 /// so the CLI offers exactly the values the engine's table accepts.
@@ -152,6 +175,10 @@ pub struct PruneArgs {
     /// Only say what would be removed; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Run even when the policy keeps no snapshot (every count 0, or no snapshot
+    /// matches), which removes every snapshot.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Accept the loss of snapshots whose manifest vanished without a prune (prune
     /// refuses to run while there are any, to keep their data).
     #[arg(long)]

@@ -92,7 +92,7 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
         result
     });
     progress.finish();
-    g.print(&snapshot?, output::snapshot_summary)
+    g.report(&snapshot?, output::snapshot_summary)
 }
 
 /// Streams every input into the session and finishes it.
@@ -118,11 +118,11 @@ fn store(
                 &mut EngineSink::new(repo, session.session),
             )?;
             if summary.sockets > 0 {
-                eprintln!(
+                output::note(&format!(
                     "note: {} sockets in {} were not stored",
                     summary.sockets,
                     input.path.display()
-                );
+                ));
             }
             continue;
         };

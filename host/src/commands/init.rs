@@ -17,6 +17,12 @@ use crate::passphrase::{self, PASSPHRASE_ENV};
 use crate::runtime::Runtime;
 use crate::storage::SharedStorage;
 
+/// Said on standard error by `init --encrypt` (even with `--quiet`: it is a warning), before
+/// the passphrase is asked for.
+pub const LOST_PASSPHRASE_WARNING: &str =
+    "warning: keep the passphrase safe (and a second one with `cairn key add`): \
+without it nobody, not even Cairn, can read this repository's data again";
+
 /// Runs `cairn init`.
 pub fn run(g: &Globals, mut a: InitArgs) -> Result<()> {
     let location = g.locate(a.repo.take(), &mut [])?;
@@ -31,10 +37,11 @@ pub fn run(g: &Globals, mut a: InitArgs) -> Result<()> {
         None => check_empty(&storage, &location)?,
     }
     let passphrase = if a.encrypt {
+        eprintln!("{LOST_PASSPHRASE_WARNING}");
         Some(passphrase::new_passphrase(
-            g.passphrase_file.as_deref(),
+            g.passphrase.given()?,
             PASSPHRASE_ENV,
-            "--passphrase-file",
+            "--passphrase-file or --passphrase-command",
         )?)
     } else {
         None
@@ -54,7 +61,7 @@ pub fn run(g: &Globals, mut a: InitArgs) -> Result<()> {
         let _ = std::fs::remove_dir_all(path);
     }
     let info = result?;
-    g.print(&info, |info| describe(info, &location))
+    g.report(&info, |info| describe(info, &location))
 }
 
 /// Refuses a storage location that holds objects of the repository grammar but no
@@ -98,6 +105,7 @@ fn describe(info: &RepoInfo, location: &Location) -> String {
 /// Refuses a path that is a file, or a directory with other files and no repository.
 /// (A directory that holds a repository is left to the engine, which says so.)
 fn check_dir(path: &Path) -> Result<()> {
+    refuse_non_directory(path)?;
     match std::fs::read_dir(path) {
         Ok(mut entries) => {
             if entries.next().is_none() || path.join(cairn_core::layout::CONFIG).exists() {
@@ -113,6 +121,21 @@ fn check_dir(path: &Path) -> Result<()> {
             path: path.to_path_buf(),
             source,
         }),
+    }
+}
+
+/// Refuses a repository path that is, or lies below, something other than a directory
+/// (a file, a device): a usage error, not a storage failure.
+pub fn refuse_non_directory(path: &Path) -> Result<()> {
+    let Some(existing) = path.ancestors().find(|p| !p.as_os_str().is_empty() && p.exists()) else {
+        return Ok(());
+    };
+    match std::fs::metadata(existing) {
+        Ok(m) if !m.is_dir() => Err(CliError::NotADirectory {
+            path: existing.to_path_buf(),
+            hint: "a repository is a directory (or s3://BUCKET/PREFIX, http(s)://URL)",
+        }),
+        _ => Ok(()),
     }
 }
 

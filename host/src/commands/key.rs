@@ -31,7 +31,7 @@ pub fn run(g: &Globals, k: KeyCommand) -> Result<()> {
                 };
                 r.call::<ops::KeyAdd>(&PassphraseArgs { passphrase })
             })?;
-            g.print(&added, |a| format!("added key {}", a.id))
+            g.report(&added, |a| format!("added key {}", a.id))
         }
         KeyCommand::List { repo } => {
             let keys = with_repo(g, &g.locate(repo, &mut [])?, no_events(), |r| {
@@ -44,7 +44,7 @@ pub fn run(g: &Globals, k: KeyCommand) -> Result<()> {
             let id = super::required(id, "ID")?;
             let wanted = KeyRef { id: id.clone() };
             let removed = with_repo(g, &location, no_events(), |r| r.call::<ops::KeyRemove>(&wanted))?;
-            g.print(&removed, |_| format!("removed key {id}"))
+            g.report(&removed, |_| format!("removed key {id}"))
         }
     }
 }

@@ -2,11 +2,12 @@
 
 use cairn_core::error::ErrorCode;
 use cairn_core::events::VerifyError;
+use cairn_core::manifest::{Snapshot, SnapshotFilter};
 use cairn_core::ops::{self, NoArgs, UnlockArgs};
 use cairn_core::prune::{PruneOptions, PruneResult};
 use cairn_core::repair::RepairResult;
-use cairn_core::retention::RetentionPolicy;
-use cairn_core::verify::{VerifyOptions, VerifyResult};
+use cairn_core::retention::{Candidate, RetentionPolicy};
+use cairn_core::verify::{VerifyLevel, VerifyOptions, VerifyResult};
 
 use super::{no_events, with_repo, Globals};
 use crate::cli::{PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, VerifyArgs};
@@ -22,6 +23,7 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
         keyless: a.keyless,
         ..g.clone()
     };
+    let subset = a.read_data_subset.clone();
     let args = VerifyOptions {
         level: a.level,
         subset: a.read_data_subset,
@@ -33,7 +35,7 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
     });
     progress.finish();
     let result = result?;
-    g.print(&result, verify_text)?;
+    g.print(&result, |v| verify_text(v, subset.as_deref()))?;
     match result.ok {
         true => Ok(()),
         false => Err(CliError::ProblemsFound(format!(
@@ -43,25 +45,80 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
     }
 }
 
-/// Runs `cairn prune`.
+/// Runs `cairn prune`. A policy that keeps no snapshot is refused without `--allow-empty`
+/// (as restic refuses an empty policy), and the refusals name the `--keep-*` flags: they
+/// are decided here, before the engine, whose own check names its option fields.
 pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
+    let retention = RetentionPolicy {
+        keep_last: a.keep_last,
+        keep_hourly: a.keep_hourly,
+        keep_days: a.keep_days,
+        keep_weeks: a.keep_weeks,
+        keep_months: a.keep_months,
+        keep_yearly: a.keep_yearly,
+        keep_tags: a.keep_tags,
+    };
+    let counts = [
+        retention.keep_last,
+        retention.keep_hourly,
+        retention.keep_days,
+        retention.keep_weeks,
+        retention.keep_months,
+        retention.keep_yearly,
+    ];
+    let no_tags = retention.keep_tags.is_empty();
+    if no_tags && counts.iter().all(Option::is_none) {
+        return Err(CliError::EmptyPolicy(format!(
+            "give a retention policy: at least one of {KEEP_FLAGS}"
+        )));
+    }
+    if no_tags && counts.iter().flatten().all(|n| *n == 0) && !a.allow_empty {
+        return Err(CliError::EmptyPolicy(format!(
+            "this policy keeps no snapshot (every --keep-* count is 0): add --allow-empty to remove every snapshot, or keep some with {KEEP_FLAGS}"
+        )));
+    }
     let args = PruneOptions {
-        retention: RetentionPolicy {
-            keep_last: a.keep_last,
-            keep_hourly: a.keep_hourly,
-            keep_days: a.keep_days,
-            keep_weeks: a.keep_weeks,
-            keep_months: a.keep_months,
-            keep_yearly: a.keep_yearly,
-            keep_tags: a.keep_tags,
-        },
+        retention,
         dry_run: a.dry_run,
         forget_vanished: a.forget_vanished,
     };
     let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        if !a.allow_empty {
+            let all = r.call::<ops::ListSnapshots>(&SnapshotFilter::default())?;
+            refuse_keeping_none(&args.retention, &all)?;
+        }
         r.call::<ops::Prune>(&args)
     })?;
-    g.print(&result, prune_text)
+    g.report(&result, prune_text)
+}
+
+/// The flags of a retention policy, as the refusals name them.
+const KEEP_FLAGS: &str =
+    "--keep-last, --keep-hourly, --keep-days, --keep-weeks, --keep-months, --keep-yearly, --keep-tag";
+
+/// Refuses a policy that, by the engine's own rules ([`RetentionPolicy::keep`]), keeps none
+/// of the repository's snapshots while there are some. (A snapshot whose time does not
+/// parse is left to the engine's prune, which reports it as damaged.)
+fn refuse_keeping_none(policy: &RetentionPolicy, all: &[Snapshot]) -> Result<()> {
+    let hex: Vec<String> = all.iter().map(|s| s.id.to_hex()).collect();
+    let mut candidates = Vec::with_capacity(all.len());
+    for (s, id) in all.iter().zip(&hex) {
+        let Ok(time_ms) = cairn_core::time::parse_ms(&s.fields.created_at) else {
+            return Ok(());
+        };
+        candidates.push(Candidate {
+            id,
+            time_ms,
+            tags: &s.fields.tags,
+        });
+    }
+    match policy.keep(&candidates) {
+        Ok(kept) if kept.is_empty() && !all.is_empty() => Err(CliError::EmptyPolicy(format!(
+            "this policy keeps none of the {} snapshots (no --keep-tag matches, no count above 0): add --allow-empty to remove them all",
+            all.len()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs `cairn repair`; exit status 1 when something could not be repaired.
@@ -87,7 +144,7 @@ pub fn reindex(g: &Globals, a: RepoArg) -> Result<()> {
     let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
         r.call::<ops::Reindex>(&NoArgs {})
     })?;
-    g.print(&result, |v| {
+    g.report(&result, |v| {
         let mut out = String::from("index rebuilt from the packs' .idx files");
         for e in &v.errors {
             out.push_str(&format!("\n  left out: {e}"));
@@ -101,7 +158,7 @@ pub fn unlock(g: &Globals, a: UnlockCommand) -> Result<()> {
     let args = UnlockArgs { force: a.force };
     let location = g.locate(a.repo, &mut [])?;
     let result = with_repo(g, &location, no_events(), |r| r.call::<ops::Unlock>(&args))?;
-    g.print(&result, |v| format!("removed {} locks", v.locks_removed))?;
+    g.report(&result, |v| format!("removed {} locks", v.locks_removed))?;
     remove_temp_files(&location)
 }
 
@@ -118,7 +175,9 @@ fn remove_temp_files(location: &Location) -> Result<()> {
             message: format!("cannot remove leftover temp files in {}: {e}", repo.display()),
         })?;
     if removed > 0 {
-        eprintln!("removed {removed} temp files left by processes that are gone");
+        crate::output::note(&format!(
+            "removed {removed} temp files left by processes that are gone"
+        ));
     }
     Ok(())
 }
@@ -144,7 +203,7 @@ fn finding(kind: &str, e: &VerifyError) -> String {
     format!("{kind}: {}: {}\n", about.join(", "), e.error)
 }
 
-fn verify_text(v: &VerifyResult) -> String {
+fn verify_text(v: &VerifyResult, subset: Option<&str>) -> String {
     let s = &v.stats;
     let mut out = String::new();
     for e in &v.errors {
@@ -168,8 +227,20 @@ fn verify_text(v: &VerifyResult) -> String {
         0 => String::new(),
         n => format!(" ({n} blobs decoded)"),
     };
+    let part = match subset {
+        Some(part) if v.level != VerifyLevel::Quick => {
+            if s.packs_checked == 0 {
+                // Parts are whole parity groups: a small repository may have none in this one.
+                out.push_str(&format!(
+                    "warning: the subset {part} holds no pack of this repository, so no pack was read: give another part or a larger share\n"
+                ));
+            }
+            format!(" (subset {part})")
+        }
+        _ => String::new(),
+    };
     out.push_str(&format!(
-        "{} verification{scope}: {} packs{decoded}, {} chunk references, {} snapshots, {} parity groups checked, {} read: {verdict}",
+        "{} verification{scope}: {} packs{part}{decoded}, {} chunk references, {} snapshots, {} parity groups checked, {} read: {verdict}",
         level.as_str().unwrap_or(""),
         s.packs_checked,
         s.chunks_checked,

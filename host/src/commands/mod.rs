@@ -2,6 +2,7 @@
 //! (`cairn_core::ops`), with the table's own argument and answer types, and prints the
 //! answer: with `--json` exactly as the engine gives it, otherwise as text made from it.
 
+mod about;
 mod find;
 mod ingest;
 mod init;
@@ -9,11 +10,11 @@ mod key;
 mod ls;
 mod maintenance;
 mod restore;
+mod restore_all;
 mod snapshots;
 mod trees;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 use cairn_core::error::ErrorCode;
 use cairn_core::lockfile::{Client, UNKNOWN_USER};
@@ -25,16 +26,16 @@ use crate::error::{CliError, Result};
 use crate::imports::EventSink;
 use crate::location::{self, Location, REPOSITORY_ENV};
 use crate::output;
-use crate::passphrase::{self, PASSPHRASE_ENV};
-use crate::runtime::Runtime;
+use crate::passphrase;
+use crate::runtime::{self, Runtime};
 
 /// Options every command takes.
 #[derive(Debug, Clone)]
 pub struct Globals {
     /// Print one JSON document instead of text.
     pub json: bool,
-    /// Where the repository's passphrase is, if given as a file.
-    pub passphrase_file: Option<PathBuf>,
+    /// Where the repository's passphrase may be had without asking.
+    pub passphrase: passphrase::Sources,
     /// Without a passphrase, open an encrypted repository keyless instead of asking for one.
     pub keyless: bool,
     /// Threads for the engine's jobs.
@@ -71,13 +72,25 @@ impl Globals {
             output::print_text(&human(value))
         }
     }
+
+    /// Prints the result of a command that changed something: as [`Globals::print`], but
+    /// with `-q/--quiet` the text is left out (the JSON document never is).
+    pub fn report<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
+        match !self.json && output::verbosity() == output::Verbosity::Quiet {
+            true => Ok(()),
+            false => self.print(value, human),
+        }
+    }
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let g = Globals {
         json: cli.json,
-        passphrase_file: cli.passphrase_file,
+        passphrase: passphrase::Sources {
+            file: cli.passphrase_file,
+            command: cli.passphrase_command,
+        },
         keyless: false,
         follow_symlinks: cli.follow_symlinks,
         threads: cli.threads.map_or_else(
@@ -101,6 +114,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Reindex(a) => maintenance::reindex(&g, a),
         Command::Unlock(a) => maintenance::unlock(&g, a),
         Command::Key(k) => key::run(&g, k),
+        Command::Completion(a) => about::completion(a),
+        Command::Version => about::version(&g),
     }
 }
 
@@ -123,10 +138,24 @@ pub struct OpenRepo {
 
 impl OpenRepo {
     /// Starts the engine on `location` and opens the repository there, asking for the passphrase
-    /// on a terminal if the repository is encrypted and none was given.
+    /// on a terminal if the repository is encrypted and none was given. The module is made
+    /// ready on another thread meanwhile, so that a prompt (or a passphrase command) never
+    /// waits for it (docs/DESIGN.md §26).
     pub fn open(g: &Globals, location: &Location, on_event: EventSink) -> Result<OpenRepo> {
-        let given = passphrase::given(g.passphrase_file.as_deref(), PASSPHRASE_ENV)?;
-        let mut rt = Runtime::start(location.open(g.follow_symlinks)?, on_event, g.threads)?;
+        if let Some(path) = location.local_path() {
+            init::refuse_non_directory(path)?;
+        }
+        let storage = location.open(g.follow_symlinks)?;
+        let compiling = std::thread::spawn(runtime::compile);
+        let mut given = g.passphrase.given();
+        if matches!(given, Ok(None)) && !g.keyless && passphrase::can_prompt() && encrypted(&storage) {
+            given = passphrase::prompt(&format!("Passphrase for {location}: ")).map(Some);
+        }
+        let compiled = compiling
+            .join()
+            .map_err(|_| CliError::Protocol("preparing the engine's module panicked".into()))?;
+        let given = given?;
+        let mut rt = Runtime::start_compiled(compiled?, storage, on_event, g.threads)?;
         let mut args = OpenArgs {
             keyless: given.is_none() && g.keyless,
             passphrase: given,
@@ -180,6 +209,17 @@ pub fn with_repo<T>(
     let mut repo = OpenRepo::open(g, location, on_event)?;
     let result = body(&mut repo);
     repo.finish(result)
+}
+
+/// True when the repository's `config.json` (read with the engine's own parser) says it
+/// is encrypted; false when it cannot be read, leaving that to the engine's `open`, whose
+/// `PassphraseRequired` still leads to the prompt.
+fn encrypted(storage: &crate::storage::SharedStorage) -> bool {
+    storage
+        .get(cairn_core::layout::CONFIG)
+        .ok()
+        .and_then(|bytes| cairn_core::config::Config::parse(&bytes).ok())
+        .is_some_and(|c| c.encryption.is_some())
 }
 
 /// An event sink that ignores every event.

@@ -4,7 +4,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cairn_core::ops::{self, SessionHandle, WalkArgs};
+use std::os::unix::ffi::OsStrExt;
+
+use cairn_core::manifest::Snapshot;
+use cairn_core::ops::{self, SessionHandle, SnapshotRef, WalkArgs};
 use serde::Serialize;
 
 use super::{no_events, with_repo, Globals, OpenRepo};
@@ -27,7 +30,7 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
             super::trees::restore_into(repo, &args, &target)
         })?;
         let done = super::trees::restored(begun, target, &summary);
-        return g.print(&done, |d| {
+        return g.report(&done, |d| {
             format!(
                 "restored {} files, {} directories and {} other entries ({}) from snapshot {} into {}{}",
                 d.files,
@@ -43,6 +46,19 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
             )
         });
     }
+    if let Some(dir) = a.output.as_deref().filter(|p| p.is_dir()) {
+        return super::restore_all::run(g, &location, snapshot, a.item, dir);
+    }
+    if let Some(path) = a
+        .output
+        .as_deref()
+        .filter(|p| p.as_os_str().as_bytes().ends_with(b"/"))
+    {
+        return Err(CliError::NotADirectory {
+            path: path.to_path_buf(),
+            hint: "`-o DIR/` restores each item into a directory that exists: create it first",
+        });
+    }
     if a.output.is_none() {
         if g.json {
             return Err(CliError::JsonNeedsOutput);
@@ -51,11 +67,14 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
             return Err(CliError::OutputIsTerminal);
         }
     }
-    let args = ops::RestoreArgs {
-        snapshot,
-        item: a.item.clone(),
-    };
     let begun = with_repo(g, &location, no_events(), |repo| {
+        let snap = repo.call::<ops::GetSnapshot>(&SnapshotRef { id: snapshot })?;
+        one_stream(&snap, a.item.as_deref())?;
+        let args = ops::RestoreArgs {
+            // The full id: `latest` must not move between the two calls.
+            snapshot: snap.id.to_hex(),
+            item: a.item.clone(),
+        };
         let begun = repo.call::<ops::RestoreBegin>(&args)?;
         let (session, size) = (begun.session, begun.size);
         let written = match &a.output {
@@ -81,7 +100,7 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
         tar: begun.tar,
         output: path,
     };
-    g.print(&done, |d| {
+    g.report(&done, |d| {
         format!(
             "restored {}{} from snapshot {} to {}",
             output::human_bytes(d.size),
@@ -90,6 +109,20 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
             d.output.display()
         )
     })
+}
+
+/// Refuses to write a snapshot with several items to one stream (standard output,
+/// `-o FILE`) without `--item`: they would be concatenated, a dump and a tarball fed to
+/// one reader. An `--item` the snapshot lacks is left to the engine, which says so.
+fn one_stream(snap: &Snapshot, item: Option<&str>) -> Result<()> {
+    let items = &snap.fields.items;
+    match (item, items.len()) {
+        (None, 2..) => Err(CliError::SeveralItems {
+            snapshot: output::short_id(&snap.id.to_hex()).to_string(),
+            items: items.iter().map(|i| i.name.clone()).collect(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// What `restore -o FILE` reports: the CLI's own answer, since the engine only streams.
@@ -110,7 +143,13 @@ struct Restored {
 
 /// Reads the session to its end into `out`, with a progress bar against `size`; answers
 /// the bytes written (more than `size` for a tar archive of a tree).
-fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path: &Path) -> Result<u64> {
+pub(super) fn copy(
+    repo: &mut OpenRepo,
+    session: u32,
+    size: u64,
+    out: &mut dyn Write,
+    path: &Path,
+) -> Result<u64> {
     let progress = Progress::new(Some(size), "restoring");
     progress.show();
     let write_error = |source| CliError::WriteOutput {
@@ -145,8 +184,8 @@ fn copy(repo: &mut OpenRepo, session: u32, size: u64, out: &mut dyn Write, path:
 /// complete, so that a failed restore leaves no half-written file. A target that exists and
 /// is not a regular file (`/dev/null`, a named pipe, a terminal) is written to directly:
 /// renaming over it would replace the device or pipe itself.
-struct AtomicFile {
-    file: File,
+pub(super) struct AtomicFile {
+    pub(super) file: File,
     /// The temp file, for a regular target.
     temp: Option<PathBuf>,
     target: PathBuf,
@@ -154,7 +193,8 @@ struct AtomicFile {
 }
 
 impl AtomicFile {
-    fn create(target: &Path) -> Result<AtomicFile> {
+    /// Opens the temp file beside `target` (or `target` itself, when special).
+    pub(super) fn create(target: &Path) -> Result<AtomicFile> {
         let open_error = |source| CliError::WriteOutput {
             path: target.to_path_buf(),
             source,
@@ -190,7 +230,8 @@ impl AtomicFile {
         })
     }
 
-    fn commit(mut self) -> Result<()> {
+    /// Renames the complete file into place.
+    pub(super) fn commit(mut self) -> Result<()> {
         let write_error = |source| CliError::WriteOutput {
             path: self.target.clone(),
             source,

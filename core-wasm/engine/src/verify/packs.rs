@@ -24,6 +24,50 @@ const SIDECAR_MISSING: &str = "its .idx sidecar is missing";
 const SIDECAR_ONLY: &str =
     "the pack itself is intact and restores are unaffected (they read through the index): run `repair` to rewrite the sidecar from the pack";
 
+/// What a verification is to read: the packs it picked and their recorded sizes, so that
+/// its progress events say how far it is (`totalBytes`, "k of n packs").
+#[derive(Debug, Default)]
+pub(super) struct Reading {
+    packs: u64,
+    bytes: u64,
+    /// Packs read so far.
+    packs_done: u64,
+    /// Their bytes (parity shards are not counted here, nor in `bytes`).
+    bytes_done: u64,
+}
+
+/// Which of the units (parity groups and ungrouped packs, by id) a subset reads: all;
+/// part n of m by id, as before (a unit's part does not move when others are added, so
+/// running 1/m .. m/m on a growing repository still reads every unit once); or, for a
+/// fraction x, exactly ⌈x·units⌉ of them drawn at random, never none of some, so that
+/// `10%` of a small repository reads something.
+fn pick<H: Host>(ids: &[&[u8; 32]], subset: Option<Subset>, host: &H) -> Vec<bool> {
+    let units = ids.len();
+    match subset {
+        None => vec![true; units],
+        Some(Subset::Part(n, m)) => ids
+            .iter()
+            .map(|id| u32::from_be_bytes(id[..4].try_into().expect("4")) % m == n - 1)
+            .collect(),
+        Some(Subset::Fraction(x)) => {
+            let k = ((x * units as f64).ceil() as usize).min(units);
+            // A partial Fisher-Yates shuffle: the first k of a random order.
+            let mut order: Vec<usize> = (0..units).collect();
+            for i in 0..k {
+                let mut r = [0u8; 8];
+                host.random(&mut r);
+                let j = i + (u64::from_le_bytes(r) % (units - i) as u64) as usize;
+                order.swap(i, j);
+            }
+            let mut picked = vec![false; units];
+            for &u in &order[..k] {
+                picked[u] = true;
+            }
+            picked
+        }
+    }
+}
+
 /// The blobs of one pack being opened and re-hashed (at full), on the host's workers
 /// while the next pack is read and its parity added.
 pub(super) struct PackOpening {
@@ -83,28 +127,39 @@ impl<H: Host> Verifier<'_, H> {
         subset: Option<Subset>,
     ) -> Result<()> {
         let host = self.store.host();
-        let pick = |id: &[u8; 32]| match subset {
-            None => true,
-            Some(Subset::Part(n, m)) => u32::from_be_bytes(id[..4].try_into().expect("4")) % m == n - 1,
-            Some(Subset::Fraction(x)) => {
-                let mut r = [0u8; 4];
-                host.random(&mut r);
-                (u32::from_le_bytes(r) as f64) < x * 4_294_967_296.0
-            }
-        };
         // Group members are sampled with their group, so that parity is checked whole.
         let grouped: HashSet<PackId> = groups
             .iter()
             .flat_map(|(_, g)| g.members.iter().map(|m| m.id))
             .collect();
-        for (gid, g) in groups {
-            if !pick(gid.as_bytes()) {
-                continue;
-            }
+        let loose: Vec<PackId> = files
+            .iter()
+            .filter(|(id, f)| f.pack && !grouped.contains(id))
+            .map(|(id, _)| *id)
+            .collect();
+        // What a subset picks from: each group, then each pack no group holds.
+        let ids: Vec<&[u8; 32]> = groups
+            .iter()
+            .map(|(gid, _)| gid.as_bytes())
+            .chain(loose.iter().map(|id| id.as_bytes()))
+            .collect();
+        let picked = pick(&ids, subset, host);
+        let (picked_groups, picked_loose) = picked.split_at(groups.len());
+        let sizes: std::collections::HashMap<PackId, u64> = self.index.packs().collect();
+        let mut total = Reading::default();
+        for ((_, g), _) in groups.iter().zip(picked_groups).filter(|(_, p)| **p) {
+            total.packs += g.members.len() as u64;
+            total.bytes += g.members.iter().map(|m| m.size).sum::<u64>();
+        }
+        for (id, _) in loose.iter().zip(picked_loose).filter(|(_, p)| **p) {
+            total.packs += 1;
+            total.bytes += sizes.get(id).copied().unwrap_or(0);
+        }
+        for ((gid, g), _) in groups.iter().zip(picked_groups).filter(|(_, p)| **p) {
             let mut parity = ParityBuilder::new(g.data_packs, g.parity_packs)?;
             let mut intact = true;
             for m in &g.members {
-                match self.read_pack_checked(&m.id, files, full, false)? {
+                match self.read_pack_checked(&m.id, files, full, false, &mut total)? {
                     Some(bytes) if bytes.len() as u64 == m.size => parity.add(m.id, &bytes),
                     Some(_) => {
                         intact = false;
@@ -117,11 +172,9 @@ impl<H: Host> Verifier<'_, H> {
                 self.compare_parity(gid, g, &parity)?;
             }
         }
-        for (id, file) in files {
-            if file.pack && !grouped.contains(id) && pick(id.as_bytes()) {
-                let garbage = !self.index.has_pack(id);
-                self.read_pack_checked(id, files, full, garbage)?;
-            }
+        for (id, _) in loose.iter().zip(picked_loose).filter(|(_, p)| **p) {
+            let garbage = !self.index.has_pack(id);
+            self.read_pack_checked(id, files, full, garbage, &mut total)?;
         }
         self.finish_opening()
     }
@@ -196,6 +249,7 @@ impl<H: Host> Verifier<'_, H> {
         files: &PackFiles,
         full: bool,
         garbage: bool,
+        reading: &mut Reading,
     ) -> Result<Option<Vec<u8>>> {
         if !files.get(id).is_some_and(|f| f.pack) {
             return Ok(None); // reported as missing already
@@ -207,12 +261,18 @@ impl<H: Host> Verifier<'_, H> {
         };
         self.f.stats.packs_checked += 1;
         self.f.stats.bytes_read += bytes.len() as u64;
+        reading.packs_done += 1;
+        reading.bytes_done += bytes.len() as u64;
         let message = format!(
-            "{} packs read, {} errors",
-            self.f.stats.packs_checked,
+            "{} of {} packs read, {} errors",
+            reading.packs_done,
+            reading.packs,
             self.f.errors.len()
         );
-        let progress = Progress::new("verify", self.f.stats.bytes_read, None, message);
+        // The total counts packs at their recorded sizes: a pack longer than recorded
+        // (damage) may take the bytes read past it, which then shows as done.
+        let total = reading.bytes.max(reading.bytes_done);
+        let progress = Progress::new("verify", reading.bytes_done, Some(total), message);
         events::emit(self.store.host(), VERIFY_PROGRESS, &progress);
         match self.check_pack(id, &bytes, full, garbage) {
             Ok(()) => Ok(Some(bytes)),

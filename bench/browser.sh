@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full verification and restore of a ~100 MiB plain repository in headless
-# Chromium (the JS package's browser entry) next to the CLI, alternated; prints a table.
+# Chromium (the JS package's browser entry, as a picked folder and over HTTP) next to the
+# CLI and Node, from disk and over HTTP, alternated; prints a table (bench/RESULTS-browser.md).
 #   bench/browser.sh [SIZE_MIB] [ROUNDS]      (defaults 100 and 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."

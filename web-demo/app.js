@@ -1,5 +1,6 @@
-// Cairn in a page: open a repository folder (picked or dropped), list its snapshots,
-// verify it, restore an item as a download. Everything goes through the JS package's
+// Cairn in a page: open a repository folder (picked or dropped) or a served repository
+// (a URL typed in, or `?repo=URL` in the page's address), list its snapshots, verify it,
+// restore an item as a download. Everything goes through the JS package's
 // browser entry; the engine runs in a worker, so the page stays responsive.
 import { CairnError, Repository, folderFiles } from "../js/dist/browser.js";
 
@@ -21,10 +22,30 @@ function bytes(n) {
 function message(e) {
   if (e instanceof CairnError) {
     if (e.code === "WrongPassphrase") return "Wrong passphrase: no key of this repository opens with it.";
-    if (e.code === "RepositoryNotFound") return "This folder holds no Cairn repository (it has no config.json).";
+    if (e.code === "RepositoryNotFound") return `${where()} holds no Cairn repository (it has no config.json).`;
     return e.message;
   }
   return `Unexpected error: ${e?.message ?? e}`;
+}
+
+/** How the open source is named in messages. */
+const where = () => (typeof state.source === "string" ? `The URL ${state.source}` : "This folder");
+
+/** Whether the repository at `url` is encrypted, from its config.json; a message when it cannot be read. */
+async function encryptedAt(url) {
+  let res;
+  try {
+    res = await fetch(new URL("config.json", url), { cache: "no-store" });
+  } catch {
+    throw new Error(`Cannot reach ${url}: the server is down, or it does not let this page read it (another origin must send Access-Control-Allow-Origin).`);
+  }
+  if (res.status === 404) throw new Error(`The URL ${url} holds no Cairn repository (it has no config.json).`);
+  if (!res.ok) throw new Error(`${url}config.json answered ${res.status} ${res.statusText}: check the URL and that the server lets anyone read it.`);
+  try {
+    return JSON.parse(await res.text()).encryption != null;
+  } catch {
+    throw new Error(`config.json at ${url} cannot be read: it is not a Cairn repository, or it is damaged.`);
+  }
 }
 
 async function close() {
@@ -33,21 +54,32 @@ async function close() {
   await repo?.close().catch(() => {});
 }
 
-/** A new folder: reads its config.json to know whether to ask for the passphrase. */
+/** A new folder or URL: reads its config.json to know whether to ask for the passphrase. */
 async function choose(source) {
   await close();
-  $("snapshots").hidden = $("verify").hidden = true;
+  $("snapshots").hidden = $("verify").hidden = $("unlock").hidden = true;
   $("verify-result").textContent = "";
   state.source = source;
   status("Opening…");
-  state.files = (await folderFiles(source)).files;
-  const config = state.files.find(({ key }) => key === "config.json");
-  if (!config) return status("This folder holds no Cairn repository (it has no config.json).", "state-error");
   let encrypted;
-  try {
-    encrypted = JSON.parse(await config.file.text()).encryption != null;
-  } catch {
-    return status("config.json of this folder cannot be read: it is not a Cairn repository, or it is damaged.", "state-error");
+  if (typeof source === "string") {
+    state.files = [];
+    try {
+      encrypted = await encryptedAt(source);
+    } catch (e) {
+      return status(e.message, "state-error");
+    }
+  } else {
+    // A folder is not in the page's address: a link to it would open the last URL.
+    if (new URLSearchParams(location.search).has("repo")) history.replaceState(null, "", location.pathname);
+    state.files = (await folderFiles(source)).files;
+    const config = state.files.find(({ key }) => key === "config.json");
+    if (!config) return status("This folder holds no Cairn repository (it has no config.json).", "state-error");
+    try {
+      encrypted = JSON.parse(await config.file.text()).encryption != null;
+    } catch {
+      return status("config.json of this folder cannot be read: it is not a Cairn repository, or it is damaged.", "state-error");
+    }
   }
   if (encrypted) {
     $("unlock").hidden = false;
@@ -149,10 +181,13 @@ async function verify() {
   const progress = state.repo.on("verify:progress", (p) => {
     const s = (performance.now() - started) / 1000;
     const rate = p.bytesProcessed / Math.max(s, 0.001);
-    const fraction = level === "quick" ? 0 : Math.min(p.bytesProcessed / Math.max(packBytes, 1), 1);
+    // A served repository's pack sizes are not known beforehand: the engine's total, if any.
+    const total = p.totalBytes ?? packBytes;
+    const fraction = level === "quick" || !total ? 0 : Math.min(p.bytesProcessed / total, 1);
     bar.value = fraction * 100;
     const left = fraction > 0 ? ` about ${Math.ceil((s / fraction) * (1 - fraction))} s left,` : "";
-    $("verify-progress").textContent = `${p.message}: ${bytes(p.bytesProcessed)} of ${bytes(packBytes)},${left} ${bytes(rate)}/s`;
+    const of = total ? ` of ${bytes(total)}` : "";
+    $("verify-progress").textContent = `${p.message}: ${bytes(p.bytesProcessed)}${of},${left} ${bytes(rate)}/s`;
   });
   status(`Verifying (${level})…`);
   try {
@@ -208,6 +243,24 @@ drop.ondrop = async (e) => {
   if (handle?.kind === "directory") choose(handle);
   else status("Drop a folder (this browser could not open the dropped item as one): use “Pick a folder”.", "state-error");
 };
+/** Opens the repository at a URL, and puts it in the page's address so that the link opens it again. */
+function chooseUrl(given) {
+  let url;
+  try {
+    url = new URL(given, location.href).href;
+  } catch {
+    return status(`${given} is not a URL.`, "state-error");
+  }
+  if (!url.endsWith("/")) url += "/";
+  $("repo-url").value = url;
+  const address = new URL(location.href);
+  address.searchParams.set("repo", url);
+  history.replaceState(null, "", address);
+  choose(url);
+}
+$("open-url").onsubmit = (e) => (e.preventDefault(), chooseUrl($("repo-url").value.trim()));
+const linked = new URLSearchParams(location.search).get("repo");
+if (linked) chooseUrl(linked);
 $("unlock").onsubmit = (e) => (e.preventDefault(), open({ passphrase: $("passphrase").value }));
 $("keyless").onclick = () => open({ keyless: true });
 $("tag-filter").oninput = render;

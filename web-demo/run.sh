@@ -28,4 +28,7 @@ fi
 echo "Cairn web demo: open http://127.0.0.1:$port/web-demo/ and pick a folder:"
 echo "  $root/$samples/plain"
 echo "  $root/$samples/encrypted   (passphrase: demo)"
+echo "or open a sample over HTTP:"
+echo "  http://127.0.0.1:$port/web-demo/?repo=/$samples/plain/"
+echo "  http://127.0.0.1:$port/web-demo/?repo=/$samples/encrypted/"
 exec python3 web-demo/serve.py "$port"

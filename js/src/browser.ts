@@ -1,7 +1,7 @@
 // @ts-self-types="./browser.d.ts"
 /**
  * Cairn in a web page: `Repository.open(source)` on a folder a person picked or dropped,
- * read-only, with the engine in a module worker so the page never waits on it. It is the
+ * or on the URL of a served repository, read-only, with the engine in a module worker so the page never waits on it. It is the
  * same `Repository` as in Node and Deno (`repository.ts`); `restore` resolves to a web
  * `ReadableStream`, and every method that would write rejects with `ReadOnly` (the
  * engine's refusal: the folder's storage refuses every write).
@@ -48,11 +48,13 @@ export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
 
   /**
    * Opens the repository in `source`: a `FileList` from `<input type="file" webkitdirectory>`,
-   * `File`s with their `webkitRelativePath`, or a `FileSystemDirectoryHandle`
-   * (`showDirectoryPicker()`, drag and drop). `passphrase` for an encrypted one; without
+   * `File`s with their `webkitRelativePath`, a `FileSystemDirectoryHandle`
+   * (`showDirectoryPicker()`, drag and drop), or the `http(s)://` URL of a repository a
+   * static server or public bucket serves (relative to the page, too; another origin must
+   * allow it with CORS). `passphrase` for an encrypted one; without
    * it, `verify({ level: "standard", keyless: true })` still checks every pack.
    */
-  static override async open<T>(this: { fromConnection(c: Connection): T }, source: BrowserSource | string, options: OpenOptions = {}): Promise<T> {
+  static override async open<T>(this: { fromConnection(c: Connection): T }, source: BrowserSource, options: OpenOptions = {}): Promise<T> {
     return this.fromConnection(await connect(Repository, "open", source, options));
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { FETCH_WORKER_URL } from "./http-bridge.js";
 import { inline, type StartEngine } from "./link.js";
 import { fsLocator, fsPlatform, fsTrees } from "./platform-fs.js";
 import type { TreeFs } from "./platform.js";
@@ -21,7 +22,10 @@ export type { KeyedFile, Location, Locator, Platform, StorageMethods } from "./p
 /** The script of the engine's worker. */
 const ENGINE_WORKER_URL = new URL("./worker-deno.js", import.meta.url);
 
-/** A Cairn repository on the local file system: `Repository.init(path)`, `Repository.open(path)`. */
+/**
+ * A Cairn repository on the local file system (`Repository.init(path)`, `Repository.open(path)`),
+ * or served over HTTP(S), read-only (`Repository.open("https://…/repo/")`).
+ */
 export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
   /** How `init` and `open` start a worker; not for applications. */
   static readonly startInWorker: StartEngine = webEngineWorker(ENGINE_WORKER_URL);
@@ -36,7 +40,7 @@ export class Repository extends RepositoryCore<ReadableStream<Uint8Array>> {
   static readonly locator = fsLocator;
 
   /** The worker scripts `init` and `open` check for before starting; not for applications. */
-  static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL];
+  static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL, FETCH_WORKER_URL];
 
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {

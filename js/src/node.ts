@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
+import { FETCH_WORKER_URL } from "./http-bridge.js";
 import { inline, type StartEngine } from "./link.js";
 import { fsLocator, fsPlatform, fsTrees } from "./platform-fs.js";
 import type { TreeFs } from "./platform.js";
@@ -40,7 +41,10 @@ const engineInWorker: StartEngine = (options) => {
   );
 };
 
-/** A Cairn repository on the local file system: `Repository.init(path)`, `Repository.open(path)`. */
+/**
+ * A Cairn repository on the local file system (`Repository.init(path)`, `Repository.open(path)`),
+ * or served over HTTP(S), read-only (`Repository.open("https://…/repo/")`).
+ */
 export class Repository extends RepositoryCore<Readable> {
   /** How `init` and `open` start a worker; not for applications. */
   static readonly startInWorker: StartEngine = engineInWorker;
@@ -55,7 +59,7 @@ export class Repository extends RepositoryCore<Readable> {
   static readonly locator = fsLocator;
 
   /** The worker scripts `init` and `open` check for before starting; not for applications. */
-  static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL];
+  static readonly workerFiles: readonly URL[] = [ENGINE_WORKER_URL, JOB_WORKER_URL, FETCH_WORKER_URL];
 
   /** Used by `init` and `open`; not for applications. */
   static fromConnection(c: Connection): Repository {

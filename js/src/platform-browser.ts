@@ -2,7 +2,9 @@
 /**
  * The platform of web pages: the engine runs in a module worker, reads a repository that
  * a person picked or dropped (a `FileList` from `<input type="file" webkitdirectory>`,
- * `File`s, or a `FileSystemDirectoryHandle`) synchronously with `FileReaderSync`, and uses
+ * `File`s, or a `FileSystemDirectoryHandle`) synchronously with `FileReaderSync`, or one
+ * served over HTTP(S) (an `http(s)://` URL, or one relative to the page) with synchronous
+ * XHR (`storage-http.ts`, `http-xhr.ts`), and uses
  * its own SHA-256 and AES-GCM (the browser has no synchronous WebCrypto). The repository
  * is read-only: every write is refused with the storage status `ReadOnly`, so reading
  * operations take no lock (docs/DESIGN-js.md).
@@ -11,13 +13,18 @@
 
 import { validateKey } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
+import { xhrGet } from "./http-xhr.js";
 import { MODULE_URL, type KeyedFile, type Locator, type Platform, type StorageMethods } from "./platform.js";
+import { HttpStorage, httpLocation } from "./storage-http.js";
 
 /** `FileReaderSync`, which only workers have (missing from TypeScript's DOM library). */
 declare const FileReaderSync: { new (): { readAsArrayBuffer(blob: Blob): ArrayBuffer } };
 
-/** What a page may open: a picked folder's files, or the handle of a folder. */
-export type BrowserSource = FileList | File[] | FileSystemDirectoryHandle;
+/**
+ * What a page may open: a picked folder's files, the handle of a folder, or the URL of a
+ * served repository (absolute, or relative to the page).
+ */
+export type BrowserSource = FileList | File[] | FileSystemDirectoryHandle | string;
 
 /** Read-only storage over a folder's files, by repository-relative key. */
 export class FilesStorage implements StorageMethods {
@@ -84,6 +91,7 @@ export class FilesStorage implements StorageMethods {
 export const browserPlatform: Platform = {
   moduleBytes: async () => (await fetch(MODULE_URL)).arrayBuffer(),
   storage(location) {
+    if (location.kind === "http") return new HttpStorage(location.url, xhrGet);
     if (location.kind !== "files") throw new CairnError("InvalidArgument", `invalid argument: a web page cannot open ${location.kind} locations`);
     return new FilesStorage(location.name, location.files);
   },
@@ -135,13 +143,25 @@ export async function folderFiles(source: unknown): Promise<FolderFiles> {
   if (typeof FileSystemDirectoryHandle !== "undefined" && source instanceof FileSystemDirectoryHandle) return fromHandle(source);
   throw new CairnError(
     "InvalidArgument",
-    "invalid argument: open a repository from a FileList (an <input type=file webkitdirectory>), File objects or a FileSystemDirectoryHandle",
+    "invalid argument: open a repository from a FileList (an <input type=file webkitdirectory>), File objects, a FileSystemDirectoryHandle or an http(s):// URL",
   );
 }
 
 /** The owner's side in a page. */
 export const browserLocator: Locator = {
   async locate(source) {
+    if (typeof source === "string") {
+      // A URL relative to the page (`repos/plain/`) names a repository beside it.
+      let url: string;
+      try {
+        url = new URL(source, globalThis.location?.href).href;
+      } catch {
+        throw new CairnError("InvalidArgument", `invalid argument: \`${source}\` is not a URL`);
+      }
+      const location = httpLocation(url);
+      if (location === undefined) throw new CairnError("InvalidArgument", `invalid argument: a web page opens http(s):// URLs, not \`${source}\``);
+      return location;
+    }
     return { kind: "files", ...(await folderFiles(source)) };
   },
   client: () => ({ hostname: globalThis.location?.hostname || "browser", pid: 0, user: "browser" }),

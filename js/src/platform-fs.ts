@@ -10,13 +10,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { basename, resolve } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 
 import { CairnError } from "./errors.js";
 import { checkPackageFiles } from "./files.js";
 import type { Client } from "./generated/api.js";
 import { nodeIntrinsics } from "./intrinsics.js";
-import { MODULE_URL, type Locator, type Platform, type TreeFs } from "./platform.js";
+import { MODULE_URL, type Location, type Locator, type Platform, type TreeFs } from "./platform.js";
+import { bridgeGet } from "./http-bridge.js";
 import { FsStorage } from "./storage.js";
+import { ATTEMPTS, HttpStorage, httpLocation } from "./storage-http.js";
 import { restoreInto } from "./tree-restore.js";
 import { walkInto } from "./tree-walk.js";
 
@@ -63,6 +66,11 @@ export function client(): Client {
 export const fsPlatform: Platform = {
   moduleBytes: () => fs.readFileSync(MODULE_URL),
   storage(location) {
+    if (location.kind === "http") {
+      // CAIRN_STORAGE_ATTEMPTS lowers the attempts, as in the CLI (for tests of failure).
+      const attempts = Number(permitted(() => process.env.CAIRN_STORAGE_ATTEMPTS) ?? ATTEMPTS);
+      return new HttpStorage(location.url, bridgeGet, Number.isInteger(attempts) ? attempts : ATTEMPTS);
+    }
     if (location.kind !== "fs") throw new CairnError("InvalidArgument", `invalid argument: ${location.kind} locations are the browser's`);
     return new FsStorage(location.root);
   },
@@ -70,11 +78,31 @@ export const fsPlatform: Platform = {
   processAlive,
 };
 
-/** The owner's side in Node and Deno: repository paths are directories. */
+/**
+ * The location a string names, as in the CLI (`host/src/location.rs`): a path or
+ * `file:///PATH`, or an `http(s)://` URL (read-only).
+ */
+export function fsLocation(given: string): Location {
+  const http = httpLocation(given);
+  if (http !== undefined) return http;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(given)?.[1]?.toLowerCase();
+  if (scheme === "file") {
+    try {
+      return { kind: "fs", root: fileURLToPath(given) };
+    } catch (e) {
+      throw new CairnError("InvalidArgument", `invalid argument: \`${given}\`: ${(e as Error).message}; a file:// location is file:///ABSOLUTE/PATH`);
+    }
+  }
+  if (scheme === "s3") throw new CairnError("InvalidArgument", `invalid argument: \`${given}\`: the JS package does not open s3:// locations yet (the CLI does)`);
+  if (scheme !== undefined) throw new CairnError("InvalidArgument", `invalid argument: unknown repository location scheme \`${scheme}://\`: use a path, file:// or http(s)://`);
+  return { kind: "fs", root: resolve(given) };
+}
+
+/** The owner's side in Node and Deno: a directory path, a `file://` or an `http(s)://` URL. */
 export const fsLocator: Locator = {
-  locate(path) {
-    if (typeof path !== "string") throw new CairnError("InvalidArgument", "invalid argument: a repository is a directory path (a string)");
-    return { kind: "fs", root: resolve(path) };
+  locate(given) {
+    if (typeof given !== "string") throw new CairnError("InvalidArgument", "invalid argument: a repository is a directory path or a URL (a string)");
+    return fsLocation(given);
   },
   client,
   checkFiles: (workerFiles) => checkPackageFiles([MODULE_URL, ...workerFiles]),

@@ -26,8 +26,9 @@ export interface KeyedFile {
 
 /**
  * Where a repository is, in a form that crosses to the engine's worker (structured
- * clone): a directory of the local file system (Node, Deno), or the files of a folder a
- * person picked in a web page.
+ * clone): a directory of the local file system (Node, Deno), the files of a folder a
+ * person picked in a web page, or the URL of a repository served over HTTP(S) (read-only,
+ * everywhere).
  */
 export type Location =
   | {
@@ -43,10 +44,17 @@ export type Location =
       name: string;
       /** Every file, by its repository-relative key. */
       files: KeyedFile[];
+    }
+  | {
+      /** A repository served over HTTP(S): read-only. */
+      kind: "http";
+      /** The URL of its root directory, ending in `/`. */
+      url: string;
     };
 
 /** How a location is named in messages. */
 export function describe(location: Location): string {
+  if (location.kind === "http") return location.url;
   return location.kind === "fs" ? location.root : `the folder ${location.name}`;
 }
 

@@ -1,18 +1,18 @@
 // The JS package's browser entry in real headless Chromium (Debian's /usr/bin/chromium,
 // driven by playwright-core): repositories the CLI wrote are opened as a picked folder
-// (the file input's files, set by the test), listed, verified and restored in the page.
+// (the file input's files, set by the test) or by URL over HTTP, listed, verified and
+// restored in the page.
 //   CAIRN=target/release/cairn node --test browser.test.mjs   (tests/browser/run.sh)
 import * as assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 
-import { chromium } from "playwright-core";
+import { harnessPage, inPage as inPageOf, launch, root, serve } from "./harness.mjs";
 
-const root = path.resolve(import.meta.dirname, "../..");
 const cairn = path.resolve(root, process.env.CAIRN ?? "target/release/cairn");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-browser-"));
 const shots = path.join(root, "target/browser-shots");
@@ -21,8 +21,8 @@ const PASSPHRASE = "correct horse battery staple";
 let server, browser, page, base;
 
 /** A repository the CLI writes: two snapshots of pseudo-random text, small packs. */
-function cliRepository(name, { encrypt = false } = {}) {
-  const repo = path.join(work, name);
+function cliRepository(name, { encrypt = false, under = work } = {}) {
+  const repo = path.join(under, name);
   const env = { ...process.env, CAIRN_PASSPHRASE: PASSPHRASE };
   const run = (...args) => execFileSync(cairn, args, { env, stdio: ["ignore", "pipe", "inherit"] });
   run("init", repo, "--pack-size", "256K", "--chunking", "16K,64K,256K", "--parity", "3,1", ...(encrypt ? ["--encrypt"] : []));
@@ -53,43 +53,21 @@ async function pick(dir) {
 }
 
 /** Runs `body(repo)` in the page on the picked folder; answers `{ ok }` or `{ error: {code, message} }`. */
-function inPage(options, body) {
-  return page.evaluate(
-    ({ options, body }) => {
-      const f = new Function(`return (${body});`)();
-      return window.harness.withRepository(options, (repo) => f(repo, window.harness));
-    },
-    { options, body: body.toString() },
-  );
-}
+const inPage = (options, body) => inPageOf(page, options, body);
 
 before(async () => {
   // The demo's static server over the repository's root, so that the page imports js/dist
   // as is; it makes pages cross-origin isolated, so the engine runs job workers there too.
-  server = spawn("python3", [path.join(root, "web-demo/serve.py"), "0"], { stdio: ["ignore", "pipe", "pipe"] });
-  const port = await new Promise((resolve, reject) => {
-    server.on("exit", (code) => reject(new Error(`http.server exited with ${code}`)));
-    const seen = (b) => {
-      const m = /port (\d+)/.exec(b.toString());
-      if (m) resolve(Number(m[1]));
-    };
-    server.stdout.on("data", seen);
-    server.stderr.on("data", seen);
-  });
-  base = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  page = await browser.newPage();
-  page.on("console", (m) => m.type() === "error" && console.error("page:", m.text()));
-  await page.goto(`${base}/tests/browser/harness.html`);
+  server = await serve(root);
+  base = server.base;
+  browser = await launch();
+  page = await harnessPage(browser, base);
   fs.mkdirSync(shots, { recursive: true });
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  server?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -201,5 +179,101 @@ test("web-demo: a picked folder is listed, verified healthy or damaged, and a wr
   await demo.waitForFunction(() => /Wrong passphrase/.test(document.getElementById("status").textContent));
   assert.match(await status(), /^Wrong passphrase/);
   await demo.screenshot({ path: path.join(shots, "demo-wrong-passphrase.png") });
+  await demo.close();
+});
+
+/** Repositories served over HTTP live under the root the servers serve (removed at the end). */
+const served = fs.mkdtempSync(path.join(root, "target", "browser-http-"));
+const servedPath = (dir) => `/${path.relative(root, dir).split(path.sep).join("/")}/`;
+after(() => fs.rmSync(served, { recursive: true, force: true }));
+
+test("over HTTP: a plain repository the CLI wrote, served by web-demo/serve.py (ranges) and python3 -m http.server (no ranges): verified full, restored byte for byte", async () => {
+  const { repo, sha256s } = cliRepository("plain", { under: served });
+  // Python's own server ignores Range and sends no COOP/COEP: the page is not isolated and
+  // runs every job in the engine's worker.
+  const plain = await serve(root, { plain: true });
+  try {
+    for (const [server, threads] of [[base, undefined], [plain.base, 1]]) {
+      const p = await harnessPage(browser, server);
+      const r = await inPageOf(p, { url: `${server}${servedPath(repo)}`, threads }, async (repo, harness) => {
+        const snaps = await repo.listSnapshots();
+        const verified = await repo.verify({ level: "full" });
+        const restored = [];
+        for (const s of snaps) restored.push(await harness.sha256(await repo.restore(s.id, { item: "log" })));
+        let refused;
+        await repo.prune({ keepLast: 1 }).catch((e) => (refused = e.code));
+        return { count: snaps.length, ok: verified.ok, errors: verified.errors, restored, refused, isolated: self.crossOriginIsolated };
+      });
+      await p.close();
+      assert.deepEqual(r.error, undefined, JSON.stringify(r.error));
+      assert.equal(r.ok.count, 2);
+      assert.equal(r.ok.ok, true, JSON.stringify(r.ok.errors));
+      assert.deepEqual(r.ok.restored.sort(), [...sha256s].sort());
+      assert.equal(r.ok.refused, "ReadOnly");
+      assert.equal(r.ok.isolated, server === base);
+    }
+  } finally {
+    plain.stop();
+  }
+});
+
+test("over HTTP: an encrypted repository with its passphrase (full) and without (keyless standard); 404, unreachable and cross-origin URLs are clear errors", async () => {
+  const { repo, sha256s } = cliRepository("encrypted", { encrypt: true, under: served });
+  const url = `${base}${servedPath(repo)}`;
+  const keyed = await inPage({ url, passphrase: PASSPHRASE }, async (repo, harness) => {
+    const v = await repo.verify({ level: "full" });
+    const [latest] = await repo.listSnapshots();
+    return { ok: v.ok, sha: await harness.sha256(await repo.restore(latest.id)) };
+  });
+  assert.deepEqual(keyed.error, undefined, JSON.stringify(keyed.error));
+  assert.equal(keyed.ok.ok, true);
+  assert.ok(sha256s.includes(keyed.ok.sha));
+  const keyless = await inPage({ url, keyless: true }, async (repo) => {
+    const v = await repo.verify({ level: "standard" });
+    return { ok: v.ok, keyed: v.keyed, packs: v.stats.packsChecked };
+  });
+  assert.deepEqual(keyless.error, undefined, JSON.stringify(keyless.error));
+  assert.deepEqual([keyless.ok.ok, keyless.ok.keyed], [true, false]);
+  assert.ok(keyless.ok.packs > 3);
+
+  const missing = await inPage({ url: `${base}${servedPath(served)}nothing-here/` }, (repo) => repo.listSnapshots());
+  assert.equal(missing.error?.code, "RepositoryNotFound", JSON.stringify(missing));
+  assert.match(missing.error.message, /nothing-here/);
+  // A port that was just free: nothing listens there.
+  const gone = await serve(root, { plain: true });
+  gone.stop();
+  await new Promise((r) => setTimeout(r, 300));
+  const unreachable = await inPage({ url: `${gone.base}/repo/` }, (repo) => repo.listSnapshots());
+  assert.equal(unreachable.error?.code, "StorageError", JSON.stringify(unreachable));
+  assert.match(unreachable.error.message, /cannot reach the server.*after 4 attempts/);
+  // Another origin that sends no Access-Control-Allow-Origin: the browser refuses the read.
+  const other = await serve(root, { plain: true });
+  try {
+    const refused = await inPage({ url: `${other.base}${servedPath(repo)}`, keyless: true }, (repo) => repo.verify());
+    assert.equal(refused.error?.code, "StorageError", JSON.stringify(refused));
+    assert.match(refused.error.message, /Access-Control-Allow-Origin/);
+  } finally {
+    other.stop();
+  }
+});
+
+test("web-demo: ?repo=URL opens a served repository, verifies it healthy; a URL with no repository is a message", async () => {
+  const { repo } = cliRepository("demo-http", { under: served });
+  const demo = await browser.newPage({ viewport: { width: 390, height: 800 } });
+  demo.on("pageerror", (e) => console.error("demo:", e.message));
+  await demo.goto(`${base}/web-demo/index.html?repo=${encodeURIComponent(servedPath(repo))}`);
+  await demo.waitForFunction(() => /^Open: 2 snapshots/.test(document.getElementById("status").textContent));
+  assert.equal(await demo.locator("#snap-rows tr").count(), 2);
+  assert.equal(await demo.inputValue("#repo-url"), `${base}${servedPath(repo)}`);
+  await demo.selectOption("#level", "full");
+  await demo.click("#run-verify");
+  await demo.waitForFunction(() => /^Verified/.test(document.getElementById("status").textContent));
+  assert.match(await demo.locator("#verify-result").textContent(), /^Healthy/);
+  await demo.screenshot({ path: path.join(shots, "demo-url-healthy-phone.png"), fullPage: true });
+  await demo.fill("#repo-url", `${base}/no-such-repository/`);
+  await demo.press("#repo-url", "Enter");
+  await demo.waitForFunction(() => /holds no Cairn repository/.test(document.getElementById("status").textContent));
+  assert.match(new URL(demo.url()).searchParams.get("repo"), /no-such-repository/);
+  await demo.screenshot({ path: path.join(shots, "demo-url-not-found.png") });
   await demo.close();
 });

@@ -2,7 +2,9 @@
 # Cross-runtime conformance (docs/DESIGN.md §3, §6): every writer's repository is read and fully
 # verified by every reader, byte for byte, for plain and encrypted repositories; and the
 # golden repositories are read and verified by the JS package in Node and in Deno.
-#   writers, readers: the CLI (wasmtime), Node and Deno (the JS package, tests/js/tool.mjs)
+#   writers, readers: the CLI (wasmtime), Node and Deno (the JS package, tests/js/tool.mjs);
+#   Chromium reads too (the browser entry, each repository served over HTTP and opened by
+#   URL in a page: tests/browser/reader.mjs)
 #   tests/cross-runtime/run.sh PATH/TO/cairn     (after `npm ci` in tests/js)
 set -euo pipefail
 cairn=$(realpath "$1")
@@ -11,6 +13,7 @@ js=$here/../js
 golden=$here/../golden
 deno=$js/node_modules/.bin/deno
 work=$(mktemp -d)
+"$here/../browser/run.sh" --install-only
 trap 'rm -rf "$work"' EXIT
 passed=0
 
@@ -62,6 +65,21 @@ verify() {
     esac
 }
 
+# Checks what a reader read of a writer's repository: check KIND WRITER READER REPO OUT
+# (OUT.json the listing, OUT.1, OUT.2 and OUT.schema the restores, OUT.verify.json)
+check() {
+    local kind=$1 writer=$2 reader=$3 repo=$4 out=$5
+    same_json "$out.json" "$repo.listing.json" ||
+        { echo "FAIL $kind $writer -> $reader: listings differ" >&2; diff "$out.json" "$repo.listing.json" >&2; exit 1; }
+    cmp "$out.1" "$work/data/v1.bin"
+    cmp "$out.2" "$work/data/v2-whole"
+    cmp "$out.schema" "$work/data/schema.sql"
+    python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(not (v["ok"] and v["stats"]["chunksChecked"] > 0))' "$out.verify.json" ||
+        { echo "FAIL $kind $writer -> $reader: verify" >&2; cat "$out.verify.json" >&2; exit 1; }
+    echo "ok $kind: written by $writer, listed, restored byte for byte and verified by $reader"
+    passed=$((passed + 1))
+}
+
 # The same JSON documents: same_json A B
 same_json() {
     python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(a != b)' "$1" "$2"
@@ -82,22 +100,21 @@ for kind in plain encrypted; do
         for reader in "${runtimes[@]}"; do
             out=$work/out-$writer-$reader-$kind
             list "$reader" "$repo" > "$out.json"
-            same_json "$out.json" "$repo.listing.json" ||
-                { echo "FAIL $kind $writer -> $reader: listings differ" >&2; diff "$out.json" "$repo.listing.json" >&2; exit 1; }
             ids=$(python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); print(*[s["id"] for s in sorted(l, key=lambda s: s["tags"]["n"])])' "$out.json")
             read -r id1 id2 <<< "$ids"
             restore "$reader" "$repo" "$id1" "$out.1"
             restore "$reader" "$repo" "$id2" "$out.2"
             restore "$reader" "$repo" "$id2" "$out.schema" schema.sql
-            cmp "$out.1" "$work/data/v1.bin"
-            cmp "$out.2" "$work/data/v2-whole"
-            cmp "$out.schema" "$work/data/schema.sql"
             verify "$reader" "$repo" > "$out.verify.json"
-            python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(not (v["ok"] and v["stats"]["chunksChecked"] > 0))' "$out.verify.json" ||
-                { echo "FAIL $kind $writer -> $reader: verify" >&2; cat "$out.verify.json" >&2; exit 1; }
-            echo "ok $kind: written by $writer, listed, restored byte for byte and verified by $reader"
-            passed=$((passed + 1))
+            check "$kind" "$writer" "$reader" "$repo" "$out"
         done
+    done
+    # Chromium, the fourth reader: every writer's repository in one browser session.
+    mkdir -p "$work/chromium-$kind"
+    written=(); for writer in "${runtimes[@]}"; do written+=("$work/$writer-$kind"); done
+    node "$here/../browser/reader.mjs" "$work/chromium-$kind" "${written[@]}"
+    for writer in "${runtimes[@]}"; do
+        check "$kind" "$writer" chromium "$work/$writer-$kind" "$work/chromium-$kind/$writer-$kind"
     done
 done
 unset CAIRN_PASSPHRASE

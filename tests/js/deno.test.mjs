@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
+import { httpScenarios } from "./http.mjs";
 import { internalScenarios } from "./internals.mjs";
 import { treeScenarios } from "./trees.mjs";
 import { denoJobWorkers } from "../../js/dist/pool-deno.js";
@@ -25,6 +26,7 @@ scenarios(test, {
     },
   }),
 });
+httpScenarios(test, { Repository, CairnError });
 internalScenarios(test, { jobWorkers: denoJobWorkers });
 // Deno's `node:fs` tells modification times in milliseconds.
 treeScenarios(test, { Repository, mtimePrecisionNs: 1_000_000n });

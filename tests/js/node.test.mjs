@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { CairnError, Repository } from "@cairn-backup/cairn";
 
 import { SMALL, bytes, scenarios, tempDir } from "./scenarios.mjs";
+import { httpScenarios } from "./http.mjs";
 import { internalScenarios } from "./internals.mjs";
 import { treeScenarios } from "./trees.mjs";
 import { nodeTreeScenarios } from "./trees-node.mjs";
@@ -32,6 +33,7 @@ scenarios(test, {
     },
   }),
 });
+httpScenarios(test, { Repository, CairnError });
 internalScenarios(test, { jobWorkers: nodeJobWorkers });
 // Node's `lstat` with `bigint` tells nanoseconds; `utimes` sets microseconds.
 treeScenarios(test, { Repository, mtimePrecisionNs: 1000n });

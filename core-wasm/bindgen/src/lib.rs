@@ -4,7 +4,8 @@
 //! forwards the engine's [`cairn_core::host::Host`] calls to a JS host object. The JS
 //! loader builds that object from synchronous file access (`fs.*Sync` in a worker,
 //! `FileReaderSync`, ...). [`JobRunner`] runs jobs for another instance's engine, in a job
-//! worker (docs/DESIGN.md §18).
+//! worker (docs/DESIGN.md §18). The engine's HTTP listing parser is exported too, for the
+//! JS package's HTTP storage.
 //!
 //! # The JS host object
 //!
@@ -51,6 +52,7 @@ mod convert;
 mod host;
 mod intrinsics;
 mod jobs;
+mod listing;
 mod panic;
 
 use cairn_core::api::Api;
@@ -60,6 +62,7 @@ use wasm_bindgen::prelude::*;
 use crate::convert::{engine_error, js_error};
 pub use crate::host::JsHost;
 pub use crate::jobs::JobRunner;
+pub use crate::listing::{list_objects_v2_query, parse_html_listing, parse_list_objects_v2, percent_encode};
 use crate::panic::install_panic_hook;
 pub use crate::panic::take_panic_message;
 

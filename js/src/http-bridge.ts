@@ -1,0 +1,138 @@
+// @ts-self-types="./http-bridge.d.ts"
+/**
+ * Synchronous GETs in Node and Deno, which have no synchronous HTTP client: the calling
+ * thread (the engine's worker) posts the request to a fetch worker and blocks in
+ * `Atomics.wait` on a `SharedArrayBuffer` until that worker's `fetch` has put the answer
+ * into shared memory (docs/DESIGN.md §27). One fetch worker per thread,
+ * started at the first request, `unref()`ed so that it never keeps a process alive.
+ *
+ * The protocol, on a control array `[state, status, length]`: the caller sets `state` 0,
+ * posts `{url, range, timeoutMs, ctrl, data}` and waits while `state` is 0; the worker
+ * answers `state` 1 with `status` (−1: no answer; the body is then the reason) and the
+ * body's `length` in `data`, or first `state` 2 when the body does not fit, and the caller
+ * posts a buffer of at least `length` bytes (`{data}`) before it waits again.
+ * @module
+ */
+
+import { Worker } from "node:worker_threads";
+
+import type { HttpAnswer, SyncGet } from "./storage-http.js";
+
+/** The script of the fetch worker. */
+export const FETCH_WORKER_URL = new URL("./worker-fetch.js", import.meta.url);
+
+/** How long a request may wait for its first answer (headers): a host that never answers is given up on. */
+const FIRST_ANSWER_MS = 30_000;
+
+/** What the caller allows beyond a request's own time-out before it gives up on the worker. */
+const GRACE_MS = 5_000;
+
+/** The control array's states. */
+const PENDING = 0;
+const DONE = 1;
+const NEED_BUFFER = 2;
+
+/** The fetch worker of this thread and what it shares with it. */
+let bridge: { worker: Worker; ctrl: Int32Array; data: SharedArrayBuffer } | undefined;
+
+function started(): NonNullable<typeof bridge> {
+  if (bridge === undefined) {
+    const worker = new Worker(FETCH_WORKER_URL);
+    worker.unref();
+    bridge = { worker, ctrl: new Int32Array(new SharedArrayBuffer(12)), data: new SharedArrayBuffer(1 << 20) };
+  }
+  return bridge;
+}
+
+/** One synchronous GET, performed by `fetch` on the fetch worker. */
+export const bridgeGet: SyncGet = (url, range, timeoutMs): HttpAnswer => {
+  const b = started();
+  const { ctrl } = b;
+  Atomics.store(ctrl, 0, PENDING);
+  b.worker.postMessage({ url, range, timeoutMs, ctrl: ctrl.buffer, data: b.data });
+  for (;;) {
+    if (Atomics.wait(ctrl, 0, PENDING, timeoutMs + GRACE_MS) === "timed-out") {
+      // The worker is stuck or gone: a new one serves the next request.
+      void b.worker.terminate();
+      bridge = undefined;
+      return { failure: `no answer within ${timeoutMs / 1000} s` };
+    }
+    if (Atomics.load(ctrl, 0) === DONE) break;
+    // NEED_BUFFER: the body is larger than the shared buffer; grow it by doubling.
+    let size = b.data.byteLength;
+    while (size < ctrl[2]!) size *= 2;
+    b.data = new SharedArrayBuffer(size);
+    Atomics.store(ctrl, 0, PENDING);
+    b.worker.postMessage({ data: b.data });
+  }
+  const status = ctrl[1]!;
+  const body = new Uint8Array(b.data, 0, ctrl[2]!).slice();
+  return status < 0 ? { failure: new TextDecoder().decode(body) } : { status, body };
+};
+
+/** Why a `fetch` failed, for people: the cause's code where there is one (`ECONNREFUSED`). */
+function reason(e: unknown, timeoutMs: number, answered: boolean): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError" || err?.name === "AbortError") {
+    return answered ? `the answer did not arrive within ${timeoutMs / 1000} s` : `no answer within ${Math.min(timeoutMs, FIRST_ANSWER_MS) / 1000} s`;
+  }
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return `cannot reach the server: ${cause ? `${err?.message} (${cause})` : (err?.message ?? String(e))}`;
+}
+
+/** A request as the fetch worker receives it. */
+interface Request {
+  url: string;
+  range?: string;
+  timeoutMs: number;
+  ctrl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+}
+
+/** Serves requests in the fetch worker: `onMessage` receives every message from the caller. */
+export function serveFetches(onMessage: (handler: (message: unknown) => void) => void): void {
+  let moreRoom: ((data: SharedArrayBuffer) => void) | undefined;
+  onMessage((message) => {
+    const m = message as Request | { data: SharedArrayBuffer };
+    if (!("url" in m)) {
+      moreRoom?.(m.data);
+      return;
+    }
+    void (async () => {
+      const ctrl = new Int32Array(m.ctrl);
+      let status: number;
+      let body: Uint8Array;
+      const abort = new AbortController();
+      let answered = false;
+      const timers = [
+        setTimeout(() => answered || abort.abort(new DOMException("no first answer", "TimeoutError")), Math.min(m.timeoutMs, FIRST_ANSWER_MS)),
+        setTimeout(() => abort.abort(new DOMException("too slow", "TimeoutError")), m.timeoutMs),
+      ];
+      try {
+        const res = await fetch(m.url, { headers: m.range === undefined ? {} : { Range: m.range }, signal: abort.signal });
+        answered = true;
+        body = new Uint8Array(await res.arrayBuffer());
+        status = res.status;
+      } catch (e) {
+        status = -1;
+        body = new TextEncoder().encode(reason(e, m.timeoutMs, answered));
+      } finally {
+        timers.forEach(clearTimeout);
+      }
+      let data = m.data;
+      if (body.length > data.byteLength) {
+        ctrl[2] = body.length;
+        data = await new Promise<SharedArrayBuffer>((resolve) => {
+          moreRoom = resolve;
+          Atomics.store(ctrl, 0, NEED_BUFFER);
+          Atomics.notify(ctrl, 0);
+        });
+      }
+      new Uint8Array(data).set(body);
+      ctrl[1] = status;
+      ctrl[2] = body.length;
+      Atomics.store(ctrl, 0, DONE);
+      Atomics.notify(ctrl, 0);
+    })();
+  });
+}

@@ -3,12 +3,13 @@
 //! group by group so that each group's parity is recomputed from its members; at *full*,
 //! every blob is opened and re-hashed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{Subset, Verifier, VerifyError};
+use crate::ahead::{Plan, Window};
 use crate::error::{Error, Result};
 use crate::events::{self, Progress, VERIFY_PROGRESS};
-use crate::host::Host;
+use crate::host::{Host, Planned};
 use crate::ids::{BlobId, GroupId, PackId};
 use crate::layout::StorageKey;
 use crate::pack;
@@ -17,12 +18,40 @@ use crate::parallel;
 use crate::parity::{GroupManifest, ParityBuilder};
 use crate::seal::AAD_PACK_INDEX;
 use crate::segments;
+use crate::store::Store;
 
 /// What verify says of a pack whose `.idx` sidecar is missing.
 const SIDECAR_MISSING: &str = "its .idx sidecar is missing";
 /// The remedy, and what a sidecar's damage does not affect.
 const SIDECAR_ONLY: &str =
     "the pack itself is intact and restores are unaffected (they read through the index): run `repair` to rewrite the sidecar from the pack";
+
+/// Where verification is in its packs, and when to announce the next ones' reads to the
+/// host ([`crate::ahead`]).
+#[derive(Default)]
+struct Ahead {
+    next: usize,
+    window: Window,
+}
+
+impl Ahead {
+    /// The reads of step `next` of `order` are about to be made.
+    fn step<H: Host>(&mut self, store: &Store<H>, order: &[Vec<Planned>]) {
+        if self.window.due() {
+            let mut plan = Plan::default();
+            for reads in order.iter().skip(self.next) {
+                if plan.full() {
+                    break;
+                }
+                plan.step(reads.iter().cloned());
+            }
+            store.will_read(&plan.reads);
+            self.window.announced(&plan);
+        }
+        self.window.step();
+        self.next += 1;
+    }
+}
 
 /// The blobs of one pack being opened and re-hashed (at full), on the host's workers
 /// while the next pack is read and its parity added.
@@ -97,13 +126,50 @@ impl<H: Host> Verifier<'_, H> {
             .iter()
             .flat_map(|(_, g)| g.members.iter().map(|m| m.id))
             .collect();
-        for (gid, g) in groups {
-            if !pick(gid.as_bytes()) {
-                continue;
+        let picked: Vec<&(GroupId, GroupManifest)> =
+            groups.iter().filter(|(gid, _)| pick(gid.as_bytes())).collect();
+        let loose: Vec<PackId> = files
+            .iter()
+            .filter(|(id, file)| file.pack && !grouped.contains(id) && pick(id.as_bytes()))
+            .map(|(id, _)| *id)
+            .collect();
+        // The reads of each pack, in order, announced ahead to the host: the pack and its
+        // `.idx` whole, and after a group's last member the group's parity shards.
+        let sizes: HashMap<PackId, u64> = self.index.packs().collect();
+        let reads = |id: &PackId, size: u64| -> Vec<Planned> {
+            let get = |key: StorageKey, size| Planned::Get {
+                key: key.to_string(),
+                size,
+            };
+            match files.get(id).is_some_and(|f| f.pack) {
+                true => vec![
+                    get(StorageKey::Pack(*id), size),
+                    get(StorageKey::PackIndex(*id), 0),
+                ],
+                false => Vec::new(),
             }
+        };
+        let mut order: Vec<Vec<Planned>> = Vec::new();
+        for (_, g) in &picked {
+            order.extend(g.members.iter().map(|m| reads(&m.id, m.size)));
+            if let Some(last) = order.last_mut() {
+                last.extend(g.parity.iter().map(|p| Planned::Get {
+                    key: StorageKey::Shard(p.id).to_string(),
+                    size: g.shard_size,
+                }));
+            }
+        }
+        order.extend(
+            loose
+                .iter()
+                .map(|id| reads(id, sizes.get(id).copied().unwrap_or(0))),
+        );
+        let mut ahead = Ahead::default();
+        for (gid, g) in picked {
             let mut parity = ParityBuilder::new(g.data_packs, g.parity_packs)?;
             let mut intact = true;
             for m in &g.members {
+                ahead.step(self.store, &order);
                 match self.read_pack_checked(&m.id, files, full, false)? {
                     Some(bytes) if bytes.len() as u64 == m.size => parity.add(m.id, &bytes),
                     Some(_) => {
@@ -117,11 +183,10 @@ impl<H: Host> Verifier<'_, H> {
                 self.compare_parity(gid, g, &parity)?;
             }
         }
-        for (id, file) in files {
-            if file.pack && !grouped.contains(id) && pick(id.as_bytes()) {
-                let garbage = !self.index.has_pack(id);
-                self.read_pack_checked(id, files, full, garbage)?;
-            }
+        for id in &loose {
+            ahead.step(self.store, &order);
+            let garbage = !self.index.has_pack(id);
+            self.read_pack_checked(id, files, full, garbage)?;
         }
         self.finish_opening()
     }

@@ -132,11 +132,19 @@ s3_make_bucket() {
 
 seaweed_stop() {
   local pid
+  # A server a test killed already is gone: neither step may fail (callers run `set -e`).
   for pid in "${SEAWEED_PIDS[@]}"; do
-    kill "$pid" 2>/dev/null
+    kill "$pid" 2>/dev/null || true
   done
+  # A filer may not end on SIGTERM: after 10 s it is killed.
+  local i
   for pid in "${SEAWEED_PIDS[@]}"; do
-    wait "$pid" 2>/dev/null
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
   SEAWEED_PIDS=()
 }

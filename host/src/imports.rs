@@ -210,6 +210,18 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
             Ok(st.status(k, r))
         },
     )?;
+    linker.func_wrap(
+        m,
+        "storage_will_read",
+        |mut c: Caller<'_, HostState>, lp: i32, ll: i32| -> Result<()> {
+            let (mem, st) = split(&mut c)?;
+            let text = String::from_utf8_lossy(bytes(mem, lp, ll)?);
+            if let Ok(storage) = st.storage() {
+                storage.will_read(&wire::decode_planned(&text));
+            }
+            Ok(())
+        },
+    )?;
     linker.func_wrap(m, "pending_len", |c: Caller<'_, HostState>| -> i64 {
         c.data().pending.len() as i64
     })?;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{CliError, Result};
+use crate::storage::ahead;
 use crate::storage::fs::FsStorage;
 use crate::storage::http::HttpStorage;
 use crate::storage::s3::S3Storage;
@@ -89,8 +90,8 @@ impl Location {
     pub fn open(&self, follow_symlinks: bool) -> Result<SharedStorage> {
         Ok(match self {
             Location::Path(p) => Arc::new(FsStorage::new(p).following_links(follow_symlinks)),
-            Location::S3 { bucket, prefix } => Arc::new(S3Storage::from_env(bucket, prefix)?),
-            Location::Http(url) => Arc::new(HttpStorage::new(url)?),
+            Location::S3 { bucket, prefix } => ahead::far(Arc::new(S3Storage::from_env(bucket, prefix)?)),
+            Location::Http(url) => ahead::far(Arc::new(HttpStorage::new(url)?)),
         })
     }
 }

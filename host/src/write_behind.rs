@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::thread::{self, JoinHandle};
 
-use cairn_core::host::{Storage, StorageError};
+use cairn_core::host::{Planned, Storage, StorageError};
 use cairn_core::layout::StorageKey;
 
 /// Writes queued beyond the one being written: bounds the memory held to
@@ -191,5 +191,10 @@ impl<S: Storage + Clone + Send + 'static> Storage for WriteBehind<S> {
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.wait()?;
         self.inner.delete(key)
+    }
+
+    fn will_read(&self, reads: &[Planned]) {
+        // A hint observes nothing, so it need not wait; the reads it announces will.
+        self.inner.will_read(reads)
     }
 }

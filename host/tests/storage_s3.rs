@@ -5,10 +5,11 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use cairn::storage::ahead::ReadAhead;
 use cairn::storage::http::HttpStorage;
 use cairn::storage::s3::S3Storage;
 use cairn_core::conformance::{run_read_only_suite, run_storage_suite};
-use cairn_core::host::{Storage, StorageError};
+use cairn_core::host::{Planned, Storage, StorageError};
 use cairn_core::layout;
 
 /// The test bucket tests/storage/run.sh creates.
@@ -100,4 +101,49 @@ fn a_public_bucket_reads_over_http() {
     // The test service lets anonymous clients read and list: ListObjectsV2 over plain HTTP.
     let reader = HttpStorage::new(&format!("{endpoint}/{BUCKET}/{prefix}")).unwrap();
     run_read_only_suite(&writer, &reader);
+}
+
+#[test]
+fn reads_fetched_ahead_from_s3_and_over_http_are_what_storage_holds() {
+    let Some(endpoint) = endpoint() else { return };
+    let prefix = fresh_prefix("ahead");
+    let s3 = ReadAhead::new(Arc::new(S3Storage::from_env(BUCKET, &prefix).unwrap()));
+    run_storage_suite(&s3);
+    let keys: Vec<String> = (0..10u8)
+        .map(|i| layout::StorageKey::Pack([i; 32].into()).to_string())
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        s3.put(k, &vec![i as u8; 300_000 + i]).unwrap();
+    }
+    let http = ReadAhead::new(Arc::new(
+        HttpStorage::new(&format!("{endpoint}/{BUCKET}/{prefix}")).unwrap(),
+    ));
+    for storage in [&s3, &http] {
+        let reads: Vec<Planned> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match i % 2 {
+                0 => Planned::Get {
+                    key: k.clone(),
+                    size: 300_000,
+                },
+                _ => Planned::Range {
+                    key: k.clone(),
+                    offset: 1000,
+                    len: 400_000,
+                },
+            })
+            .collect();
+        storage.will_read(&reads);
+        for (i, k) in keys.iter().enumerate() {
+            let want = vec![i as u8; 300_000 + i];
+            match i % 2 {
+                0 => assert_eq!(storage.get(k).unwrap(), want),
+                _ => assert_eq!(storage.get_range(k, 1000, 400_000).unwrap(), want[1000..]),
+            }
+        }
+    }
+    for k in &keys {
+        s3.delete(k).unwrap();
+    }
 }

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=tests/storage
 source "$here/seaweed.sh"
+source "$here/kill.sh"
 
 tmp=$(mktemp -d)
 http_pid=""
@@ -66,23 +67,7 @@ else fail "CAIRN_REPOSITORY / -r"; fi
 
 echo "== kill -9 half-way through an ingest into S3"
 head -c 120000000 /dev/urandom >"$tmp/big.bin"
-run init s3://cairn-e2e/killed >/dev/null
-"$cairn" ingest s3://cairn-e2e/killed "$tmp/big.bin" >/dev/null 2>&1 &
-victim=$!
-# Kill it as soon as its first packs are in the bucket (listed anonymously).
-count_packs() { curl -s "$CAIRN_TEST_S3/cairn-e2e?list-type=2&prefix=killed/packs/" | { grep -o "<Key>" || true; } | wc -l; }
-for ((i = 0; i < 600; i++)); do
-    [ "$(count_packs)" -gt 0 ] && break
-    sleep 0.1
-done
-kill -9 "$victim" 2>/dev/null || echo "the ingest ended before it could be killed"
-wait "$victim" 2>/dev/null || true
-packs=$(count_packs)
-snaps=$(run --json snapshots s3://cairn-e2e/killed | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' || true)
-echo "killed ingest left $packs pack objects and $snaps snapshots"
-if [ "$packs" -gt 0 ] && [ "$snaps" = 0 ] && run verify s3://cairn-e2e/killed --level full >/dev/null && run ingest s3://cairn-e2e/killed "$tmp/big.bin" >/dev/null &&
-    run restore s3://cairn-e2e/killed latest -o "$tmp/big.out" && cmp "$tmp/big.bin" "$tmp/big.out" &&
-    run verify s3://cairn-e2e/killed --level full >/dev/null; then
+if kill_mid_ingest "$cairn" cairn-e2e killed "$tmp/big.bin" "$tmp/big.out"; then
     ok "after kill -9 mid-ingest: verify full passes, the next ingest succeeds and restores byte-identical"
 else fail "kill -9 mid-ingest"; fi
 rm -f "$tmp/big.bin" "$tmp/big.out"
@@ -134,6 +119,9 @@ expect_error InvalidArgument "credentials" snapshots "s3://key:secret@cairn-e2e/
 env -u AWS_ACCESS_KEY_ID "$cairn" snapshots s3://cairn-e2e/plain 2>"$tmp/err" && fail "no credentials accepted" ||
     { grep -q AWS_ACCESS_KEY_ID "$tmp/err" && ok "no credentials: says which variables to set" || fail "no credentials: $(cat "$tmp/err")"; }
 expect_error InvalidArgument "CAIRN_REPOSITORY" snapshots
+
+echo "== distributed: a SeaweedFS cluster with replication loses a volume server"
+if "$here/distributed.sh"; then ok "distributed test (tests/storage/distributed.sh)"; else fail "distributed test"; fi
 
 echo
 echo "storage: $passed passed, $failed failed"

@@ -15,7 +15,7 @@ use std::alloc::{alloc, dealloc, Layout};
 use std::cell::RefCell;
 
 use cairn_core::api::Api;
-use cairn_core::host::{Host, Storage, StorageError};
+use cairn_core::host::{Host, Planned, Storage, StorageError};
 use cairn_core::wire::{self, StorageStatus};
 
 /// The ABI argument type of a wire-table argument kind.
@@ -129,6 +129,11 @@ impl Storage for AbiHost {
 
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         status_result(unsafe { sys::storage_delete(key.as_ptr(), key.len()) })
+    }
+
+    fn will_read(&self, reads: &[Planned]) {
+        let text = wire::encode_planned(reads);
+        unsafe { sys::storage_will_read(text.as_ptr(), text.len()) }
     }
 }
 

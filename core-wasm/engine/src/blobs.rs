@@ -6,9 +6,9 @@
 //! kind of whichever came first, and both readers get the same, verified bytes.
 
 use crate::error::{Error, Result};
-use crate::host::Host;
+use crate::host::{Host, Planned};
 use crate::ids::BlobId;
-use crate::index::Index;
+use crate::index::{Index, Location};
 use crate::layout::StorageKey;
 use crate::manifest;
 use crate::parallel;
@@ -32,24 +32,44 @@ pub fn read_many<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -> Re
     finish_reading(store, index, reading)
 }
 
-/// Blobs fetched and being opened ([`start_reading`]).
-pub struct Reading {
-    ids: Vec<BlobId>,
-    packs: Vec<u32>,
-    opening: parallel::Opening,
+/// Blobs lying back to back in one pack, fetched with one storage call.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The pack, by its number in the index.
+    pub pack: u32,
+    /// The first byte in the pack.
+    pub start: u64,
+    /// How many bytes.
+    pub len: u64,
+    /// Which of the blobs asked for it holds.
+    pub blobs: std::ops::Range<usize>,
 }
 
-/// Fetches several blobs and starts opening them (on the host's workers when it runs
-/// jobs); [`finish_reading`] gives their plaintext. The caller may work meanwhile.
-pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -> Result<Reading> {
+impl Run {
+    /// The storage key of its pack.
+    pub fn key(&self, index: &Index) -> StorageKey {
+        StorageKey::Pack(index.pack(self.pack).0)
+    }
+
+    /// The read that fetches it, as announced to the host ([`Store::will_read`]).
+    pub fn planned(&self, index: &Index) -> Planned {
+        Planned::Range {
+            key: self.key(index).to_string(),
+            offset: self.start,
+            len: self.len,
+        }
+    }
+}
+
+/// Where the blobs lie, and the runs [`start_reading`] fetches them in: contiguous blobs
+/// of one pack, up to [`MAX_SPAN`] bytes each. Computed in this one place, so that reads
+/// announced ahead are the reads made.
+pub fn runs(index: &Index, ids: &[BlobId]) -> Result<(Vec<Location>, Vec<Run>)> {
     let mut locs = Vec::with_capacity(ids.len());
     for id in ids {
         locs.push(index.get(id).ok_or_else(|| Error::ChunkNotFound(id.to_hex()))?);
     }
-    // Runs of blobs contiguous in one pack, each fetched with one storage call, and where
-    // each blob lies in its run.
-    let mut spans: Vec<Vec<u8>> = Vec::new();
-    let mut at: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
+    let mut runs = Vec::new();
     let mut i = 0;
     while i < locs.len() {
         let (first, start) = (locs[i], locs[i].offset as u64);
@@ -63,12 +83,37 @@ pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -
             span_end += locs[end].stored_len as u64;
             end += 1;
         }
-        let key = StorageKey::Pack(index.pack(first.pack).0);
+        runs.push(Run {
+            pack: first.pack,
+            start,
+            len: span_end - start,
+            blobs: i..end,
+        });
+        i = end;
+    }
+    Ok((locs, runs))
+}
+
+/// Blobs fetched and being opened ([`start_reading`]).
+pub struct Reading {
+    ids: Vec<BlobId>,
+    packs: Vec<u32>,
+    opening: parallel::Opening,
+}
+
+/// Fetches several blobs and starts opening them (on the host's workers when it runs
+/// jobs); [`finish_reading`] gives their plaintext. The caller may work meanwhile.
+pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -> Result<Reading> {
+    let (locs, runs) = runs(index, ids)?;
+    // Each run fetched with one storage call, and where each blob lies in its run.
+    let mut spans: Vec<Vec<u8>> = Vec::with_capacity(runs.len());
+    let mut at: Vec<(usize, usize)> = Vec::with_capacity(ids.len());
+    for run in &runs {
         let span = store
-            .get_range(&key, start, span_end - start)?
-            .ok_or_else(|| corrupt(index, first.pack, "the pack file is missing".into()))?;
-        for (id, loc) in ids[i..end].iter().zip(&locs[i..end]) {
-            let offset = (loc.offset as u64 - start) as usize;
+            .get_range(&run.key(index), run.start, run.len)?
+            .ok_or_else(|| corrupt(index, run.pack, "the pack file is missing".into()))?;
+        for (id, loc) in ids[run.blobs.clone()].iter().zip(&locs[run.blobs.clone()]) {
+            let offset = (loc.offset as u64 - run.start) as usize;
             if span.len() < offset + loc.stored_len as usize {
                 return Err(corrupt(
                     index,
@@ -79,7 +124,6 @@ pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -
             at.push((spans.len(), offset));
         }
         spans.push(span);
-        i = end;
     }
     let sealed: Vec<parallel::Sealed<'_>> = ids
         .iter()

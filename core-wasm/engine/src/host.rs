@@ -21,6 +21,45 @@ pub enum StorageError {
     Io(String),
 }
 
+/// A read the engine announces before it makes it ([`Storage::will_read`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Planned {
+    /// `get(key)`; `size` is what the engine expects the object to hold (0: unknown), a
+    /// guide for the host's memory budget, never a promise.
+    Get {
+        /// The object's key.
+        key: String,
+        /// Its expected size in bytes, or 0.
+        size: u64,
+    },
+    /// `get_range(key, offset, len)`.
+    Range {
+        /// The object's key.
+        key: String,
+        /// The first byte.
+        offset: u64,
+        /// How many bytes.
+        len: u64,
+    },
+}
+
+impl Planned {
+    /// The key the read is of.
+    pub fn key(&self) -> &str {
+        match self {
+            Planned::Get { key, .. } | Planned::Range { key, .. } => key,
+        }
+    }
+
+    /// The bytes the read is expected to bring (0 when unknown).
+    pub fn size(&self) -> u64 {
+        match self {
+            Planned::Get { size, .. } => *size,
+            Planned::Range { len, .. } => *len,
+        }
+    }
+}
+
 /// Storage with object-store semantics, keyed by repository-relative paths ([`crate::layout`]).
 ///
 /// Every write is atomic and durable: a reader sees the whole object or none of it.
@@ -37,6 +76,12 @@ pub trait Storage {
     fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError>;
     /// Removes the object; removing a missing object is not an error.
     fn delete(&self, key: &str) -> Result<(), StorageError>;
+    /// A hint, not a call: the engine will make these reads next, in this order, and no
+    /// longer needs the reads it announced before and left out here (docs/DESIGN.md §28).
+    /// A storage far away (S3, HTTP) may fetch them ahead, several at once, and answer
+    /// the calls that follow from what it fetched; nothing else changes, since a read
+    /// not fetched ahead is made when it is asked for. The default ignores it.
+    fn will_read(&self, _reads: &[Planned]) {}
 }
 
 /// Storage shared between threads (the CLI's writer thread and its engine instance) is
@@ -59,6 +104,9 @@ impl<S: Storage + ?Sized> Storage for std::sync::Arc<S> {
     }
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         (**self).delete(key)
+    }
+    fn will_read(&self, reads: &[Planned]) {
+        (**self).will_read(reads)
     }
 }
 

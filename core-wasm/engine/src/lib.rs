@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ahead;
 pub mod api;
 pub mod blobs;
 pub mod checksum;

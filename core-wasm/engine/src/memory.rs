@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::host::{Host, Storage, StorageError};
+use crate::host::{Host, Planned, Storage, StorageError};
 use crate::layout;
 
 #[derive(Default)]
@@ -21,6 +21,17 @@ struct Inner {
     next_ticket: u64,
     tickets: std::collections::HashMap<u64, Result<Vec<u8>, String>>,
     read_only: bool,
+    reads: Option<Vec<ReadLog>>,
+}
+
+/// What a [`MemoryHost`] records of reads once told to ([`MemoryHost::log_reads`]): lets
+/// a test check that what the engine announces ([`Storage::will_read`]) is what it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadLog {
+    /// A `will_read` hint, as given.
+    Hint(Vec<Planned>),
+    /// A read made: a `get` (its size 0) or a `get_range`.
+    Read(Planned),
 }
 
 /// Storage, clock, randomness and an event log held in memory.
@@ -55,6 +66,27 @@ impl MemoryHost {
             Err(StorageError::ReadOnly)
         } else {
             Ok(())
+        }
+    }
+
+    /// Starts recording hints and reads ([`ReadLog`]), or stops with `false`.
+    pub fn log_reads(&self, on: bool) {
+        self.inner.borrow_mut().reads = on.then(Vec::new);
+    }
+
+    /// Removes and returns what was recorded since [`MemoryHost::log_reads`].
+    pub fn take_read_log(&self) -> Vec<ReadLog> {
+        self.inner
+            .borrow_mut()
+            .reads
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn log(&self, entry: ReadLog) {
+        if let Some(log) = self.inner.borrow_mut().reads.as_mut() {
+            log.push(entry);
         }
     }
 
@@ -117,6 +149,10 @@ impl MemoryHost {
 impl Storage for MemoryHost {
     fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
         Self::check(key)?;
+        self.log(ReadLog::Read(Planned::Get {
+            key: key.to_string(),
+            size: 0,
+        }));
         self.inner
             .borrow()
             .objects
@@ -127,6 +163,11 @@ impl Storage for MemoryHost {
 
     fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
         Self::check(key)?;
+        self.log(ReadLog::Read(Planned::Range {
+            key: key.to_string(),
+            offset,
+            len,
+        }));
         let inner = self.inner.borrow();
         let data = inner.objects.get(key).ok_or(StorageError::NotFound)?;
         let start = (offset as usize).min(data.len());
@@ -173,6 +214,10 @@ impl Storage for MemoryHost {
         self.check_writable()?;
         self.inner.borrow_mut().objects.remove(key);
         Ok(())
+    }
+
+    fn will_read(&self, reads: &[Planned]) {
+        self.log(ReadLog::Hint(reads.to_vec()));
     }
 }
 

@@ -13,7 +13,7 @@ use crate::codec::Codec;
 use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::error::{Error, Result};
-use crate::host::{Host, StorageError};
+use crate::host::{Host, Planned, StorageError};
 use crate::ids::{BlobId, LockId};
 use crate::keyfile::Keys;
 use crate::layout::{Dir, StorageKey};
@@ -137,6 +137,14 @@ impl<H: Host> Store<H> {
             Ok(b) => Ok(Some(b)),
             Err(StorageError::NotFound) => Ok(None),
             Err(e) => Err(storage_error(key, e)),
+        }
+    }
+
+    /// Tells the host which reads come next ([`crate::host::Storage::will_read`]): a hint
+    /// that changes no answer, so it is given without a heartbeat and cannot fail.
+    pub fn will_read(&self, reads: &[Planned]) {
+        if !reads.is_empty() {
+            self.host.will_read(reads);
         }
     }
 

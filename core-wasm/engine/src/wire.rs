@@ -36,7 +36,7 @@
 //! traps. The host reports the trap as an internal error with that message. After a trap
 //! the instance must not be used again.
 
-use crate::host::StorageError;
+use crate::host::{Planned, StorageError};
 
 /// The import module every import of the ABI module comes from.
 pub const IMPORT_MODULE: &str = "cairn";
@@ -92,6 +92,8 @@ macro_rules! cairn_imports {
             storage_put_new(key_ptr: ptr, key_len: len, data_ptr: ptr, data_len: len) -> i32;
             /// Removes an object; a missing key is not an error: 0 or minus a status.
             storage_delete(key_ptr: ptr, key_len: len) -> i32;
+            /// A hint: the reads the engine makes next, one per line (`wire::encode_planned`); a host may fetch them ahead or ignore it.
+            storage_will_read(list_ptr: ptr, list_len: len);
             /// The length of the bytes the host holds pending.
             pending_len() -> i64;
             /// Copies the pending bytes out (at most `dst_len`) and clears them.
@@ -304,9 +306,67 @@ pub fn failure_message(e: &StorageError, key: &str) -> String {
     }
 }
 
+/// The reads of a `storage_will_read` hint as its text: one line each, `get KEY SIZE` or
+/// `range KEY OFFSET LEN` (keys come from the grammar of [`crate::layout`], which has no
+/// spaces or line breaks).
+pub fn encode_planned(reads: &[Planned]) -> String {
+    let mut out = String::new();
+    for r in reads {
+        let line = match r {
+            Planned::Get { key, size } => format!("get {key} {size}\n"),
+            Planned::Range { key, offset, len } => format!("range {key} {offset} {len}\n"),
+        };
+        out.push_str(&line);
+    }
+    out
+}
+
+/// The reads of a hint's text ([`encode_planned`]); a line that does not parse is left out
+/// (a hint changes no answer, so nothing is lost).
+pub fn decode_planned(text: &str) -> Vec<Planned> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            match f[..] {
+                ["get", key, size] => Some(Planned::Get {
+                    key: key.to_string(),
+                    size: size.parse().ok()?,
+                }),
+                ["range", key, offset, len] => Some(Planned::Range {
+                    key: key.to_string(),
+                    offset: offset.parse().ok()?,
+                    len: len.parse().ok()?,
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn planned_reads_round_trip_and_junk_is_left_out() {
+        let reads = vec![
+            Planned::Get {
+                key: "index/ab".into(),
+                size: 0,
+            },
+            Planned::Range {
+                key: "packs/data/ab/cd.pack".into(),
+                offset: 7,
+                len: u64::MAX,
+            },
+        ];
+        let text = encode_planned(&reads);
+        assert_eq!(decode_planned(&text), reads);
+        assert_eq!(
+            decode_planned(&format!("range a 1\nget b x\n\n{text}put k 1\n")),
+            reads
+        );
+    }
 
     #[test]
     fn the_import_table_has_wasm_signatures() {
@@ -318,7 +378,7 @@ mod tests {
         assert_eq!(get_range.results, [ValType::I64]);
         let take = IMPORTS.iter().find(|i| i.name == "take_pending").unwrap();
         assert!(take.results.is_empty());
-        assert_eq!(IMPORTS.len(), 20);
+        assert_eq!(IMPORTS.len(), 21);
         assert!(IMPORTS.iter().all(|i| !i.doc.is_empty()));
     }
 

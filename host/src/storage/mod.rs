@@ -2,6 +2,7 @@
 //! engine's [`Storage`] contract (docs/DESIGN.md §2, §22) and proven against its
 //! conformance suite (`cairn_core::conformance`, run by host/tests/storage_*.rs).
 
+pub mod ahead;
 pub mod fs;
 pub mod http;
 pub mod s3;

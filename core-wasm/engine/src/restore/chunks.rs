@@ -3,10 +3,12 @@
 //! entry's length; lists checked against the content's declared shape ([`ItemTally`]) as
 //! they are read. Chunks are read ahead in batches of up to [`BATCH_BYTES`], so chunks lying
 //! back to back in a pack come in one storage call and are opened in parallel when the
-//! host runs jobs.
+//! host runs jobs. The reads of the batches that follow are announced to the host ahead
+//! ([`crate::ahead`]), so that a storage far away can fetch several at once.
 
 use std::collections::VecDeque;
 
+use crate::ahead::{Plan, Window};
 use crate::blobs;
 use crate::error::{Error, Result};
 use crate::host::Host;
@@ -82,6 +84,19 @@ pub struct ChunkStream {
     ready: VecDeque<Vec<u8>>,
     /// The next batch, being opened while the reader takes `ready`, with its list entries.
     in_flight: Option<(blobs::Reading, Vec<(BlobId, u32)>)>,
+    /// When to announce the next batches' reads.
+    window: Window,
+}
+
+/// Where the batch that starts at `pos` of `entries` ends: at most `most` chunks, and
+/// [`BATCH_BYTES`] (but at least one chunk).
+fn batch_end(entries: &[(BlobId, u32)], pos: usize, most: usize) -> usize {
+    let (mut bytes, mut end) = (0u64, pos);
+    while end < entries.len() && end - pos < most && (end == pos || bytes < BATCH_BYTES) {
+        bytes += entries[end].1 as u64;
+        end += 1;
+    }
+    end
 }
 
 impl ChunkStream {
@@ -110,7 +125,11 @@ impl ChunkStream {
                 self.read_ahead(store, index)?;
                 continue;
             }
-            if let Some(plan) = self.plan.as_mut() {
+            if let Some(plan) = self.plan.as_ref() {
+                if matches!(plan.lists.front(), Some(ListRef::Stored(_))) {
+                    self.announce(store, index);
+                }
+                let plan = self.plan.as_mut().expect("a content being read");
                 let corrupt = |detail: String| Error::CorruptSnapshot {
                     file: plan.file.clone(),
                     detail,
@@ -142,19 +161,67 @@ impl ChunkStream {
     /// Starts reading the next batch of chunks of the current list (none at its end).
     fn read_ahead<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<()> {
         let most = BATCH_CHUNKS_PER_THREAD * parallel::threads(store);
-        let (mut bytes, mut end) = (0u64, self.pos);
-        while end < self.current.len() && end - self.pos < most && (end == self.pos || bytes < BATCH_BYTES) {
-            bytes += self.current[end].1 as u64;
-            end += 1;
-        }
+        let end = batch_end(&self.current, self.pos, most);
         if end == self.pos {
             return Ok(());
         }
+        self.announce(store, index);
         let entries = self.current[self.pos..end].to_vec();
         let ids: Vec<BlobId> = entries.iter().map(|(id, _)| *id).collect();
         self.in_flight = Some((blobs::start_reading(store, index, &ids)?, entries));
         self.pos = end;
         Ok(())
+    }
+
+    /// A step (a batch, or reading a stored list) is about to be taken: announces the
+    /// reads from it on when the window says so.
+    fn announce<H: Host>(&mut self, store: &Store<H>, index: &Index) {
+        if self.window.due() {
+            let plan = self.plan_ahead(index, BATCH_CHUNKS_PER_THREAD * parallel::threads(store));
+            store.will_read(&plan.reads);
+            self.window.announced(&plan);
+        }
+        self.window.step();
+    }
+
+    /// The reads of the steps from the one about to be taken: the batches of the rest of
+    /// the current list, then of the lists that follow while they are held inline, and
+    /// the read of the first stored list (its chunks are known only once it is read). A
+    /// blob the index lacks ends the plan; its step reports it when it comes.
+    fn plan_ahead(&self, index: &Index, most: usize) -> Plan {
+        let mut plan = Plan::default();
+        let mut add = |entries: &[(BlobId, u32)], mut pos: usize| -> bool {
+            while pos < entries.len() {
+                if plan.full() {
+                    return false;
+                }
+                let end = batch_end(entries, pos, most);
+                let ids: Vec<BlobId> = entries[pos..end].iter().map(|(id, _)| *id).collect();
+                let Ok((_, runs)) = blobs::runs(index, &ids) else {
+                    return false;
+                };
+                plan.step(runs.iter().map(|r| r.planned(index)));
+                pos = end;
+            }
+            true
+        };
+        if add(&self.current, self.pos) {
+            'lists: for content in self.plan.iter().chain(&self.plans) {
+                for list in &content.lists {
+                    match list {
+                        ListRef::Inline(entries) if add(entries, 0) => {}
+                        ListRef::Inline(_) => break 'lists,
+                        ListRef::Stored(id) => {
+                            if let (false, Ok((_, runs))) = (plan.full(), blobs::runs(index, &[*id])) {
+                                plan.step(runs.iter().map(|r| r.planned(index)));
+                            }
+                            break 'lists;
+                        }
+                    }
+                }
+            }
+        }
+        plan
     }
 
     /// Puts a read batch into `ready`, each chunk checked against its list entry's length.

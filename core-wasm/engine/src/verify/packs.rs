@@ -3,12 +3,13 @@
 //! group by group so that each group's parity is recomputed from its members; at *full*,
 //! every blob is opened and re-hashed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{Subset, Verifier, VerifyError};
+use crate::ahead::{Plan, Window};
 use crate::error::{Error, Result};
 use crate::events::{self, Progress, VERIFY_PROGRESS};
-use crate::host::Host;
+use crate::host::{Host, Planned};
 use crate::ids::{BlobId, GroupId, PackId};
 use crate::layout::StorageKey;
 use crate::pack;
@@ -17,6 +18,7 @@ use crate::parallel;
 use crate::parity::{GroupManifest, ParityBuilder};
 use crate::seal::AAD_PACK_INDEX;
 use crate::segments;
+use crate::store::Store;
 
 /// What verify says of a pack whose `.idx` sidecar is missing.
 const SIDECAR_MISSING: &str = "its .idx sidecar is missing";
@@ -65,6 +67,33 @@ fn pick<H: Host>(ids: &[&[u8; 32]], subset: Option<Subset>, host: &H) -> Vec<boo
             }
             picked
         }
+    }
+}
+
+/// Where verification is in its packs, and when to announce the next ones' reads to the
+/// host ([`crate::ahead`]).
+#[derive(Default)]
+struct Ahead {
+    next: usize,
+    window: Window,
+}
+
+impl Ahead {
+    /// The reads of step `next` of `order` are about to be made.
+    fn step<H: Host>(&mut self, store: &Store<H>, order: &[Vec<Planned>]) {
+        if self.window.due() {
+            let mut plan = Plan::default();
+            for reads in order.iter().skip(self.next) {
+                if plan.full() {
+                    break;
+                }
+                plan.step(reads.iter().cloned());
+            }
+            store.will_read(&plan.reads);
+            self.window.announced(&plan);
+        }
+        self.window.step();
+        self.next += 1;
     }
 }
 
@@ -145,20 +174,64 @@ impl<H: Host> Verifier<'_, H> {
             .collect();
         let picked = pick(&ids, subset, host);
         let (picked_groups, picked_loose) = picked.split_at(groups.len());
-        let sizes: std::collections::HashMap<PackId, u64> = self.index.packs().collect();
+        let chosen: Vec<&(GroupId, GroupManifest)> = groups
+            .iter()
+            .zip(picked_groups)
+            .filter(|(_, p)| **p)
+            .map(|(g, _)| g)
+            .collect();
+        let loose: Vec<PackId> = loose
+            .iter()
+            .zip(picked_loose)
+            .filter(|(_, p)| **p)
+            .map(|(id, _)| *id)
+            .collect();
+        let sizes: HashMap<PackId, u64> = self.index.packs().collect();
         let mut total = Reading::default();
-        for ((_, g), _) in groups.iter().zip(picked_groups).filter(|(_, p)| **p) {
+        for (_, g) in &chosen {
             total.packs += g.members.len() as u64;
             total.bytes += g.members.iter().map(|m| m.size).sum::<u64>();
         }
-        for (id, _) in loose.iter().zip(picked_loose).filter(|(_, p)| **p) {
+        for id in &loose {
             total.packs += 1;
             total.bytes += sizes.get(id).copied().unwrap_or(0);
         }
-        for ((gid, g), _) in groups.iter().zip(picked_groups).filter(|(_, p)| **p) {
+        // The reads of each pack, in order, announced ahead to the host: the pack and its
+        // `.idx` whole, and after a group's last member the group's parity shards.
+        let reads = |id: &PackId, size: u64| -> Vec<Planned> {
+            let get = |key: StorageKey, size| Planned::Get {
+                key: key.to_string(),
+                size,
+            };
+            match files.get(id).is_some_and(|f| f.pack) {
+                true => vec![
+                    get(StorageKey::Pack(*id), size),
+                    get(StorageKey::PackIndex(*id), 0),
+                ],
+                false => Vec::new(),
+            }
+        };
+        let mut order: Vec<Vec<Planned>> = Vec::new();
+        for (_, g) in &chosen {
+            order.extend(g.members.iter().map(|m| reads(&m.id, m.size)));
+            if let Some(last) = order.last_mut() {
+                last.extend(g.parity.iter().map(|p| Planned::Get {
+                    key: StorageKey::Shard(p.id).to_string(),
+                    size: g.shard_size,
+                }));
+            }
+        }
+        order.extend(
+            loose
+                .iter()
+                .map(|id| reads(id, sizes.get(id).copied().unwrap_or(0))),
+        );
+        let mut ahead = Ahead::default();
+        for (gid, g) in chosen {
             let mut parity = ParityBuilder::new(g.data_packs, g.parity_packs)?;
             let mut intact = true;
             for m in &g.members {
+                ahead.step(self.store, &order);
                 match self.read_pack_checked(&m.id, files, full, false, &mut total)? {
                     Some(bytes) if bytes.len() as u64 == m.size => parity.add(m.id, &bytes),
                     Some(_) => {
@@ -172,7 +245,8 @@ impl<H: Host> Verifier<'_, H> {
                 self.compare_parity(gid, g, &parity)?;
             }
         }
-        for (id, _) in loose.iter().zip(picked_loose).filter(|(_, p)| **p) {
+        for id in &loose {
+            ahead.step(self.store, &order);
             let garbage = !self.index.has_pack(id);
             self.read_pack_checked(id, files, full, garbage, &mut total)?;
         }

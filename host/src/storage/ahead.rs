@@ -1,0 +1,321 @@
+//! Fetching ahead what the engine announces it will read (docs/DESIGN.md §28), for the
+//! storages far away (S3, HTTP), where each request waits a round trip or more.
+//!
+//! The engine's storage calls stay synchronous. Restore and verification announce their
+//! next reads ([`Storage::will_read`]); [`ReadAhead`] hands them, in order, to a few
+//! fetcher threads ([`IN_FLIGHT`]) while the fetched bytes and those being fetched stay
+//! within [`BUDGET`], and the `get` or `get_range` that follows takes its bytes from what
+//! was fetched, or waits for its fetch if it is under way. Nothing else changes: a read
+//! that was not announced, not fetched yet, or whose fetch failed is made when it is asked
+//! for, as without this layer, so every answer and error is the storage's own. A write or
+//! delete of a key forgets what was fetched of it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+
+use cairn_core::host::{Planned, Storage, StorageError};
+
+use super::SharedStorage;
+
+/// Fetcher threads: the most requests in flight at once besides the caller's own.
+pub const IN_FLIGHT: usize = 6;
+/// Bytes fetched ahead and being fetched, at most (a read larger than this alone still goes).
+pub const BUDGET: u64 = 64 << 20;
+/// What a read of unknown size is counted as against [`BUDGET`].
+const UNKNOWN_SIZE: u64 = 64 << 10;
+
+/// What the environment variable names that turns fetching ahead off (`0`), to measure
+/// what it gains.
+pub const READ_AHEAD_ENV: &str = "CAIRN_READ_AHEAD";
+
+/// A storage far away, fetching ahead unless [`READ_AHEAD_ENV`] is `0`.
+pub fn far(inner: SharedStorage) -> SharedStorage {
+    match std::env::var(READ_AHEAD_ENV).as_deref() {
+        Ok("0") => inner,
+        _ => Arc::new(ReadAhead::new(inner)),
+    }
+}
+
+/// A read fetched ahead or being fetched.
+struct Slot {
+    id: u64,
+    read: Planned,
+    /// Its share of [`BUDGET`].
+    cost: u64,
+    /// `None` while in flight.
+    data: Option<Vec<u8>>,
+    /// False once a later hint left it out: dropped when its fetch ends (still usable).
+    keep: bool,
+    /// False once its key was written: never used, dropped when its fetch ends.
+    fresh: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Announced and not started, in order.
+    queue: VecDeque<Planned>,
+    slots: Vec<Slot>,
+    /// The sum of the slots' costs.
+    held: u64,
+    next_id: u64,
+    fetchers: usize,
+    /// Set when the storage is dropped: the fetchers end.
+    stop: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// [`Storage`] that fetches announced reads ahead (see the module docs).
+pub struct ReadAhead {
+    inner: SharedStorage,
+    shared: Arc<Shared>,
+}
+
+fn cost(read: &Planned) -> u64 {
+    read.size().max(UNKNOWN_SIZE)
+}
+
+/// Whether a slot holding `have` answers the read `want`: the same whole-object read, or
+/// a range inside the range it holds.
+fn answers(have: &Planned, want: &Planned) -> bool {
+    match (have, want) {
+        (Planned::Get { key: a, .. }, Planned::Get { key: b, .. }) => a == b,
+        (
+            Planned::Range {
+                key: a,
+                offset: ao,
+                len: al,
+            },
+            Planned::Range {
+                key: b,
+                offset: bo,
+                len: bl,
+            },
+        ) => a == b && ao <= bo && bo.saturating_add(*bl) <= ao.saturating_add(*al),
+        _ => false,
+    }
+}
+
+/// The part of `data`, fetched for `have`, that `want` asks for.
+fn slice(have: &Planned, want: &Planned, data: Vec<u8>) -> Vec<u8> {
+    match (have, want) {
+        (
+            Planned::Range { offset: ao, .. },
+            Planned::Range {
+                offset: bo, len: bl, ..
+            },
+        ) if (ao, data.len() as u64) != (bo, *bl) => {
+            let start = ((bo - ao) as usize).min(data.len());
+            let end = start.saturating_add(*bl as usize).min(data.len());
+            data[start..end].to_vec()
+        }
+        _ => data,
+    }
+}
+
+fn fetch(inner: &SharedStorage, read: &Planned) -> Result<Vec<u8>, StorageError> {
+    match read {
+        Planned::Get { key, .. } => inner.get(key),
+        Planned::Range { key, offset, len } => inner.get_range(key, *offset, *len),
+    }
+}
+
+impl ReadAhead {
+    /// `inner`, fetching ahead what the engine announces; no thread starts before the
+    /// first announcement.
+    pub fn new(inner: SharedStorage) -> ReadAhead {
+        ReadAhead {
+            inner,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                changed: Condvar::new(),
+            }),
+        }
+    }
+
+    /// One fetcher: takes the first announced read when it fits the budget, fetches it,
+    /// and keeps the bytes for the call that asks for them.
+    fn fetcher(inner: SharedStorage, shared: Arc<Shared>) {
+        let mut st = shared.lock();
+        while !st.stop {
+            let fits = st
+                .queue
+                .front()
+                .is_some_and(|r| st.held == 0 || st.held + cost(r) <= BUDGET);
+            if !fits {
+                st = shared.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            let read = st.queue.pop_front().expect("a queued read");
+            let (id, c) = (st.next_id, cost(&read));
+            st.next_id += 1;
+            st.held += c;
+            st.slots.push(Slot {
+                id,
+                read: read.clone(),
+                cost: c,
+                data: None,
+                keep: true,
+                fresh: true,
+            });
+            drop(st);
+            let got = fetch(&inner, &read);
+            st = shared.lock();
+            if let Some(i) = st.slots.iter().position(|s| s.id == id) {
+                let wanted = st.slots[i].keep && st.slots[i].fresh;
+                match got {
+                    Ok(data) if wanted => {
+                        let c = (data.len() as u64).max(st.slots[i].cost);
+                        st.held = st.held - st.slots[i].cost + c;
+                        st.slots[i].cost = c;
+                        st.slots[i].data = Some(data);
+                    }
+                    // Failed (the call that asks makes the read itself and reports its
+                    // error), no longer wanted, or stale.
+                    _ => {
+                        let slot = st.slots.swap_remove(i);
+                        st.held -= slot.cost;
+                    }
+                }
+            }
+            shared.changed.notify_all();
+        }
+    }
+
+    /// The bytes of `want` if they were fetched ahead (waiting for a fetch under way);
+    /// `None` when the caller must read them itself.
+    fn take(&self, want: &Planned) -> Option<Vec<u8>> {
+        let mut st = self.shared.lock();
+        loop {
+            let Some(i) = st.slots.iter().position(|s| s.fresh && answers(&s.read, want)) else {
+                // Not started: the caller reads it now, so no fetcher should.
+                if let Some(q) = st.queue.iter().position(|r| r == want) {
+                    st.queue.remove(q);
+                }
+                return None;
+            };
+            if st.slots[i].data.is_some() {
+                let slot = st.slots.swap_remove(i);
+                st.held -= slot.cost;
+                self.shared.changed.notify_all();
+                return Some(slice(&slot.read, want, slot.data.expect("fetched")));
+            }
+            st = self.shared.changed.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Forgets what was fetched of `key`: it is being written.
+    fn forget(&self, key: &str) {
+        let mut st = self.shared.lock();
+        st.queue.retain(|r| r.key() != key);
+        let mut freed = 0;
+        st.slots.retain_mut(|s| {
+            if s.read.key() != key {
+                return true;
+            }
+            s.fresh = false;
+            // In flight: its fetcher drops it.
+            let done = s.data.is_some();
+            if done {
+                freed += s.cost;
+            }
+            !done
+        });
+        st.held -= freed;
+        self.shared.changed.notify_all();
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // Fetchers under way finish their request and end; their bytes go unused.
+        self.shared.lock().stop = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+impl Storage for ReadAhead {
+    fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        let want = Planned::Get {
+            key: key.to_string(),
+            size: 0,
+        };
+        match self.take(&want) {
+            Some(data) => Ok(data),
+            None => self.inner.get(key),
+        }
+    }
+
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+        let want = Planned::Range {
+            key: key.to_string(),
+            offset,
+            len,
+        };
+        match self.take(&want) {
+            Some(data) => Ok(data),
+            None => self.inner.get_range(key, offset, len),
+        }
+    }
+
+    fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
+        self.forget(key);
+        self.inner.put(key, data)
+    }
+
+    fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
+        self.forget(key);
+        self.inner.put_new(key, data)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        self.inner.list(prefix)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.forget(key);
+        self.inner.delete(key)
+    }
+
+    fn will_read(&self, reads: &[Planned]) {
+        let mut st = self.shared.lock();
+        // What was fetched and is not announced again is not wanted any more.
+        let mut freed = 0;
+        st.slots.retain_mut(|s| {
+            s.keep = reads.contains(&s.read);
+            let drop_now = !s.keep && s.data.is_some();
+            if drop_now {
+                freed += s.cost;
+            }
+            !drop_now
+        });
+        st.held -= freed;
+        let queue: VecDeque<Planned> = reads
+            .iter()
+            .filter(|r| !st.slots.iter().any(|s| s.fresh && s.read == **r))
+            .cloned()
+            .collect();
+        st.queue = queue;
+        while st.fetchers < IN_FLIGHT.min(st.queue.len()) {
+            let (inner, shared) = (self.inner.clone(), self.shared.clone());
+            let spawned = thread::Builder::new()
+                .name("cairn-read-ahead".into())
+                .spawn(move || ReadAhead::fetcher(inner, shared));
+            if spawned.is_err() {
+                break; // fewer fetchers, or none: every read is then made when asked for
+            }
+            st.fetchers += 1;
+        }
+        self.shared.changed.notify_all();
+    }
+}

@@ -16,6 +16,8 @@ import { blocks, knownLength } from "./streams.js";
 import { DEFAULT_ITEM_NAME } from "./generated/api.js";
 import type {
   CairnEvents,
+  FindOptions,
+  Found,
   IngestItem,
   IngestStreamItem,
   IngestTreeItem,
@@ -250,7 +252,16 @@ export abstract class RepositoryCore<Restored> {
     return trees.restoreInto(link, begun, targetDir, below);
   }
 
-  /** The bytes of a whole snapshot, or of one item with `{ item }`. */
+  /**
+   * The entries of snapshots' tree items that any of `patterns` matches (gitignore's
+   * syntax: a name such as `*.conf` at any depth, or a path from the item's root such as
+   * `/etc/hosts`), per snapshot and item, oldest snapshot first: what `cairn find` lists.
+   */
+  async find(patterns: string[], options: FindOptions = {}): Promise<Found[]> {
+    return this.link.call("find", { ...options, patterns });
+  }
+
+  /** The bytes of a whole snapshot, or of one item with `{ item }` (a tree item comes as a tar archive). */
   async restore(snapshotId: string, options: RestoreOptions = {}): Promise<Restored> {
     const link = this.link;
     const { session } = await link.call("restore_begin", { snapshot: snapshotId, item: options.item });

@@ -71,11 +71,13 @@ export async function restoreInto(
 ): Promise<RestoredTree> {
   const target = resolve(targetDir);
   const applier = new Applier(target);
+  let taken = 0;
   try {
     if (below) applier.started = true;
     for (;;) {
       const step = await link.call("walk_next", { session: begun.session });
       if (step === null) break;
+      taken += 1;
       const wants = applier.entry(step, below ? step.depth + 1 : step.depth);
       if (wants !== undefined) {
         try {
@@ -91,6 +93,10 @@ export async function restoreInto(
     }
   } finally {
     await link.call("restore_end", { session: begun.session }).catch(() => {});
+  }
+  if (taken === 0 && !below) {
+    // Include patterns that match nothing take nothing, not even the tree's root.
+    return { snapshot: begun.snapshot, item: begun.item, target, files: 0, dirs: 0, links: 0, others: 0, bytes: 0, warnings: [] };
   }
   const summary = applier.finish();
   return { snapshot: begun.snapshot, item: begun.item, target, ...summary };

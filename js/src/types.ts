@@ -10,6 +10,7 @@
  */
 
 import type {
+  FindArgs,
   IngestComplete,
   InitArgs,
   OperationName,
@@ -24,6 +25,7 @@ import type {
   VerifyError,
   VerifyOptions as EngineVerifyOptions,
   VerifyResult,
+  WalkArgs,
 } from "./generated/api.js";
 
 export type * from "./generated/api.js";
@@ -169,27 +171,20 @@ export interface RestoreOptions {
   item?: string;
 }
 
-/** Options of `listTree`. */
-export interface ListTreeOptions {
-  /** The tree item; left out, the snapshot's only tree item. */
-  item?: string;
-  /** Where to start, `/`-separated below the item's root (default: the root). */
-  path?: string;
-  /** The same as hex bytes, for a path that is not UTF-8 (then `path` is ignored). */
-  pathHex?: string;
-  /** Everything below the start (default), or with `false` only the start and its entries. */
-  recursive?: boolean;
-}
+/**
+ * Options of `listTree`: the engine's `walk_begin` arguments but the snapshot (the item,
+ * where to start, how deep, and `include`/`exclude` patterns in gitignore's syntax).
+ */
+export type ListTreeOptions = Omit<WalkArgs, "snapshot">;
 
-/** Options of `restoreTree`. */
-export interface RestoreTreeOptions {
-  /** The tree item; left out, the snapshot's only tree item. */
-  item?: string;
-  /** Restore only this path of the tree (created inside the target), `/`-separated. */
-  path?: string;
-  /** The same as hex bytes, for a path that is not UTF-8 (then `path` is ignored). */
-  pathHex?: string;
-}
+/**
+ * Options of `restoreTree`: the item, the `path` to restore (created inside the target),
+ * and `include`/`exclude` patterns, as `cairn restore --target` takes them.
+ */
+export type RestoreTreeOptions = Omit<WalkArgs, "snapshot" | "recursive" | "matchesOnly">;
+
+/** Options of `find`: the engine's `find` arguments but the patterns. */
+export type FindOptions = Omit<FindArgs, "patterns">;
 
 /** Something `restoreTree` did not restore as recorded, which did not stop it. */
 export interface RestoreWarning {

@@ -165,4 +165,48 @@ export function treeScenarios(test, { Repository, mtimePrecisionNs }) {
       t.remove();
     }
   });
+
+  test("trees: restoreTree takes include and exclude patterns; find lists matches across snapshots; a tree item alone restores as a tar", async () => {
+    const t = tempDir("tree-parts");
+    try {
+      const src = path.join(t.dir, "src");
+      fs.mkdirSync(src);
+      makeTree(src);
+      const repo = await Repository.init(t.repo, SMALL);
+      const first = await repo.ingest({ directory: src });
+      fs.writeFileSync(path.join(src, "a", "later.txt"), "only in the second\n");
+      const second = await repo.ingest({ directory: src });
+
+      const some = path.join(t.dir, "some");
+      const taken = await repo.restoreTree(first.id, some, { include: ["deep.txt"], exclude: ["nothing"] });
+      assert.equal(taken.files, 1);
+      assert.deepEqual(fs.readdirSync(some), ["a"], "only the way to what was included");
+      assert.equal(fs.readFileSync(path.join(some, "a", "b", "deep.txt"), "utf8"), "deep down\n");
+      const none = await repo.restoreTree(first.id, path.join(t.dir, "none"), { include: ["no-such-name"] });
+      assert.equal(none.files, 0);
+      const steps = await repo.listTree(first.id, { exclude: ["/a", "*.bin"] });
+      assert.deepEqual(steps.map((s) => s.path), ["", "empty", "empty-dir", "hard-1", "link"]);
+
+      const found = await repo.find(["*.txt"]);
+      assert.deepEqual(
+        found.map((f) => [f.snapshot, f.item, f.matches.map((m) => m.path)]),
+        [
+          [first.id, "src", ["a/b/deep.txt"]],
+          [second.id, "src", ["a/b/deep.txt", "a/later.txt"]],
+        ],
+      );
+      assert.deepEqual((await repo.find(["/a/b"], { snapshots: [first.id] })).map((f) => f.matches.length), [1]);
+      await assert.rejects(repo.find([]), (e) => e.code === "InvalidArgument");
+
+      const parts = [];
+      for await (const part of await repo.restore(first.id)) parts.push(Buffer.from(part));
+      const tar = Buffer.concat(parts);
+      assert.equal(tar.length % 512, 0);
+      assert.equal(tar.subarray(257, 262).toString(), "ustar", "a POSIX tar archive");
+      assert.equal(tar.subarray(0, 2).toString(), "./");
+      await repo.close();
+    } finally {
+      t.remove();
+    }
+  });
 }

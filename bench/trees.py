@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Directory trees against restic and borg (bench/trees.sh unpacks the tree, then runs this).
+"""Directory trees against restic, borg and casync (bench/trees.sh unpacks the tree, then runs this).
 
 Each round gives each tool a fresh repository and runs its steps on the same tree: a first
 backup, a second backup of the unchanged tree, a full restore into an empty directory, and a
@@ -79,6 +79,33 @@ class BorgTree(Tool):
         return [(["borg", "list", f"{repo}::b{self.n}", path.lstrip("/")], None, None)]
 
 
+class CasyncTree(Tool):
+    """casync (Debian's): a chunk store and one .caidx index per backup. It has no
+    encryption and no metadata-based skipping, and lists a snapshot only whole."""
+
+    def __init__(self):
+        super().__init__("casync", ENV)
+        self.n = 0
+
+    def init(self, repo):
+        self.n = 0
+        os.makedirs(repo, exist_ok=True)
+        return []
+
+    def backup(self, repo, src):
+        self.n += 1
+        index = os.path.join(repo, f"b{self.n}.caidx")
+        return [(["casync", "make", "--compression=zstd", f"--store={repo}/store", index, os.path.abspath(src)], None, None)]
+
+    def restore(self, repo, target):
+        index = os.path.join(repo, f"b{self.n}.caidx")
+        return [(["casync", "extract", f"--store={repo}/store", index, target], None, None)]
+
+    def ls(self, repo, path):
+        index = os.path.join(repo, f"b{self.n}.caidx")
+        return [(["casync", "list", f"--store={repo}/store", index], None, None)]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cairn", required=True)
@@ -92,7 +119,7 @@ def main():
     tree = os.path.abspath(args.tree)
     tools = [CairnTree(args.cairn)]
     if not args.no_peers:
-        tools += [ResticTree(os.path.join(args.out, "cache")), BorgTree(os.path.join(args.out, "borg-home"))]
+        tools += [ResticTree(os.path.join(args.out, "cache")), BorgTree(os.path.join(args.out, "borg-home")), CasyncTree()]
     files = sum(len(fs) for _, _, fs in os.walk(tree))
     size = sum(os.lstat(os.path.join(d, f)).st_size for d, _, fs in os.walk(tree) for f in fs)
     results = {t.name: {s: [] for s in STEPS} for t in tools}
@@ -110,15 +137,15 @@ def main():
             repo_after[t.name] = repo_bytes(repo)
             results[t.name]["backup 2 (unchanged)"].append(t.run(t.backup(repo, tree), log))
             results[t.name]["restore"].append(t.run(t.restore(repo, target), log))
-            ls_path = args.ls if t.name == "cairn" else os.path.join(tree, args.ls)
+            ls_path = args.ls if t.name in ("cairn", "casync") else os.path.join(tree, args.ls)
             results[t.name]["ls one directory"].append(t.run(t.ls(repo, ls_path), log))
-            restored = target if t.name == "cairn" else os.path.join(target, tree.lstrip("/"))
+            restored = target if t.name in ("cairn", "casync") else os.path.join(target, tree.lstrip("/"))
             diff = subprocess.run(["diff", "-rq", "--no-dereference", tree, restored], capture_output=True, text=True)
             if diff.returncode != 0:
                 sys.exit(f"{t.name} restored a different tree:\n{diff.stdout[:2000]}")
             shutil.rmtree(target, ignore_errors=True)
     print(f"Tree: {files} files, {size / MiB:.0f} MiB; best of {args.rounds} rounds, tools alternating; "
-          "encrypted everywhere; speed vs restic = restic's wall time over the tool's (above 1 is faster).\n")
+          "encrypted everywhere but casync (which cannot); speed vs restic = restic's wall time over the tool's (above 1 is faster).\n")
     print("| tool | step | wall s | CPU s | max RSS MiB | speed vs restic |")
     print("|---|---|---:|---:|---:|---:|")
     for t in tools:

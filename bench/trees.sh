@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Directory trees against restic and borg: the Linux kernel source tree (Debian's
+# Directory trees against restic, borg and casync: the Linux kernel source tree (Debian's
 # linux-source package, about 80,000 files), or any directory given.
 #   bench/trees.sh [ROUNDS] [DIR LS_PATH]     (defaults: 2, the kernel tree, `kernel/sched`)
 # Steps per tool: first backup, second backup of the unchanged tree, full restore, `ls` of
@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 rounds=${1:-2}; tree=${2:-}; ls_path=${3:-kernel/sched}
 out=bench/out/trees
 sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
-if ! { command -v restic && command -v borg; } > /dev/null; then
-    $sudo_ apt-get update -q >&2 && $sudo_ apt-get install -y -q restic borgbackup >&2
+if ! { command -v restic && command -v borg && command -v casync; } > /dev/null; then
+    $sudo_ apt-get update -q >&2 && $sudo_ apt-get install -y -q restic borgbackup casync >&2
 fi
 if [ -z "$tree" ]; then
     tree=bench/data/linux

@@ -88,14 +88,7 @@ fn a_tree_item_restores_as_a_tar_archive() {
     let begun = e.call("restore_begin", json!({"snapshot": id, "item": "etc"}));
     assert_eq!(begun["tar"], true, "{begun}");
     let s = begun["session"].as_u64().unwrap() as u32;
-    let mut bytes = Vec::new();
-    loop {
-        let block = e.api.read(s).unwrap();
-        if block.is_empty() {
-            break;
-        }
-        bytes.extend_from_slice(&block);
-    }
+    let bytes = e.drain(s);
     e.call("restore_end", json!({"session": s}));
     assert_eq!(bytes.len() % 512, 0);
 

@@ -95,6 +95,18 @@ impl Engine {
         self.call("ingest_finish", json!({ "session": s }))
     }
 
+    /// Reads session `s` (a restore, or a walk's current file) to its end.
+    pub fn drain(&mut self, s: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let block = self.api.read(s).unwrap();
+            if block.is_empty() {
+                return out;
+            }
+            out.extend_from_slice(&block);
+        }
+    }
+
     pub fn restore(&mut self, snapshot: &str, item: Option<&str>) -> Vec<u8> {
         let mut args = json!({ "snapshot": snapshot });
         if let Some(i) = item {
@@ -102,14 +114,7 @@ impl Engine {
         }
         let r = self.call("restore_begin", args);
         let s = r["session"].as_u64().unwrap() as u32;
-        let mut out = Vec::new();
-        loop {
-            let block = self.api.read(s).unwrap();
-            if block.is_empty() {
-                break;
-            }
-            out.extend_from_slice(&block);
-        }
+        let out = self.drain(s);
         assert_eq!(out.len() as u64, r["size"].as_u64().unwrap());
         self.call("restore_end", json!({ "session": s }));
         out

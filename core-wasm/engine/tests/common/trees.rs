@@ -118,14 +118,7 @@ pub fn walk(e: &mut Engine, snapshot: &str, args: Value) -> Vec<(Value, Vec<u8>)
         if step.is_null() {
             break;
         }
-        let mut data = Vec::new();
-        loop {
-            let block = e.api.read(s).unwrap();
-            if block.is_empty() {
-                break;
-            }
-            data.extend_from_slice(&block);
-        }
+        let data = e.drain(s);
         out.push((step, data));
     }
     e.call("restore_end", json!({"session": s}));

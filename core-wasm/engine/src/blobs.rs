@@ -62,7 +62,7 @@ impl Run {
 }
 
 /// Where the blobs lie, and the runs [`start_reading`] fetches them in: contiguous blobs
-/// of one pack, up to [`MAX_SPAN`] bytes each. Computed in this one place, so that reads
+/// of one pack, up to 16 MiB each. Computed in this one place, so that reads
 /// announced ahead are the reads made.
 pub fn runs(index: &Index, ids: &[BlobId]) -> Result<(Vec<Location>, Vec<Run>)> {
     let mut locs = Vec::with_capacity(ids.len());

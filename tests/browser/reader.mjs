@@ -5,7 +5,7 @@
 // CAIRN_PASSPHRASE.
 //   node tests/browser/reader.mjs OUT REPO...
 //   writes OUT/NAME.json (listing), OUT/NAME.1, OUT/NAME.2, OUT/NAME.schema (restores of
-//   snapshot n=1, n=2, and item schema.sql of n=2) and OUT/NAME.verify.json (full verify)
+//   snapshot n=1, item data and item schema.sql of n=2) and OUT/NAME.verify.json (full verify)
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -33,7 +33,7 @@ try {
         listing,
         restored: {
           1: await harness.base64(await repo.restore(s1.id)),
-          2: await harness.base64(await repo.restore(s2.id)),
+          2: await harness.base64(await repo.restore(s2.id, { item: "data" })),
           schema: await harness.base64(await repo.restore(s2.id, { item: "schema.sql" })),
         },
         verify: await repo.verify({ level: "full" }),

@@ -72,7 +72,7 @@ check() {
     same_json "$out.json" "$repo.listing.json" ||
         { echo "FAIL $kind $writer -> $reader: listings differ" >&2; diff "$out.json" "$repo.listing.json" >&2; exit 1; }
     cmp "$out.1" "$work/data/v1.bin"
-    cmp "$out.2" "$work/data/v2-whole"
+    cmp "$out.2" "$work/data/v2.bin"
     cmp "$out.schema" "$work/data/schema.sql"
     python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(not (v["ok"] and v["stats"]["chunksChecked"] > 0))' "$out.verify.json" ||
         { echo "FAIL $kind $writer -> $reader: verify" >&2; cat "$out.verify.json" >&2; exit 1; }
@@ -88,7 +88,6 @@ same_json() {
 mkdir -p "$work/data"
 python3 "$here/../../bench/gen_data.py" --size-mib 2 --seed 5 "$work/data" > /dev/null 2>&1
 printf 'CREATE TABLE t (id int);\nINSERT INTO t VALUES (1), (2);\n' > "$work/data/schema.sql"
-cat "$work/data/v2.bin" "$work/data/schema.sql" > "$work/data/v2-whole"
 
 runtimes=(cli node deno)
 for kind in plain encrypted; do
@@ -103,7 +102,8 @@ for kind in plain encrypted; do
             ids=$(python3 -c 'import json,sys; l=json.load(open(sys.argv[1])); print(*[s["id"] for s in sorted(l, key=lambda s: s["tags"]["n"])])' "$out.json")
             read -r id1 id2 <<< "$ids"
             restore "$reader" "$repo" "$id1" "$out.1"
-            restore "$reader" "$repo" "$id2" "$out.2"
+            # One item: the CLI refuses to concatenate a snapshot's items into one stream.
+            restore "$reader" "$repo" "$id2" "$out.2" data
             restore "$reader" "$repo" "$id2" "$out.schema" schema.sql
             verify "$reader" "$repo" > "$out.verify.json"
             check "$kind" "$writer" "$reader" "$repo" "$out"

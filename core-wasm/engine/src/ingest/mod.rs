@@ -41,11 +41,6 @@ use crate::writer::PackStream;
 /// Name of the item that receives bytes written before any item was named: what the CLI
 /// calls standard input and the JS package a single stream.
 pub const DEFAULT_ITEM: &str = "data";
-/// Blobs sealed in one batch, per module instance the host runs jobs on (with one
-/// instance, every blob is sealed as it comes).
-pub const SEAL_BATCH_PER_THREAD: usize = 4;
-/// Plaintext bytes queued for sealing at most.
-pub const SEAL_BATCH_BYTES: usize = 16 << 20;
 /// Longest item name, in bytes.
 pub const MAX_ITEM_NAME: usize = 255;
 
@@ -93,8 +88,9 @@ struct IngestState {
     /// Ids queued or in flight: stored by this ingest, not in a pack yet.
     queued_ids: HashSet<BlobId>,
     queued_bytes: usize,
-    /// The batch being sealed while the next one fills.
-    in_flight: Option<InFlight>,
+    /// The batches being sealed while the next one fills, oldest first (at most
+    /// `queue::SEAL_BATCHES_IN_FLIGHT`).
+    in_flight: std::collections::VecDeque<InFlight>,
     /// Packs written since the last index segment.
     written: Vec<PackRecord>,
     stats: Stats,
@@ -148,7 +144,7 @@ impl IngestSession {
                 queued: Vec::new(),
                 queued_ids: HashSet::new(),
                 queued_bytes: 0,
-                in_flight: None,
+                in_flight: Default::default(),
                 written: Vec::new(),
                 stats: Stats::default(),
                 received: 0,

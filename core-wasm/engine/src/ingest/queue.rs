@@ -2,7 +2,7 @@
 //! when it runs jobs, while this instance chunks and hashes what comes next), then added to
 //! the open pack; packs are indexed once their parity group is in storage.
 
-use super::{InFlight, IngestState, SEAL_BATCH_BYTES, SEAL_BATCH_PER_THREAD};
+use super::{InFlight, IngestState};
 use crate::error::Result;
 use crate::host::Host;
 use crate::ids::BlobId;
@@ -11,6 +11,22 @@ use crate::pack::BlobKind;
 use crate::parallel;
 use crate::segments::{self, SEGMENT_PACKS};
 use crate::store::Store;
+
+/// Blobs sealed in one batch, per module instance the host runs jobs on, at least (with
+/// one instance, every few blobs are sealed as they come).
+const SEAL_BATCH_PER_THREAD: usize = 4;
+/// Plaintext bytes per module instance a batch of jobs waits for before it is sealed,
+/// unless it reaches [`SEAL_BATCH_MAX_PER_THREAD`] blobs first: a batch of a few small
+/// files' chunks costs more to hand out and collect than to seal (docs/DESIGN.md §18).
+const SEAL_SHARE_BYTES: usize = 1 << 20;
+/// Blobs per module instance in one batch at most.
+const SEAL_BATCH_MAX_PER_THREAD: usize = 256;
+/// Batches being sealed at once: with two, a worker that finishes its share of one goes
+/// on with its share of the next instead of waiting for this instance to fill another,
+/// and a burst of slow files or of hard-to-compress chunks does not stall either side.
+const SEAL_BATCHES_IN_FLIGHT: usize = 2;
+/// Plaintext bytes queued for sealing at most.
+const SEAL_BATCH_BYTES: usize = 16 << 20;
 
 impl IngestState {
     /// Queues a blob for the open pack unless it is already stored or queued; true if it
@@ -29,35 +45,44 @@ impl IngestState {
         self.queued_ids.insert(id);
         self.queued_bytes += plain.len();
         self.queued.push((id, kind, plain.to_vec()));
-        if self.queued.len() >= parallel::threads(store) * SEAL_BATCH_PER_THREAD
-            || self.queued_bytes >= SEAL_BATCH_BYTES
-        {
+        let threads = parallel::threads(store);
+        let count = self.queued.len();
+        let full = if threads > 1 {
+            (count >= threads * SEAL_BATCH_PER_THREAD && self.queued_bytes >= threads * SEAL_SHARE_BYTES)
+                || count >= threads * SEAL_BATCH_MAX_PER_THREAD
+        } else {
+            count >= SEAL_BATCH_PER_THREAD
+        };
+        if full || self.queued_bytes >= SEAL_BATCH_BYTES {
             self.rotate(store, index)?;
         }
         Ok(true)
     }
 
     /// Starts sealing the queued blobs (on the host's workers when it runs jobs, which work
-    /// while this instance chunks and hashes what comes next), then adds the batch started
-    /// before this one to the open pack: blobs reach packs in the order they came.
+    /// while this instance chunks and hashes what comes next), then, with more than
+    /// [`SEAL_BATCHES_IN_FLIGHT`] batches out, adds the oldest to the open pack: blobs
+    /// reach packs in the order they came.
     fn rotate<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
         let batch = std::mem::take(&mut self.queued);
         self.queued_bytes = 0;
         let plains: Vec<&[u8]> = batch.iter().map(|(_, _, p)| p.as_slice()).collect();
         let sealing = parallel::submit_seals(store, &plains)?;
-        match self.in_flight.replace((sealing, batch)) {
-            Some(previous) => self.add_sealed(store, index, previous),
-            None => Ok(()),
+        self.in_flight.push_back((sealing, batch));
+        if self.in_flight.len() > SEAL_BATCHES_IN_FLIGHT {
+            let oldest = self.in_flight.pop_front().expect("more than none");
+            self.add_sealed(store, index, oldest)?;
         }
+        Ok(())
     }
 
     /// Seals everything queued or in flight and adds it to the open pack.
     pub(super) fn drain<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
         self.rotate(store, index)?;
-        match self.in_flight.take() {
-            Some(last) => self.add_sealed(store, index, last),
-            None => Ok(()),
+        while let Some(oldest) = self.in_flight.pop_front() {
+            self.add_sealed(store, index, oldest)?;
         }
+        Ok(())
     }
 
     /// Adds a sealed batch to the open pack, writing packs (and index segments) as they fill.

@@ -96,13 +96,32 @@ pub fn unframe(bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
     Ok(out)
 }
 
-/// Splits a framed batch into at most `n` framed shares of consecutive jobs, as even as
-/// the count allows, each with one copy: how a host hands a batch to its workers, whose
-/// results [`join`] puts back in order.
+/// Splits a framed batch into at most `n` framed shares of consecutive jobs, each with one
+/// copy: how a host hands a batch to its workers, whose results [`join`] puts back in
+/// order.
+///
+/// Shares are as even in bytes as whole jobs allow, not in count: a job's work grows with
+/// its bytes, and a batch of one large chunk among many small files' chunks would
+/// otherwise leave one worker idle while the other seals most of it. No share is empty.
 pub fn split(batch: &[u8], n: usize) -> Result<Vec<Vec<u8>>, String> {
     let items = unframe(batch)?;
-    let per = items.len().div_ceil(n.max(1)).max(1);
-    Ok(items.chunks(per).map(|share| reframe(batch, share)).collect())
+    let n = n.clamp(1, items.len().max(1));
+    let total: usize = items.iter().map(|i| i.len() + 4).sum();
+    let mut shares = Vec::with_capacity(n);
+    let (mut start, mut acc) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        acc += item.len() + 4;
+        let left = n - shares.len();
+        // Cut once this share reaches its part of the total, or when every later job
+        // must start a share of its own; the last share takes what remains.
+        let due = acc * n >= total * (shares.len() + 1) || items.len() - (i + 1) < left;
+        if left > 1 && due && i + 1 < items.len() {
+            shares.push(reframe(batch, &items[start..=i]));
+            start = i + 1;
+        }
+    }
+    shares.push(reframe(batch, &items[start..]));
+    Ok(shares)
 }
 
 /// A batch of the consecutive items `share` of the framed `batch` (slices of it, as
@@ -153,10 +172,42 @@ mod tests {
         let shares = split(&batch, 2).unwrap();
         assert_eq!(unframe(&shares[0]).unwrap(), [&[1u8][..], &[2, 2]]);
         assert_eq!(unframe(&shares[1]).unwrap(), [&[3u8, 3, 3][..]]);
+        let shares = split(&batch, 3).unwrap();
+        assert_eq!(
+            shares.len(),
+            3,
+            "one job each when there are as many jobs as shares"
+        );
         assert_eq!(join(&shares).unwrap(), batch, "split and joined again");
         assert_eq!(split(&batch, 5).unwrap().len(), 3, "never an empty share");
         assert_eq!(join(&split(&frame(&[]), 2).unwrap()).unwrap(), frame(&[]));
         assert!(unframe(&[1, 0, 0, 0, 5, 0, 0, 0]).is_err());
         assert!(unframe(&[0, 0, 0, 0, 9]).is_err(), "trailing bytes");
+    }
+
+    #[test]
+    fn shares_are_even_in_bytes_not_in_count() {
+        // One large job and many small ones: the large one gets a share to itself.
+        let mut items = vec![vec![7u8; 1000]];
+        items.extend((0..9).map(|i| vec![i as u8; 100]));
+        let batch = frame(&items);
+        let shares = split(&batch, 2).unwrap();
+        assert_eq!(unframe(&shares[0]).unwrap().len(), 1);
+        assert_eq!(unframe(&shares[1]).unwrap().len(), 9);
+        assert_eq!(join(&shares).unwrap(), batch);
+        // Whatever the sizes and the count, shares are consecutive, non-empty and at most n.
+        for n in 1..6 {
+            for len in 0..12usize {
+                let items: Vec<Vec<u8>> = (0..len).map(|i| vec![i as u8; (i * 37) % 11 + 1]).collect();
+                let batch = frame(&items);
+                let shares = split(&batch, n).unwrap();
+                assert!(
+                    shares.len() <= n.max(1) && shares.len() == n.min(len).max(1),
+                    "{n} {len}"
+                );
+                assert!(len == 0 || shares.iter().all(|s| !unframe(s).unwrap().is_empty()));
+                assert_eq!(join(&shares).unwrap(), batch);
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@
 //   tool.mjs list REPO               the snapshots, as JSON (as `cairn snapshots --json`)
 //   tool.mjs restore REPO SNAPSHOT OUT [ITEM]
 //   tool.mjs verify REPO             full verification, as JSON (as `cairn verify --json`)
+//   tool.mjs tree-write REPO DIR     init, then one snapshot of the directory as a tree item
+//   tool.mjs tree-restore REPO SNAPSHOT TARGET   that tree restored into TARGET
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
@@ -57,14 +59,31 @@ async function verify() {
   process.stdout.write(JSON.stringify(result, null, 2) + "\n");
 }
 
+async function treeWrite(dir) {
+  const repo = await Repository.init(repoPath, { ...small, passphrase });
+  await repo.ingest({ directory: dir }, { tags: { n: "tree" } });
+  await repo.close();
+}
+
+async function treeRestore(snapshot, target) {
+  const repo = await Repository.open(repoPath, { passphrase });
+  try {
+    await repo.restoreTree(snapshot, target);
+  } finally {
+    await repo.close();
+  }
+}
+
 const commands = {
   write: () => write(rest[0]),
   list,
   restore: () => restore(rest[0], rest[1], rest[2]),
   verify,
+  "tree-write": () => treeWrite(rest[0]),
+  "tree-restore": () => treeRestore(rest[0], rest[1]),
 };
 if (!(command in commands) || !repoPath) {
-  console.error("usage: tool.mjs write REPO DATA_DIR | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO");
+  console.error("usage: tool.mjs write REPO DATA_DIR | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO | tree-write REPO DIR | tree-restore REPO SNAPSHOT TARGET");
   process.exit(2);
 }
 try {

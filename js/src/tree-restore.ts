@@ -23,6 +23,12 @@ import type { RestoredTree, RestoreWarning } from "./types.js";
 /** An aligned all-zero block of this size is not written (a hole). */
 const HOLE = 4096;
 const SLASH = Buffer.from("/");
+/**
+ * Whether `node:fs` takes a path's exact bytes. Node does; Deno's `node:fs` turns a
+ * `Buffer` path into text, so a name that is not UTF-8 would be created under another
+ * name (with U+FFFD in it): such entries are left out there, with a warning.
+ */
+const BYTE_PATHS = !("Deno" in globalThis);
 
 
 /** This process's user and group ids; -1 where the runtime does not tell (Deno without `--allow-sys`). */
@@ -155,6 +161,8 @@ class Applier {
   readonly #ids = ids();
   readonly #root = this.#ids[0] === 0;
   #ownersKept = 0;
+  /** The depth of a directory left out: entries below it are left out too. */
+  #skipBelow: number | undefined;
   readonly counts = { files: 0, dirs: 1, links: 0, others: 0, bytes: 0 };
   readonly warnings: RestoreWarning[] = [];
 
@@ -178,6 +186,10 @@ class Applier {
       this.#stack[0].entry = entry;
       return undefined;
     }
+    if (this.#skipBelow !== undefined) {
+      if (depth > this.#skipBelow) return undefined;
+      this.#skipBelow = undefined;
+    }
     if (depth > this.#stack.length) throw this.bad(`an entry at depth ${depth} follows one at depth ${this.#stack.length - 1}`);
     while (this.#stack.length > depth) this.leave();
     const name = bytesOf(entry.name, entry.nameHex);
@@ -185,6 +197,12 @@ class Applier {
       throw this.bad(`the entry name ${JSON.stringify(entry.name)} is not a plain name`);
     }
     const path = Buffer.concat([this.#stack[this.#stack.length - 1].path, SLASH, name]);
+    if (!BYTE_PATHS && (entry.nameHex || entry.targetHex)) {
+      const what = entry.nameHex ? "its name is" : "its link target is";
+      this.warn(path, `not restored: ${what} not UTF-8, which this runtime cannot create; restore it with the CLI or in Node`);
+      if (entry.kind === "dir") this.#skipBelow = depth;
+      return undefined;
+    }
     const key = `${entry.dev ?? 0}:${entry.inode ?? 0}`;
     const linked = entry.kind !== "dir" && (entry.links ?? 1) > 1;
     const first = linked ? this.#links.get(key) : undefined;

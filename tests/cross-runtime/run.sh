@@ -131,7 +131,6 @@ cp "$work/data/schema.sql" "$tree/sub/deeper/schema.sql"
 printf '#!/bin/sh\n' > "$tree/run.sh"; chmod 750 "$tree/run.sh"
 ln -s ../a.txt "$tree/sub/link"; ln -s "no such target" "$tree/dangling"
 ln "$tree/a.txt" "$tree/hard"
-touch "$tree/$(printf 'not utf-8 \377')"
 touch -d '2001-02-03 04:05:06.123456789' "$tree/a.txt" "$tree/sub/deeper"
 tree_write() {
     case $1 in
@@ -145,9 +144,11 @@ tree_write() {
 tree_restore() {
     case $1 in
         cli) "$cairn" restore "$2" latest --target "$3" > /dev/null ;;
-        *) js_tool "$1" tree-restore "$2" latest "$3" ;;
+        *) js_tool "$1" tree-restore "$2" latest "$3" 2> "$3.warnings" ;;
     esac
 }
+odd=$'not utf-8 \377'
+touch "$tree/$odd"
 for kind in plain encrypted; do
     if [ "$kind" = encrypted ]; then export CAIRN_PASSPHRASE="matrix passphrase"; else unset CAIRN_PASSPHRASE; fi
     for writer in "${runtimes[@]}"; do
@@ -156,17 +157,40 @@ for kind in plain encrypted; do
         for reader in "${runtimes[@]}"; do
             out=$work/tree-out-$writer-$reader-$kind
             tree_restore "$reader" "$repo" "$out"
-            changes=$(rsync -rlptDHn --checksum --itemize-changes --delete "$tree/" "$out/")
+            skip=()
+            if [ "$writer" = deno ] || [ "$reader" = deno ]; then
+                # Deno's node:fs can neither read nor create a name that is not UTF-8: it
+                # leaves it out, with a warning (at backup, a count in the snapshot).
+                if [ "$writer" = deno ]; then
+                    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[0]["warnings"] < 1)' \
+                        < <("$cairn" snapshots "$repo" --json) ||
+                        { echo "FAIL tree $kind deno: no warning for the name that is not UTF-8" >&2; exit 1; }
+                else
+                    grep -q "not restored: its name is not UTF-8" "$out.warnings" ||
+                        { echo "FAIL tree $kind $writer -> deno: no warning for the name that is not UTF-8" >&2; exit 1; }
+                fi
+                [ ! -e "$out/$odd" ] || { echo "FAIL tree $kind $writer -> $reader: $odd restored" >&2; exit 1; }
+                skip=(--exclude "$odd")
+            fi
+            changes=$(rsync -rlptDHn --checksum --itemize-changes --delete "${skip[@]}" "$tree/" "$out/")
             [ -z "$changes" ] ||
                 { echo "FAIL tree $kind $writer -> $reader: the restored tree differs" >&2; echo "$changes" >&2; exit 1; }
-            python3 - "$tree" "$out" <<'PY' || { echo "FAIL tree $kind $writer -> $reader: times or links" >&2; exit 1; }
+            # The CLI keeps times to the nanosecond; Node sets them to the microsecond and
+            # Deno reads and sets them to the millisecond (js/README.md).
+            unit=1
+            case "$writer $reader" in *deno*) unit=1000000 ;; *node*) unit=1000 ;; esac
+            python3 - "$tree" "$out" "$unit" <<'PY' || { echo "FAIL tree $kind $writer -> $reader: times or links" >&2; exit 1; }
 import os, sys
-a, b = (os.fsencode(p) for p in sys.argv[1:])
+a, b = (os.fsencode(p) for p in sys.argv[1:3])
+unit = int(sys.argv[3])
 for top, dirs, files in os.walk(a):
     for name in dirs + files:
         p = os.path.join(top, name); q = os.path.join(b, os.path.relpath(p, a))
+        if name == b"not utf-8 \xff" and not os.path.lexists(q):
+            continue  # left out by Deno (checked above)
         s, t = os.lstat(p), os.lstat(q)
-        assert (s.st_mode, s.st_mtime_ns, s.st_size) == (t.st_mode, t.st_mtime_ns, t.st_size), (p, s, t)
+        assert (s.st_mode, s.st_size) == (t.st_mode, t.st_size), (p, s, t)
+        assert s.st_mtime_ns // unit == t.st_mtime_ns // unit, (p, s.st_mtime_ns, t.st_mtime_ns)
         assert (s.st_nlink > 1) == (t.st_nlink > 1), ("hard link", p)
 PY
             echo "ok tree $kind: written by $writer, restored whole by $reader"

@@ -68,7 +68,8 @@ async function treeWrite(dir) {
 async function treeRestore(snapshot, target) {
   const repo = await Repository.open(repoPath, { passphrase });
   try {
-    await repo.restoreTree(snapshot, target);
+    const restored = await repo.restoreTree(snapshot, target);
+    for (const w of restored.warnings) console.error(`warning: ${w.path}: ${w.message}`);
   } finally {
     await repo.close();
   }

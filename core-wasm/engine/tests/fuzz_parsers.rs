@@ -34,7 +34,8 @@ use cairn_core::layout::StorageKey;
 use cairn_core::lockfile::{Client, LockInfo};
 use cairn_core::manifest::{self, ItemTally};
 use cairn_core::memory::MemoryHost;
-use cairn_core::{groups, http_listing, pack, segments, snapshots, Repository};
+use cairn_core::{groups, http_listing, pack, segments, snapshots, tree, Repository};
+use common::trees::{ingest_tree, sample_tree};
 use common::*;
 use fuzzing::{kind_of, write_corpus, Seed};
 use serde_json::{json, Value};
@@ -67,7 +68,13 @@ fn blobs_of(objects: &BTreeMap<String, Vec<u8>>, out: &mut Vec<Seed>) {
             let stored = &bytes[e.offset as usize..(e.offset + e.stored_len) as usize];
             if let Ok(plain) = codec::decompress(e.codec, stored, e.raw_len as usize) {
                 if e.kind == pack::BlobKind::List {
-                    out.push(seed("list", plain, None));
+                    // Directory pieces of trees are list blobs too (docs/FORMAT.md §9b).
+                    let label = if tree::decode_piece(&plain).is_ok() {
+                        "tree-piece"
+                    } else {
+                        "list"
+                    };
+                    out.push(seed(label, plain, None));
                 }
             }
             let label = format!("blob-{}-{}", e.codec as u8, e.raw_len);
@@ -103,6 +110,10 @@ fn corpus() -> (Vec<Seed>, Vec<Repo>) {
             json!({"t": "1"}),
             4096,
         );
+        if codec == "zstd" {
+            // Trees too: their pieces, long files' lists and version-2 manifests.
+            ingest_tree(&mut e, &sample_tree(), "tree", None);
+        }
         let lock = e.call("ingest_begin", json!({}));
         let objects = host.clone_objects();
         let _ = e.call("ingest_abort", json!({ "session": lock["session"] }));
@@ -152,7 +163,7 @@ fn golden(out: &mut Vec<Seed>) {
     #[cfg(target_os = "wasi")]
     let _ = out;
     #[cfg(not(target_os = "wasi"))]
-    for repo in ["plain-gzip", "plain-zstd", "encrypted-xaes-gzip"] {
+    for repo in ["plain-gzip", "plain-zstd", "encrypted-xaes-gzip", "tree-zstd"] {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../tests/golden")
             .join(repo);
@@ -193,6 +204,7 @@ fn parse(label: &str, bytes: &[u8], repo: &Repository<MemoryHost>, host: &Memory
     let unput = |key: &StorageKey| host.delete(&key.to_string()).unwrap();
     match (label, StorageKey::parse(label)) {
         ("list", _) => manifest::decode_list(bytes).is_ok(),
+        ("tree-piece", _) => tree::decode_piece(bytes).is_ok(),
         ("listing.html", _) => !http_listing::parse_html(&text()).is_empty(),
         ("listing.xml", _) => http_listing::parse_list_objects_v2(&text()).is_ok(),
         (_, Some(StorageKey::Config)) => Config::parse(bytes).is_ok(),
@@ -286,10 +298,41 @@ fn engine_case(repo: &Repo, key: &str, bytes: Vec<u8>, repair: bool) {
             }
         }
         let _ = api.call("restore_end", &json!({ "session": session }).to_string());
+        walk_trees(&mut api, s);
     }
     if repair {
         let _ = api.call("repair", "{}");
         let _ = api.call("verify", r#"{"level": "full"}"#);
+    }
+}
+
+/// Walks every tree item of snapshot `s` to its end (file bytes included, at most 64 MiB),
+/// as `ls -R` and a restore into a directory do.
+fn walk_trees(api: &mut Api<MemoryHost>, s: &Value) {
+    // Stream items are refused by `walk_begin`; every tree item is walked.
+    for item in s["items"].as_array().into_iter().flatten() {
+        let args = json!({ "snapshot": s["id"], "item": item["name"] });
+        let Ok(w) = api.call("walk_begin", &args.to_string()) else {
+            continue;
+        };
+        let session = serde_json::from_str::<Value>(&w).unwrap()["session"]
+            .as_u64()
+            .unwrap() as u32;
+        let (mut total, mut steps) = (0usize, 0u32);
+        let step = json!({ "session": session }).to_string();
+        while let Ok(next) = api.call("walk_next", &step) {
+            steps += 1;
+            if next == "null" || steps > 100_000 {
+                break;
+            }
+            while let Ok(b) = api.read(session) {
+                total += b.len();
+                if b.is_empty() || total > 64 << 20 {
+                    break;
+                }
+            }
+        }
+        let _ = api.call("restore_end", &step);
     }
 }
 

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let text = || String::from_utf8_lossy(bytes);
-    match which % 14 {
+    match which % 15 {
         0 => drop(Config::parse(bytes)),
         1 => drop(KeyFile::parse("keys/x", bytes)),
         2 => drop(LockInfo::parse(bytes)),
@@ -59,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         }
+        14 => drop(cairn_core::tree::decode_piece(bytes)),
         _ => drop(StorageKey::parse(&text())),
     }
 });

@@ -297,6 +297,7 @@ const SELECTORS: &[(&str, u8)] = &[
     ("listing.html", 8),
     ("listing.xml", 9),
     ("snapshot", 12),
+    ("tree", 14),
 ];
 
 /// Writes the corpus as seeds of the coverage-guided target (tests/fuzz/coverage.sh).

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         _ => Verbosity::Normal,
     });
     let json = cli.json;
+    cairn::tree::raise_open_file_limit();
     match std::panic::catch_unwind(move || cairn::commands::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => report(&e, json),

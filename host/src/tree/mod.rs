@@ -19,6 +19,27 @@ mod write;
 pub use apply::{Applier, ApplyOptions, ApplySummary, ApplyWarning, MAX_WARNINGS};
 pub use walk::{walk, TreeSink, WalkOptions, WalkSummary, BLOCK};
 
+/// Raises this process's soft limit of open files to its hard limit (as Go programs such
+/// as restic do at start): a walk and a restore hold one descriptor per directory level,
+/// and storage and job threads hold more, so a deep tree under the common soft limit of
+/// 1024 (or less) would otherwise be recorded incompletely or fail half-way. Best effort:
+/// where the limit cannot be read or raised, it stays as it is.
+pub fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let limit = getrlimit(Resource::Nofile);
+    if let (Some(current), Some(max)) = (limit.current, limit.maximum) {
+        if current < max {
+            let _ = setrlimit(
+                Resource::Nofile,
+                rustix::process::Rlimit {
+                    current: Some(max),
+                    maximum: Some(max),
+                },
+            );
+        }
+    }
+}
+
 /// How walking or restoring a tree can fail as a whole (problems with one entry of a walk
 /// go to [`TreeSink::problem`] instead, and an [`Applier`]'s into its warnings).
 #[derive(Debug, thiserror::Error)]

@@ -172,3 +172,41 @@ fn exclude_patterns_and_files_leave_entries_out() {
         ["", "keep.o", "src", "src/build", "src/build/x", "src/main.c"]
     );
 }
+
+#[test]
+fn a_tree_deeper_than_the_soft_open_file_limit_backs_up_and_restores_whole() {
+    // 400 levels under a soft limit of 128 descriptors: the walk holds one per level,
+    // so this works only because `cairn` raises its soft limit to the hard one.
+    let dir = tempfile::tempdir().unwrap();
+    let (src, repo, out) = (
+        dir.path().join("src"),
+        dir.path().join("repo"),
+        dir.path().join("out"),
+    );
+    let mut deepest = src.clone();
+    for _ in 0..400 {
+        deepest.push("d");
+    }
+    fs::create_dir_all(&deepest).unwrap();
+    fs::write(deepest.join("leaf"), b"at the bottom").unwrap();
+    let limited = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -S -n 128 && exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_cairn"))
+            .args(args)
+            .env_remove("CAIRN_PASSPHRASE")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "cairn {args:?}: {stderr}");
+        stderr
+    };
+    cairn(&[os("init"), p(&repo)]);
+    let stderr = limited(&[os("ingest"), p(&repo), p(&src)]);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    limited(&[os("restore"), p(&repo), os("latest"), os("--target"), p(&out)]);
+    let restored = out.join(deepest.strip_prefix(&src).unwrap()).join("leaf");
+    assert_eq!(fs::read(restored).unwrap(), b"at the bottom");
+}

@@ -3,6 +3,7 @@
 // conditional exports pick each runtime's entry. The passphrase comes from
 // CAIRN_PASSPHRASE, as with the CLI.
 //   tool.mjs write REPO DATA_DIR     init, then the two snapshots the matrix expects
+//   tool.mjs ingest REPO FILE N      one snapshot of FILE as item `data`, tagged n=N
 //   tool.mjs list REPO               the snapshots, as JSON (as `cairn snapshots --json`)
 //   tool.mjs restore REPO SNAPSHOT OUT [ITEM]
 //   tool.mjs verify REPO             full verification, as JSON (as `cairn verify --json`)
@@ -29,6 +30,12 @@ async function write(dataDir) {
     ],
     { tags: { n: "2" } },
   );
+  await repo.close();
+}
+
+async function ingest(file, n) {
+  const repo = await Repository.open(repoPath, { passphrase });
+  await repo.ingest(fs.readFileSync(file), { tags: { n }, items: [{ name: "data" }] });
   await repo.close();
 }
 
@@ -59,12 +66,13 @@ async function verify() {
 
 const commands = {
   write: () => write(rest[0]),
+  ingest: () => ingest(rest[0], rest[1]),
   list,
   restore: () => restore(rest[0], rest[1], rest[2]),
   verify,
 };
 if (!(command in commands) || !repoPath) {
-  console.error("usage: tool.mjs write REPO DATA_DIR | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO");
+  console.error("usage: tool.mjs write REPO DATA_DIR | ingest REPO FILE N | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO");
   process.exit(2);
 }
 try {

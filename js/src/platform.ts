@@ -11,7 +11,6 @@
 import type { Client, WalkBegun } from "./generated/api.js";
 import type { Intrinsics } from "./intrinsics.js";
 import type { EngineLink } from "./link.js";
-import type { SigningKeys } from "./storage-http.js";
 import type { RestoredTree, S3Options, TreeSource } from "./types.js";
 
 /** The engine's wasm module, beside the package's `dist/`. */
@@ -64,6 +63,18 @@ export type Location =
       /** What requests are signed with; left out for a public bucket (`AWS_SKIP_SIGNATURE=true`). */
       keys?: SigningKeys;
     };
+
+/** The credentials and region an S3 request is signed (SigV4) with. */
+export interface SigningKeys {
+  /** The access key ID. */
+  accessKeyId: string;
+  /** The secret access key: never in a message. */
+  secretAccessKey: string;
+  /** The session token of temporary credentials: never in a message. */
+  sessionToken?: string;
+  /** The region signed for. */
+  region: string;
+}
 
 /** How a location is named in messages. */
 export function describe(location: Location): string {

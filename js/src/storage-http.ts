@@ -24,22 +24,10 @@ import {
   validatePrefix,
 } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
-import type { Location, StorageMethods } from "./platform.js";
+import type { Location, SigningKeys, StorageMethods } from "./platform.js";
 
 /** What one request answered: an HTTP status and body, or a failure before any answer. */
 export type HttpAnswer = { status: number; body: Uint8Array } | { failure: string };
-
-/** The credentials and region an S3 request is signed (SigV4) with. */
-export interface SigningKeys {
-  /** The access key ID. */
-  accessKeyId: string;
-  /** The secret access key: never in a message. */
-  secretAccessKey: string;
-  /** The session token of temporary credentials: never in a message. */
-  sessionToken?: string;
-  /** The region signed for. */
-  region: string;
-}
 
 /** One HTTP request of a storage. */
 export interface HttpRequest {

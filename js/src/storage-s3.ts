@@ -15,8 +15,9 @@
 
 import { listObjectsV2Query, parseListObjectsV2, percentEncode, validateKey, validatePrefix } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
-import type { Location, StorageMethods } from "./platform.js";
-import { ATTEMPTS, sendRetrying, type HttpRequest, type SigningKeys, type SyncFetch } from "./storage-http.js";
+import type { Location, SigningKeys, StorageMethods } from "./platform.js";
+import { ATTEMPTS, sendRetrying } from "./storage-http.js";
+import type { HttpRequest, SyncFetch } from "./storage-http.js";
 import type { S3Options } from "./types.js";
 
 /** An `s3://` location, as it crosses to the engine's worker. */

@@ -17,7 +17,7 @@ import { webEngineWorker } from "./web-workers.js";
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
-export type { KeyedFile, Location, Locator, Platform, StorageMethods } from "./platform.js";
+export type { KeyedFile, Location, Locator, Platform, SigningKeys, StorageMethods } from "./platform.js";
 
 /** The script of the engine's worker. */
 const ENGINE_WORKER_URL = new URL("./worker-deno.js", import.meta.url);

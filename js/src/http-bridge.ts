@@ -1,13 +1,17 @@
 // @ts-self-types="./http-bridge.d.ts"
 /**
- * Synchronous GETs in Node and Deno, which have no synchronous HTTP client: the calling
+ * Synchronous HTTP requests in Node and Deno, which have no synchronous HTTP client: the calling
  * thread (the engine's worker) posts the request to a fetch worker and blocks in
  * `Atomics.wait` on a `SharedArrayBuffer` until that worker's `fetch` has put the answer
  * into shared memory (docs/DESIGN.md §27). One fetch worker per thread,
  * started at the first request, `unref()`ed so that it never keeps a process alive.
  *
+ * Requests to S3 are signed (SigV4) on the fetch worker by `aws4fetch`, whose signing is
+ * asynchronous (WebCrypto) and so could not run on the blocked thread (docs/DESIGN.md §29);
+ * it is imported at the first signed request, so that nothing else depends on resolving it.
+ *
  * The protocol, on a control array `[state, status, length]`: the caller sets `state` 0,
- * posts `{url, range, timeoutMs, ctrl, data}` and waits while `state` is 0; the worker
+ * posts `{request, timeoutMs, ctrl, data}` and waits while `state` is 0; the worker
  * answers `state` 1 with `status` (−1: no answer; the body is then the reason) and the
  * body's `length` in `data`, or first `state` 2 when the body does not fit, and the caller
  * posts a buffer of at least `length` bytes (`{data}`) before it waits again.
@@ -16,7 +20,7 @@
 
 import { Worker } from "node:worker_threads";
 
-import type { HttpAnswer, SyncGet } from "./storage-http.js";
+import type { HttpAnswer, HttpRequest, SyncFetch } from "./storage-http.js";
 
 /** The script of the fetch worker. */
 export const FETCH_WORKER_URL = new URL("./worker-fetch.js", import.meta.url);
@@ -44,12 +48,12 @@ function started(): NonNullable<typeof bridge> {
   return bridge;
 }
 
-/** One synchronous GET, performed by `fetch` on the fetch worker. */
-export const bridgeGet: SyncGet = (url, range, timeoutMs): HttpAnswer => {
+/** One synchronous request, performed by `fetch` on the fetch worker. */
+export const bridgeFetch: SyncFetch = (request, timeoutMs): HttpAnswer => {
   const b = started();
   const { ctrl } = b;
   Atomics.store(ctrl, 0, PENDING);
-  b.worker.postMessage({ url, range, timeoutMs, ctrl: ctrl.buffer, data: b.data });
+  b.worker.postMessage({ request, timeoutMs, ctrl: ctrl.buffer, data: b.data });
   for (;;) {
     if (Atomics.wait(ctrl, 0, PENDING, timeoutMs + GRACE_MS) === "timed-out") {
       // The worker is stuck or gone: a new one serves the next request.
@@ -70,6 +74,20 @@ export const bridgeGet: SyncGet = (url, range, timeoutMs): HttpAnswer => {
   return status < 0 ? { failure: new TextDecoder().decode(body) } : { status, body };
 };
 
+/** SigV4 signing keys derived once per day, region and secret (what `aws4fetch` caches). */
+const signingKeys = new Map<string, ArrayBuffer>();
+
+/** Performs `r` with `fetch`, signed first when it says so. */
+async function send(r: HttpRequest, signal: AbortSignal): Promise<Response> {
+  // A clone's body is a view of its own (non-shared) ArrayBuffer.
+  const init = { method: r.method ?? "GET", headers: r.headers ?? {}, body: r.body as Uint8Array<ArrayBuffer> | undefined };
+  if (r.sign === undefined) return fetch(r.url, { ...init, signal });
+  const { accessKeyId, secretAccessKey, sessionToken, region } = r.sign;
+  const { AwsV4Signer } = await import("aws4fetch");
+  const signed = await new AwsV4Signer({ ...init, url: r.url, accessKeyId, secretAccessKey, sessionToken, region, service: "s3", cache: signingKeys }).sign();
+  return fetch(signed.url, { method: signed.method, headers: signed.headers, body: init.body, signal });
+}
+
 /** Why a `fetch` failed, for people: the cause's code where there is one (`ECONNREFUSED`). */
 function reason(e: unknown, timeoutMs: number, answered: boolean): string {
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -82,8 +100,7 @@ function reason(e: unknown, timeoutMs: number, answered: boolean): string {
 
 /** A request as the fetch worker receives it. */
 interface Request {
-  url: string;
-  range?: string;
+  request: HttpRequest;
   timeoutMs: number;
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
@@ -94,7 +111,7 @@ export function serveFetches(onMessage: (handler: (message: unknown) => void) =>
   let moreRoom: ((data: SharedArrayBuffer) => void) | undefined;
   onMessage((message) => {
     const m = message as Request | { data: SharedArrayBuffer };
-    if (!("url" in m)) {
+    if (!("request" in m)) {
       moreRoom?.(m.data);
       return;
     }
@@ -109,7 +126,7 @@ export function serveFetches(onMessage: (handler: (message: unknown) => void) =>
         setTimeout(() => abort.abort(new DOMException("too slow", "TimeoutError")), m.timeoutMs),
       ];
       try {
-        const res = await fetch(m.url, { headers: m.range === undefined ? {} : { Range: m.range }, signal: abort.signal });
+        const res = await send(m.request, abort.signal);
         answered = true;
         body = new Uint8Array(await res.arrayBuffer());
         status = res.status;

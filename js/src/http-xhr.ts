@@ -7,21 +7,21 @@
  * @module
  */
 
-import type { HttpAnswer, SyncGet } from "./storage-http.js";
+import type { HttpAnswer, SyncFetch } from "./storage-http.js";
 
 /** What a browser says when a request got no answer it may show: it does not tell a refused connection from a refused cross-origin read. */
 const UNREACHABLE =
   "cannot reach the server, or it does not let this page read it (a repository on another origin must be served with Access-Control-Allow-Origin)";
 
-/** One synchronous GET with `XMLHttpRequest`. */
-export const xhrGet: SyncGet = (url, range, timeoutMs): HttpAnswer => {
+/** One synchronous request with `XMLHttpRequest` (unsigned: a page reads served repositories only). */
+export const xhrGet: SyncFetch = ({ method, url, headers, body }, timeoutMs): HttpAnswer => {
   const xhr = new XMLHttpRequest();
-  xhr.open("GET", url, false);
+  xhr.open(method ?? "GET", url, false);
   xhr.responseType = "arraybuffer";
   xhr.timeout = timeoutMs;
-  if (range !== undefined) xhr.setRequestHeader("Range", range);
+  for (const [name, value] of Object.entries(headers ?? {})) xhr.setRequestHeader(name, value);
   try {
-    xhr.send();
+    xhr.send(body as Uint8Array<ArrayBuffer> | undefined);
   } catch (e) {
     const name = (e as Error).name;
     if (name === "TimeoutError") return { failure: `no answer within ${timeoutMs / 1000} s` };

@@ -21,7 +21,7 @@ import { linkToWorker } from "./worker.js";
 export { CairnError, type CairnErrorCode } from "./errors.js";
 export { ANY_OP_ERRORS, DEFAULT_ITEM_NAME, ERROR_CODES } from "./generated/api.js";
 export type * from "./types.js";
-export type { KeyedFile, Location, Locator, Platform, StorageMethods } from "./platform.js";
+export type { KeyedFile, Location, Locator, Platform, SigningKeys, StorageMethods } from "./platform.js";
 
 /** The script of the engine's worker. */
 const ENGINE_WORKER_URL = new URL("./worker-node.js", import.meta.url);

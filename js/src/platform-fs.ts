@@ -17,9 +17,11 @@ import { checkPackageFiles } from "./files.js";
 import type { Client } from "./generated/api.js";
 import { nodeIntrinsics } from "./intrinsics.js";
 import { MODULE_URL, type Location, type Locator, type Platform, type TreeFs } from "./platform.js";
-import { bridgeGet } from "./http-bridge.js";
+import { bridgeFetch } from "./http-bridge.js";
 import { FsStorage } from "./storage.js";
-import { ATTEMPTS, HttpStorage, httpLocation } from "./storage-http.js";
+import { attemptsFrom, HttpStorage, httpLocation } from "./storage-http.js";
+import { S3Storage, s3Location } from "./storage-s3.js";
+import type { S3Options } from "./types.js";
 import { restoreInto } from "./tree-restore.js";
 import { walkInto } from "./tree-walk.js";
 
@@ -50,13 +52,15 @@ function permitted<T>(read: () => T): T | undefined {
   }
 }
 
+/** Environment variable `name`, or `undefined` where the runtime refuses it (Deno without `--allow-env`). */
+const env = (name: string) => permitted(() => process.env[name]);
+
 /**
  * Who runs the engine, recorded in locks. Each fact is optional: under Deno without
  * `--allow-env=USER` or `--allow-sys=hostname` the lock says `unknown`, and maintenance
  * then cannot tell whether its owner is gone (the heartbeat rule still applies).
  */
 export function client(): Client {
-  const env = (name: string) => permitted(() => process.env[name]);
   // No passwd entry for this uid (containers) leaves what the environment says.
   const user = permitted(() => os.userInfo().username) ?? env("USER") ?? env("USERNAME") ?? env("LOGNAME");
   return { hostname: permitted(() => os.hostname()) ?? "unknown", pid: process.pid, user: user ?? "unknown" };
@@ -66,11 +70,10 @@ export function client(): Client {
 export const fsPlatform: Platform = {
   moduleBytes: () => fs.readFileSync(MODULE_URL),
   storage(location) {
-    if (location.kind === "http") {
-      // CAIRN_STORAGE_ATTEMPTS lowers the attempts, as in the CLI (for tests of failure).
-      const attempts = Number(permitted(() => process.env.CAIRN_STORAGE_ATTEMPTS) ?? ATTEMPTS);
-      return new HttpStorage(location.url, bridgeGet, Number.isInteger(attempts) ? attempts : ATTEMPTS);
-    }
+    // CAIRN_STORAGE_ATTEMPTS lowers the attempts, as in the CLI (for tests of failure).
+    const attempts = () => attemptsFrom(env("CAIRN_STORAGE_ATTEMPTS"));
+    if (location.kind === "http") return new HttpStorage(location.url, bridgeFetch, attempts());
+    if (location.kind === "s3") return new S3Storage(location, bridgeFetch, attempts());
     if (location.kind !== "fs") throw new CairnError("InvalidArgument", `invalid argument: ${location.kind} locations are the browser's`);
     return new FsStorage(location.root);
   },
@@ -80,10 +83,11 @@ export const fsPlatform: Platform = {
 
 /**
  * The location a string names, as in the CLI (`host/src/location.rs`): a path or
- * `file:///PATH`, or an `http(s)://` URL (read-only).
+ * `file:///PATH`, an `http(s)://` URL (read-only), or `s3://BUCKET/PREFIX` (with `s3`
+ * settings, else the environment's).
  */
-export function fsLocation(given: string): Location {
-  const http = httpLocation(given);
+export function fsLocation(given: string, s3?: S3Options): Location {
+  const http = httpLocation(given) ?? s3Location(given, s3, env);
   if (http !== undefined) return http;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(given)?.[1]?.toLowerCase();
   if (scheme === "file") {
@@ -93,16 +97,15 @@ export function fsLocation(given: string): Location {
       throw new CairnError("InvalidArgument", `invalid argument: \`${given}\`: ${(e as Error).message}; a file:// location is file:///ABSOLUTE/PATH`);
     }
   }
-  if (scheme === "s3") throw new CairnError("InvalidArgument", `invalid argument: \`${given}\`: the JS package does not open s3:// locations yet (the CLI does)`);
-  if (scheme !== undefined) throw new CairnError("InvalidArgument", `invalid argument: unknown repository location scheme \`${scheme}://\`: use a path, file:// or http(s)://`);
+  if (scheme !== undefined) throw new CairnError("InvalidArgument", `invalid argument: unknown repository location scheme \`${scheme}://\`: use a path, file://, s3:// or http(s)://`);
   return { kind: "fs", root: resolve(given) };
 }
 
-/** The owner's side in Node and Deno: a directory path, a `file://` or an `http(s)://` URL. */
+/** The owner's side in Node and Deno: a directory path, a `file://`, `s3://` or `http(s)://` URL. */
 export const fsLocator: Locator = {
-  locate(given) {
+  locate(given, s3) {
     if (typeof given !== "string") throw new CairnError("InvalidArgument", "invalid argument: a repository is a directory path or a URL (a string)");
-    return fsLocation(given);
+    return fsLocation(given, s3);
   },
   client,
   checkFiles: (workerFiles) => checkPackageFiles([MODULE_URL, ...workerFiles]),

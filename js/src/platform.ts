@@ -11,7 +11,7 @@
 import type { Client, WalkBegun } from "./generated/api.js";
 import type { Intrinsics } from "./intrinsics.js";
 import type { EngineLink } from "./link.js";
-import type { RestoredTree, TreeSource } from "./types.js";
+import type { RestoredTree, S3Options, TreeSource } from "./types.js";
 
 /** The engine's wasm module, beside the package's `dist/`. */
 export const MODULE_URL = new URL("../pkg/cairn_bindgen_bg.wasm", import.meta.url);
@@ -27,8 +27,8 @@ export interface KeyedFile {
 /**
  * Where a repository is, in a form that crosses to the engine's worker (structured
  * clone): a directory of the local file system (Node, Deno), the files of a folder a
- * person picked in a web page, or the URL of a repository served over HTTP(S) (read-only,
- * everywhere).
+ * person picked in a web page, the URL of a repository served over HTTP(S) (read-only,
+ * everywhere), or a prefix of an S3 bucket (Node, Deno).
  */
 export type Location =
   | {
@@ -50,11 +50,36 @@ export type Location =
       kind: "http";
       /** The URL of its root directory, ending in `/`. */
       url: string;
+    }
+  | {
+      /** Objects under a prefix of an S3-compatible bucket (`s3://BUCKET/PREFIX`). */
+      kind: "s3";
+      /** The bucket. */
+      bucket: string;
+      /** The prefix: `""`, or plain names each ending in `/`. */
+      prefix: string;
+      /** The bucket's URL, ending in `/`: `ENDPOINT/BUCKET/` (path-style) with an endpoint, else AWS's virtual-hosted one. */
+      bucketUrl: string;
+      /** What requests are signed with; left out for a public bucket (`AWS_SKIP_SIGNATURE=true`). */
+      keys?: SigningKeys;
     };
+
+/** The credentials and region an S3 request is signed (SigV4) with. */
+export interface SigningKeys {
+  /** The access key ID. */
+  accessKeyId: string;
+  /** The secret access key: never in a message. */
+  secretAccessKey: string;
+  /** The session token of temporary credentials: never in a message. */
+  sessionToken?: string;
+  /** The region signed for. */
+  region: string;
+}
 
 /** How a location is named in messages. */
 export function describe(location: Location): string {
   if (location.kind === "http") return location.url;
+  if (location.kind === "s3") return `s3://${location.bucket}/${location.prefix}`;
   return location.kind === "fs" ? location.root : `the folder ${location.name}`;
 }
 
@@ -93,8 +118,11 @@ export interface Platform {
 
 /** The owner's side of a runtime: what `init` and `open` need before an engine starts. */
 export interface Locator {
-  /** The location of what the user gave (a path, a picked folder); throws `InvalidArgument` for anything else. */
-  locate(source: unknown): Location | Promise<Location>;
+  /**
+   * The location of what the user gave (a path, a picked folder, a URL; `s3` settings for
+   * an `s3://` one); throws `InvalidArgument` for anything else.
+   */
+  locate(source: unknown, s3?: S3Options): Location | Promise<Location>;
   /** Who runs the engine, recorded in locks. */
   client(): Client;
   /** Throws `EngineUnavailable` when a file the engine starts from is missing. */

@@ -75,14 +75,14 @@ export async function connect(
   runtime: Runtime,
   op: "init" | "open",
   repoPath: unknown,
-  { thread, threads, ...options }: InitOptions | OpenOptions = {},
+  { thread, threads, s3, ...options }: InitOptions | OpenOptions = {},
 ): Promise<Connection> {
   runtime.locator.checkFiles(runtime.workerFiles);
   const start = thread === "inline" ? runtime.startInline : runtime.startInWorker;
   const jobs = { threads: jobThreads(threads, runtime.jobWorkers), workers: runtime.jobWorkers };
   const events = new Events();
   const onEvent: EventSink = (name, payload) => events.emit(name, payload);
-  const location = await runtime.locator.locate(repoPath);
+  const location = await runtime.locator.locate(repoPath, s3);
   const link = await start({ location, onEvent, intrinsics: true, jobs });
   try {
     await link.call(op, { ...options, client: runtime.locator.client() } as never);

@@ -10,7 +10,7 @@
  * fails with `ReadOnly`.
  *
  * The engine's storage calls are synchronous, so the requests go through a
- * {@link SyncGet}: synchronous XHR in a browser's worker (`http-xhr.ts`), an `Atomics.wait`
+ * {@link SyncFetch}: synchronous XHR in a browser's worker (`http-xhr.ts`), an `Atomics.wait`
  * bridge to `fetch` on another thread in Node and Deno (`http-bridge.ts`).
  * @module
  */
@@ -24,13 +24,27 @@ import {
   validatePrefix,
 } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
-import type { Location, StorageMethods } from "./platform.js";
+import type { Location, SigningKeys, StorageMethods } from "./platform.js";
 
-/** What one GET answered: an HTTP status and body, or a failure before any answer. */
+/** What one request answered: an HTTP status and body, or a failure before any answer. */
 export type HttpAnswer = { status: number; body: Uint8Array } | { failure: string };
 
-/** One synchronous GET of `url` (with `range`, a `Range` header value), bounded by `timeoutMs`. */
-export type SyncGet = (url: string, range: string | undefined, timeoutMs: number) => HttpAnswer;
+/** One HTTP request of a storage. */
+export interface HttpRequest {
+  /** `GET` when left out. */
+  method?: "GET" | "HEAD" | "PUT" | "DELETE";
+  /** The URL, query included. */
+  url: string;
+  /** Request headers (`Range`, `If-None-Match`). */
+  headers?: Record<string, string>;
+  /** The body of a `PUT`. */
+  body?: Uint8Array;
+  /** Signs the request for S3 with these keys (only where the transport can: Node and Deno). */
+  sign?: SigningKeys;
+}
+
+/** One synchronous request, bounded by `timeoutMs`. */
+export type SyncFetch = (request: HttpRequest, timeoutMs: number) => HttpAnswer;
 
 /** How long one request may take in all (a pack is tens of MiB at most), as the CLI's. */
 export const REQUEST_TIMEOUT_MS = 120_000;
@@ -60,6 +74,44 @@ function backoff(n: number): number {
   return base + (base * Math.random()) / 4;
 }
 
+/** The attempts to make: {@link ATTEMPTS}, or fewer (at least 1) from `CAIRN_STORAGE_ATTEMPTS` as `given`, as in the CLI. */
+export function attemptsFrom(given: string | undefined): number {
+  const n = Number(given ?? ATTEMPTS);
+  return Number.isInteger(n) ? Math.max(1, Math.min(ATTEMPTS, n)) : ATTEMPTS;
+}
+
+/**
+ * Sends `request` through `send` until it gets an answer that is not transient: no answer
+ * at all, 429 and 5xx (and the statuses in `alsoTransient`) are tried again, `attempts`
+ * times in all, with backoff; then it fails with `Io`, naming `what` and `hint`. The one
+ * request, retry and time-out path of the network storages (HTTP and S3).
+ */
+export function sendRetrying(
+  send: SyncFetch,
+  request: HttpRequest,
+  attempts: number,
+  what: string,
+  hint: string,
+  alsoTransient: readonly number[] = [],
+): { status: number; body: Uint8Array } {
+  let last = "";
+  for (let n = 0; n < attempts; n++) {
+    if (n > 0) sleepSync(backoff(n - 1));
+    const a = send(request, REQUEST_TIMEOUT_MS);
+    if ("failure" in a) {
+      last = a.failure;
+      continue;
+    }
+    const { status } = a;
+    if (status === 429 || (status >= 500 && status <= 599 && status !== 501) || alsoTransient.includes(status)) {
+      last = `the server answered ${status} (busy or failing)`;
+      continue;
+    }
+    return a;
+  }
+  throw new StorageFailure("Io", `${what}: ${last} (after ${attempts} attempts): ${hint}`);
+}
+
 /**
  * The location of an `http(s)://` URL, by the CLI's rules (`host/src/location.rs`): no
  * credentials, a host, no query or fragment, a trailing `/` added. `undefined` when `given`
@@ -87,14 +139,14 @@ type Got = { status: number; body: Uint8Array } | "missing" | "pastEnd";
 /** [`StorageMethods`] over HTTP(S), read-only. */
 export class HttpStorage implements StorageMethods {
   readonly #base: string;
-  readonly #get: SyncGet;
+  readonly #get: SyncFetch;
   readonly #attempts: number;
   #lister: Lister | undefined;
   /** The last whole pack a server sent for a range (it ignores `Range`): its next ranges come from here. */
   #whole: { key: string; body: Uint8Array } | undefined;
 
   /** Storage over the repository whose root is at `base` (ending in `/`), through `get`. */
-  constructor(base: string, get: SyncGet, attempts = ATTEMPTS) {
+  constructor(base: string, get: SyncFetch, attempts = ATTEMPTS) {
     this.#base = base;
     this.#get = get;
     this.#attempts = Math.max(1, Math.min(ATTEMPTS, attempts));
@@ -102,28 +154,16 @@ export class HttpStorage implements StorageMethods {
 
   /** GETs `url`, retrying transient failures (no answer, 429, 5xx) with backoff. */
   #fetch(what: string, url: string, range?: string): Got {
-    let last = "";
-    for (let n = 0; n < this.#attempts; n++) {
-      if (n > 0) sleepSync(backoff(n - 1));
-      const a = this.#get(url, range, REQUEST_TIMEOUT_MS);
-      if ("failure" in a) {
-        last = a.failure;
-        continue;
-      }
-      const { status } = a;
-      if (status === 200 || status === 206) return a;
-      if (status === 404) return "missing";
-      if (status === 416) return "pastEnd";
-      if (status === 429 || (status >= 500 && status <= 599)) {
-        last = `the server answered ${status} (busy or failing)`;
-        continue;
-      }
-      if (status === 401 || status === 403) {
-        throw new StorageFailure("Io", `${what}: ${url} answered ${status} (access denied): check the URL and that the server lets anyone read it`);
-      }
-      throw new StorageFailure("Io", `${what}: ${url} answered ${status}: check the URL`);
+    const request = { url, headers: range === undefined ? undefined : { Range: range } };
+    const a = sendRetrying(this.#get, request, this.#attempts, `${what}: ${url}`, "check the URL and the network");
+    const { status } = a;
+    if (status === 200 || status === 206) return a;
+    if (status === 404) return "missing";
+    if (status === 416) return "pastEnd";
+    if (status === 401 || status === 403) {
+      throw new StorageFailure("Io", `${what}: ${url} answered ${status} (access denied): check the URL and that the server lets anyone read it`);
     }
-    throw new StorageFailure("Io", `${what}: ${url}: ${last} (after ${this.#attempts} attempts): check the URL and the network`);
+    throw new StorageFailure("Io", `${what}: ${url} answered ${status}: check the URL`);
   }
 
   #url(key: string): string {

@@ -78,6 +78,30 @@ export interface OpenOptions {
    * at `close()`. What is stored does not depend on it. See docs/DESIGN-js.md.
    */
   threads?: number;
+  /**
+   * Settings of an `s3://BUCKET/PREFIX` repository (Node and Deno); each one left out comes
+   * from the standard environment variable, as in the CLI. See {@link S3Options}.
+   */
+  s3?: S3Options;
+}
+
+/**
+ * Endpoint, region and credentials of an `s3://` repository (docs/DESIGN.md §29). Each
+ * field left out is read from the environment: `AWS_ENDPOINT_URL`, `AWS_REGION` (or
+ * `AWS_DEFAULT_REGION`; default `us-east-1`), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+ * `AWS_SESSION_TOKEN`. No secret is ever part of an error message.
+ */
+export interface S3Options {
+  /** A self-hosted service's URL (`http://127.0.0.1:8333`): requests are then path-style. Without it, AWS itself. */
+  endpoint?: string;
+  /** The region requests are signed for. */
+  region?: string;
+  /** The access key ID. */
+  accessKeyId?: string;
+  /** The secret access key. */
+  secretAccessKey?: string;
+  /** The session token of temporary credentials. */
+  sessionToken?: string;
 }
 
 /**

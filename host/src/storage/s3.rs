@@ -126,7 +126,8 @@ impl S3Storage {
         let reason = self.scrub(&e.to_string());
         let at = format!("s3://{}/{}{key}", self.bucket, self.prefix);
         match e.kind() {
-            ErrorKind::NotFound if reason.contains("NoSuchBucket") => StorageError::Io(format!(
+            // OpenDAL reads S3's NoSuchBucket as invalid configuration, not as "not found".
+            _ if reason.contains("NoSuchBucket") => StorageError::Io(format!(
                 "{op} {at}: the bucket {} does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL",
                 self.bucket
             )),
@@ -149,17 +150,27 @@ impl S3Storage {
     /// connection; with how often it was tried when the retries ran out.
     fn sentence(&self, e: &opendal::Error) -> String {
         let text = self.scrub(&e.to_string());
-        let after = match e.is_persistent() {
+        // OpenDAL marks every error its retry layer passes on as persistent; only the
+        // transient ones (no answer, 429, 5xx) were tried again.
+        let after = |retried: bool| match retried && e.is_persistent() {
             true => format!(" (after {} attempts)", attempts()),
             false => String::new(),
         };
-        if let Some(code) = between(&text, "code: \"", "\"") {
-            let status = between(&text, "status: ", ",").map_or(String::new(), |s| format!(", HTTP {s}"));
+        // An answer: S3's error code, if its body had one, and the HTTP status.
+        let code = between(&text, "code: \"", "\"");
+        let status = between(&text, "status: ", ",");
+        if code.is_some() || status.is_some() {
+            let retried = e.kind() == ErrorKind::RateLimited || status.is_some_and(|s| s.starts_with('5'));
+            let answer = match (code, status) {
+                (Some(code), Some(status)) => format!("{code}, HTTP {status}"),
+                (Some(code), None) => code.to_string(),
+                (None, status) => format!("HTTP {}", status.unwrap_or("?")),
+            };
             let hint = match e.kind() {
                 ErrorKind::RateLimited => "the service is throttling or busy: try again later",
                 _ => "check AWS_ENDPOINT_URL, the credentials and that the bucket exists",
             };
-            return format!("the service answered {code}{status}{after}: {hint}");
+            return format!("the service answered {answer}{}: {hint}", after(retried));
         }
         if e.message().contains("timeout reached") {
             let limit = match e.message().starts_with("io") {
@@ -167,8 +178,9 @@ impl S3Storage {
                 false => timeout(REQUEST_TIMEOUT),
             };
             return format!(
-                "no answer within {} s{after}: check AWS_ENDPOINT_URL and the network",
-                limit.as_secs()
+                "no answer within {} s{}: check AWS_ENDPOINT_URL and the network",
+                limit.as_secs(),
+                after(true)
             );
         }
         // The innermost cause says most (a refused or reset connection).
@@ -179,8 +191,9 @@ impl S3Storage {
             source = s.source();
         }
         format!(
-            "cannot reach the service, or the connection broke ({}){after}: check AWS_ENDPOINT_URL and the network",
-            self.scrub(&cause)
+            "cannot reach the service, or the connection broke ({}){}: check AWS_ENDPOINT_URL and the network",
+            self.scrub(&cause),
+            after(true)
         )
     }
 

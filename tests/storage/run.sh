@@ -121,6 +121,17 @@ expect_error InvalidArgument "credentials" snapshots "s3://key:secret@cairn-e2e/
 env -u AWS_ACCESS_KEY_ID "$cairn" snapshots s3://cairn-e2e/plain 2>"$tmp/err" && fail "no credentials accepted" ||
     { grep -q AWS_ACCESS_KEY_ID "$tmp/err" && ok "no credentials: says which variables to set" || fail "no credentials: $(cat "$tmp/err")"; }
 expect_error InvalidArgument "CAIRN_REPOSITORY" snapshots
+# An AWS profile instead of the key variables (OpenDAL reads it through reqsign).
+printf '[cairn-test]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$tmp/credentials"
+profile() { # profile NAME CMD...: CMD with the keys of profile NAME and none in the environment.
+    local name=$1; shift
+    AWS_PROFILE=$name AWS_SHARED_CREDENTIALS_FILE="$tmp/credentials" AWS_CONFIG_FILE="$tmp/none" \
+        AWS_ACCESS_KEY_ID='' AWS_SECRET_ACCESS_KEY='' "$@"
+}
+if [ "$(profile cairn-test run --json snapshots s3://cairn-e2e/plain | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -gt 0 ]; then
+    ok "AWS_PROFILE with a shared credentials file lists the snapshots"
+else fail "AWS_PROFILE"; fi
+profile no-such-profile expect_error StorageError "cannot load the credentials.*AWS_PROFILE" snapshots s3://cairn-e2e/plain
 
 echo "== the network failing: 503 and 429 storms, a connection cut mid-ingest, a service that stops answering"
 network_faults "$tmp"

@@ -190,9 +190,16 @@ impl S3Storage {
             cause = s.to_string();
             source = s.source();
         }
+        let cause = self.scrub(&cause);
+        if cause.contains("credential") {
+            // Nothing was sent: the profile named no usable keys.
+            return format!(
+                "cannot load the credentials ({cause}): check AWS_PROFILE and its entry in ~/.aws/credentials \
+                 (or AWS_SHARED_CREDENTIALS_FILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            );
+        }
         format!(
-            "cannot reach the service, or the connection broke ({}){}: check AWS_ENDPOINT_URL and the network",
-            self.scrub(&cause),
+            "cannot reach the service, or the connection broke ({cause}){}: check AWS_ENDPOINT_URL and the network",
             after(true)
         )
     }

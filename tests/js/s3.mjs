@@ -238,6 +238,13 @@ export function s3Scenarios(test, { Repository, CairnError, runtime }) {
       await set("");
       await r.close();
     };
+    // A service without conditional writes: no lock, no config, rather than a race.
+    await set("fail=501&first=all&conditional=1");
+    await assert.rejects(Repository.init(fresh(runtime, "no-conditional"), { ...SMALL, ...via }), (e) => {
+      assert.equal(e.code, "StorageError", e.message);
+      assert.match(e.message, /cannot create objects exclusively/);
+      return true;
+    });
     process.env.CAIRN_STORAGE_ATTEMPTS = "2";
     try {
       await fails("a permanent 503 storm", "fail=503&first=all", "failed", /answered 503.*after 2 attempts/);

@@ -1,7 +1,8 @@
 # The network failing between the CLI and S3 (docs/DESIGN.md §22, "Bad input"), through
 # tests/storage/s3_proxy.py in front of the SeaweedFS gateway: a 503 (SlowDown) and a 429
-# storm that retries ride out, a permanent 503 storm, a connection cut half-way through an
-# ingest, and a service that stops answering (S3 and HTTP). Each failure must end in
+# storm that retries ride out, a service without conditional writes, a permanent 503
+# storm, a connection cut half-way through an ingest, and a service that stops answering
+# (S3 and HTTP). Each failure must end in
 # seconds with exit 5 and `StorageError` (never a hang), and afterwards the repository,
 # read straight from the gateway, must pass `verify --level full`, hold no snapshot of a
 # failed ingest, and take the next ingest.
@@ -32,6 +33,8 @@ network_faults() {
         ok "a storm of 429 (every third request once): restore is byte-identical ($(proxy_stat failed) answers 429)"
     else fail "restore through a transient 429 storm"; fi
 
+    proxy_set "fail=501&first=all&conditional=1"
+    AWS_ENDPOINT_URL=$via expect_error StorageError "cannot create objects exclusively" init s3://cairn-e2e/no-conditional
     proxy_set "fail=503&first=all"
     AWS_ENDPOINT_URL=$via CAIRN_STORAGE_ATTEMPTS=2 expect_error StorageError "SlowDown, HTTP 503 (after 2 attempts)" ingest "$repo" "$dir/c.bin"
     proxy_set "cut_after=$((n / 2))"

@@ -15,10 +15,12 @@ What it does to requests is set at run time by a GET of `/__proxy/set?NAME=VALUE
 setting but `delay_ms`:
 
 - `delay_ms=N`: hold every request N ms before passing it on.
-- `fail=STATUS&first=K&every=M`: answer STATUS (503 with S3's `SlowDown`, or 429) to the
+- `fail=STATUS&first=K&every=M`: answer STATUS (503 with S3's `SlowDown`, 429, 501) to the
   first K attempts of every Mth distinct request (method, path and query, `Range`; M is 1
   when left out), then pass it on: a storm that retries ride out, whichever order the
   attempts of requests in flight arrive in. `fail=STATUS&first=all`: every request, forever.
+  With `conditional=1` only requests that carry `If-None-Match` fail: `fail=501&first=all&
+  conditional=1` is a service without conditional writes (S3's `NotImplemented`).
 - `cut_after=N`: pass N more requests on, then cut every later one half-way (a request's
   body half read, or an answer's headers and half its body sent) and close the connection:
   a network that drops and stays down.
@@ -63,7 +65,12 @@ def reset(query):
 
 reset("")
 
-SLOW_DOWN = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>'
+ERROR = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{}</Code><Message>{}</Message></Error>'
+ANSWERS = {
+    503: ("Slow Down", ERROR.format("SlowDown", "Please reduce your request rate.")),
+    429: ("Too Many Requests", ERROR.format("TooManyRequests", "Please reduce your request rate.")),
+    501: ("Not Implemented", ERROR.format("NotImplemented", "A header you provided implies functionality that is not implemented.")),
+}
 
 
 class Proxy(http.server.BaseHTTPRequestHandler):
@@ -75,7 +82,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     def fate(self):
         """What to do with this request: "pass", "fail", "cut" or "stall" (and count it)."""
         with lock:
-            if "fail" in settings:
+            conditional = settings.get("conditional") and "If-None-Match" not in self.headers
+            if "fail" in settings and not conditional:
                 key = (self.command, self.path, self.headers.get("Range"))
                 if key not in seen:
                     seen[key] = [len(seen) % settings.get("every", 1) == 0, 0]
@@ -136,11 +144,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return
         if fate == "fail":
             status = settings.get("fail", 503)
-            self.send_response_only(status, "Slow Down" if status == 503 else "Too Many Requests")
+            reason, body = ANSWERS.get(status, ("Failing", ERROR.format("InternalError", "failing on purpose")))
+            self.send_response_only(status, reason)
             self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(SLOW_DOWN)))
+            self.send_header("Content-Length", str(len(body.encode())))
             self.end_headers()
-            self.wfile.write(SLOW_DOWN)
+            self.wfile.write(body.encode())
             return
         time.sleep(settings.get("delay_ms", 0) / 1000.0)
         conn = http.client.HTTPConnection("127.0.0.1", TARGET, timeout=120)

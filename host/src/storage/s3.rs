@@ -26,6 +26,9 @@ use crate::error::{CliError, Result};
 /// Environment variables that stand for credentials besides a static key pair.
 const OTHER_CREDENTIALS: [&str; 3] = ["AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_SKIP_SIGNATURE"];
 
+/// How `put_new` is named in messages.
+const CREATE: &str = "create";
+
 /// [`Storage`] on the objects under a prefix of an S3 bucket.
 pub struct S3Storage {
     op: blocking::Operator,
@@ -137,12 +140,21 @@ impl S3Storage {
                 "{op} {at}: access denied ({reason}): check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY \
                  and the bucket's permissions"
             )),
-            ErrorKind::Unsupported => StorageError::Io(format!(
-                "{op} {at}: this S3 service cannot create objects exclusively (If-None-Match: *), which \
-                 Cairn's locks need; it refuses to write rather than risk two writers ({reason})"
-            )),
+            // OpenDAL reads S3's 501 NotImplemented as unexpected, not as unsupported.
+            ErrorKind::Unsupported => self.no_exclusive_create(op, &at),
+            _ if op == CREATE && (reason.contains("NotImplemented") || reason.contains("status: 501,")) => {
+                self.no_exclusive_create(op, &at)
+            }
             _ => StorageError::Io(format!("{op} {at}: {}", self.sentence(&e))),
         }
+    }
+
+    /// The error of a service that refused a conditional write (`If-None-Match: *`).
+    fn no_exclusive_create(&self, op: &str, at: &str) -> StorageError {
+        StorageError::Io(format!(
+            "{op} {at}: this S3 service cannot create objects exclusively (If-None-Match: *), which \
+             Cairn's locks need; it refuses to write rather than risk two writers"
+        ))
     }
 
     /// What went wrong with a request that got no usable answer, and what to check: the
@@ -273,7 +285,7 @@ impl Storage for S3Storage {
     }
 
     fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
-        self.write("create", key, data, true)
+        self.write(CREATE, key, data, true)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {

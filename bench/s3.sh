@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Cairn against restic (Debian's, `s3:` backend) on the same SeaweedFS: backup and
-# restore of the same file into fresh encrypted repositories, the two tools alternated.
-# Then restore and full verification from S3 and over HTTP (the same bucket, read
-# anonymously) with and without reads fetched ahead (docs/DESIGN.md §28): SeaweedFS on 127.0.0.1
-# (tests/storage/seaweed.sh), a repository of `bench/gen_data.py` data, each command run
-# alternately with CAIRN_READ_AHEAD=0 and without it, straight to SeaweedFS and through
-# bench/s3_delay.py, which holds each request DELAY_MS to stand for a service far away.
-# Prints a table; never asserts a time.
+# Cairn against restic (Debian's) on the local disk and on S3 (SeaweedFS, restic's `s3:`
+# backend): backup and restore of the same file into fresh encrypted repositories, the
+# tools and the two places alternated in one run. Then restore and full verification from
+# S3 and over HTTP (the same bucket, read anonymously) with and without reads fetched ahead
+# (docs/DESIGN.md §28): SeaweedFS on 127.0.0.1 (tests/storage/seaweed.sh), a repository of
+# `bench/gen_data.py` data, each command run alternately with CAIRN_READ_AHEAD=0 and
+# without it, straight to SeaweedFS and through tests/storage/s3_proxy.py, which holds each
+# request DELAY_MS to stand for a service far away. Prints tables; never asserts a time.
 #
 # Usage: bench/s3.sh [SIZE_MIB (200)] [RUNS (3)] [DELAY_MS (20)]
 set -euo pipefail
@@ -14,13 +14,7 @@ cd "$(dirname "$0")/.."
 size=${1:-200} runs=${2:-3} delay=${3:-20}
 source tests/storage/seaweed.sh
 tmp=$(mktemp -d)
-proxy=""
-cleanup() {
-    [ -n "$proxy" ] && kill "$proxy" 2>/dev/null
-    seaweed_stop
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'seaweed_stop; rm -rf "$tmp"' EXIT
 seaweed_install >/dev/null
 cargo build --release -q -p cairn
 cairn=$PWD/target/release/cairn
@@ -28,11 +22,8 @@ seaweed_start "$tmp/weed" >/dev/null
 s3_make_bucket bench
 python3 bench/gen_data.py --size-mib "$size" "$tmp/data" >/dev/null
 direct=$AWS_ENDPOINT_URL
-port=$(free_port)
-python3 bench/s3_delay.py "$port" "${direct##*:}" "$delay" &
-proxy=$!
-wait_http "http://127.0.0.1:$port/" 20
-slow=http://127.0.0.1:$port
+proxy_start "$delay"
+slow=$CAIRN_TEST_PROXY
 "$cairn" init s3://bench/r >/dev/null
 "$cairn" ingest s3://bench/r "$tmp/data/v1.bin" >/dev/null
 command -v restic >/dev/null || apt-get install -y -q restic >/dev/null
@@ -44,48 +35,89 @@ secs() {
     awk "BEGIN { print $EPOCHREALTIME - $t0 }"
 }
 export CAIRN_PASSPHRASE=bench RESTIC_PASSWORD=bench
-cb=() cr=() rb=() rr=()
+# round TOOL WHERE I: backup and restore into a fresh repository; appends "TOOL WHERE backup
+# SECS" and "TOOL WHERE restore SECS" to $tmp/times.
+round() {
+    local tool=$1 where=$2 i=$3 repo out=$tmp/out
+    if [ "$tool" = cairn ]; then
+        repo=$tmp/repos/cairn$i && [ "$where" = s3 ] && repo=s3://bench/cairn$i
+        mkdir -p "$out"
+        "$cairn" init "$repo" --encrypt >/dev/null
+        echo "cairn $where backup $(secs "$cairn" ingest "$repo" "$tmp/data/v1.bin")" >>"$tmp/times"
+        echo "cairn $where restore $(secs "$cairn" restore "$repo" latest -o "$out/v1.bin")" >>"$tmp/times"
+    else
+        repo=$tmp/repos/restic$i && [ "$where" = s3 ] && repo=s3:$direct/bench/restic$i
+        restic -q -r "$repo" init >/dev/null
+        echo "restic $where backup $(secs restic -q -r "$repo" backup "$tmp/data/v1.bin")" >>"$tmp/times"
+        echo "restic $where restore $(secs restic -q -r "$repo" restore latest --target "$out")" >>"$tmp/times"
+        mv "$out$tmp/data/v1.bin" "$out/v1.bin"
+    fi
+    cmp "$tmp/data/v1.bin" "$out/v1.bin"
+    rm -rf "$out"
+}
+mkdir -p "$tmp/repos"
 for ((i = 0; i < runs; i++)); do
-    "$cairn" init "s3://bench/cairn$i" --encrypt >/dev/null
-    cb+=("$(secs "$cairn" ingest "s3://bench/cairn$i" "$tmp/data/v1.bin")")
-    cr+=("$(secs "$cairn" restore "s3://bench/cairn$i" latest -o "$tmp/out.bin")")
-    cmp "$tmp/data/v1.bin" "$tmp/out.bin"
-    rm -f "$tmp/out.bin"
-    restic -q -r "s3:$direct/bench/restic$i" init >/dev/null
-    rb+=("$(secs restic -q -r "s3:$direct/bench/restic$i" backup "$tmp/data/v1.bin")")
-    rr+=("$(secs restic -q -r "s3:$direct/bench/restic$i" restore latest --target "$tmp/rr")")
-    cmp "$tmp/data/v1.bin" "$tmp/rr$tmp/data/v1.bin"
-    rm -rf "$tmp/rr"
+    order=("cairn disk" "cairn s3" "restic disk" "restic s3")
+    # Every other run in the reverse order, so that neither tool nor place always goes first.
+    ((i % 2)) && order=("restic s3" "restic disk" "cairn s3" "cairn disk")
+    for r in "${order[@]}"; do
+        round $r "$i-${r// /-}"
+    done
+    rm -rf "$tmp/repos"/*
 done
-python3 - "${cb[*]}" "${rb[*]}" "${cr[*]}" "${rr[*]}" "$(restic version | cut -d' ' -f1-2)" <<'PY'
-import statistics, sys
-cb, rb, cr, rr = ([float(x) for x in a.split()] for a in sys.argv[1:5])
+python3 - "$tmp/times" "$(restic version | cut -d' ' -f1-2)" <<'PY'
+import collections, statistics, sys
+t = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    tool, where, op, secs = line.split()
+    t[tool, where, op].append(float(secs))
 rng = lambda xs: f"{min(xs):.2f}-{max(xs):.2f}"
-print(f"| S3 (SeaweedFS) | cairn (s) | {sys.argv[5]} (s) | restic / cairn |\n|---|---:|---:|---:|")
-for name, c, r in (("backup", cb, rb), ("restore", cr, rr)):
-    print(f"| {name} | {rng(c)} | {rng(r)} | {statistics.median(r) / statistics.median(c):.2f}x |")
+med = lambda *k: statistics.median(t[k])
+place = {"disk": "local disk", "s3": "S3 (SeaweedFS)"}
+print(f"| command | repository | cairn (s) | {sys.argv[2]} (s) | restic / cairn |\n|---|---|---:|---:|---:|")
+for op in ("backup", "restore"):
+    for where in ("disk", "s3"):
+        print(f"| {op} | {place[where]} | {rng(t['cairn', where, op])} | {rng(t['restic', where, op])} "
+              f"| {med('restic', where, op) / med('cairn', where, op):.2f}x |")
+print()
+print("| S3 speed / local disk speed | cairn | restic |\n|---|---:|---:|")
+for op in ("backup", "restore"):
+    print(f"| {op} | {med('cairn', 'disk', op) / med('cairn', 's3', op):.2f}x "
+          f"| {med('restic', 'disk', op) / med('restic', 's3', op):.2f}x |")
 PY
-echo
-printf '| endpoint | command | one GET at a time (s) | fetched ahead (s) | ratio |\n|---|---|---:|---:|---:|\n'
-for target in "s3 $direct" "s3 $slow" "http $direct" "http $slow"; do
-    read -r kind endpoint <<<"$target"
-    name=$([ "$endpoint" = "$direct" ] && echo "SeaweedFS" || echo "SeaweedFS + ${delay} ms")
-    repo=s3://bench/r && [ "$kind" = http ] && repo=$endpoint/bench/r/ && name="$name, HTTP"
-    for cmd in restore verify; do
-        args=(restore "$repo" latest -o /dev/null)
-        [ $cmd = verify ] && args=(verify "$repo" --level full)
-        off=() on=()
-        for ((i = 0; i < runs; i++)); do
-            off+=("$(AWS_ENDPOINT_URL=$endpoint CAIRN_READ_AHEAD=0 secs "$cairn" "${args[@]}")")
-            on+=("$(AWS_ENDPOINT_URL=$endpoint secs "$cairn" "${args[@]}")")
-        done
-        python3 - "$name" "$cmd" "${off[*]}" "${on[*]}" <<'PY'
+# ahead NAME CMD ENDPOINT PROGRAM ARGS...: one row, PROGRAM run alternately with
+# CAIRN_READ_AHEAD=0 and without it, RUNS times each.
+ahead() {
+    local name=$1 cmd=$2 endpoint=$3 off=() on=() i
+    shift 3
+    for ((i = 0; i < runs; i++)); do
+        off+=("$(AWS_ENDPOINT_URL=$endpoint CAIRN_READ_AHEAD=0 secs "$@")")
+        on+=("$(AWS_ENDPOINT_URL=$endpoint secs "$@")")
+    done
+    python3 - "$name" "$cmd" "${off[*]}" "${on[*]}" <<'PY'
 import statistics, sys
 name, cmd, off, on = sys.argv[1], sys.argv[2], [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
 a, b = statistics.median(off), statistics.median(on)
 rng = lambda xs: f"{min(xs):.2f}-{max(xs):.2f}"
 print(f"| {name} | {cmd} | {rng(off)} | {rng(on)} | {a / b:.2f}x |")
 PY
-    done
+}
+echo
+printf '| endpoint | command | one GET at a time (s) | fetched ahead (s) | ratio |\n|---|---|---:|---:|---:|\n'
+for target in "s3 $direct" "s3 $slow" "http $direct" "http $slow"; do
+    read -r kind endpoint <<<"$target"
+    name=$([ "$endpoint" = "$direct" ] && echo "SeaweedFS" || echo "SeaweedFS + ${delay} ms")
+    repo=s3://bench/r && [ "$kind" = http ] && repo=$endpoint/bench/r/ && name="$name, HTTP"
+    ahead "$name" restore "$endpoint" "$cairn" restore "$repo" latest -o /dev/null
+    ahead "$name" verify "$endpoint" "$cairn" verify "$repo" --level full
 done
+# The JS package in Node (bench/js.mjs over js/dist; `cd js && npm run build` first), whose
+# fetch worker makes the announced reads ahead too.
+if [ -f js/dist/node.js ]; then
+    for endpoint in "$direct" "$slow"; do
+        name=$([ "$endpoint" = "$direct" ] && echo "SeaweedFS" || echo "SeaweedFS + ${delay} ms")
+        CAIRN_PASSPHRASE='' ahead "$name, Node" restore "$endpoint" node bench/js.mjs restore s3://bench/r /dev/null
+        CAIRN_PASSPHRASE='' ahead "$name, Node" verify "$endpoint" node bench/js.mjs verify s3://bench/r
+    done
+fi
 echo "($size MiB of gen_data.py, $(du -sm "$tmp/weed" | cut -f1) MiB in SeaweedFS, $runs runs each, alternated; ratio of medians)"

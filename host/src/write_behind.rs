@@ -77,8 +77,16 @@ impl<S: Storage + Clone + Send + 'static> WriteBehind<S> {
         let thread = thread::Builder::new()
             .name("cairn-writer".into())
             .spawn(move || {
+                let mut failed = false;
                 for (key, data) in rx {
-                    let r = inner.put(&key, &data);
+                    // After a failure the operation fails anyway: what is queued behind it
+                    // is not written (on a storage that stopped answering, each write would
+                    // wait out its own time-outs first).
+                    let r = match failed {
+                        true => Err(StorageError::Io("not written: an earlier write failed".into())),
+                        false => inner.put(&key, &data),
+                    };
+                    failed |= r.is_err();
                     if done_tx.send((key, r)).is_err() {
                         return;
                     }

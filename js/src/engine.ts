@@ -73,6 +73,7 @@ function hostObject(o: HostParts, storage: StorageMethods, pool?: JobPool): obje
     putNew: (key: string, data: Uint8Array) => storage.putNew(key, data),
     list: (prefix: string) => storage.list(prefix),
     delete: (key: string) => storage.delete(key),
+    ...(storage.willRead === undefined ? {} : { willRead: (reads: string) => storage.willRead?.(reads) }),
     random: (buf: Uint8Array) => globalThis.crypto.getRandomValues(buf),
     nowMs: () => Date.now(),
     processAlive: o.processAlive ?? (() => undefined),

@@ -15,12 +15,19 @@
  * answers `state` 1 with `status` (−1: no answer; the body is then the reason) and the
  * body's `length` in `data`, or first `state` 2 when the body does not fit, and the caller
  * posts a buffer of at least `length` bytes (`{data}`) before it waits again.
+ *
+ * Between requests the caller may post a hint, `{hint, timeoutMs}`: the reads the engine
+ * announced it makes next (docs/DESIGN.md §28). The worker fetches them ahead, up to
+ * {@link IN_FLIGHT} at once within {@link BUDGET} bytes, as the CLI's
+ * `host/src/storage/ahead.rs` does, and answers the request that follows from what it
+ * fetched. A fetch ahead that failed or answered anything but 2xx is dropped, and the
+ * request is made again, so every answer and error is the request's own.
  * @module
  */
 
 import { Worker } from "node:worker_threads";
 
-import type { HttpAnswer, HttpRequest, SyncFetch } from "./storage-http.js";
+import type { HintFetch, HttpAnswer, HttpRequest, SyncFetch } from "./storage-http.js";
 
 /** The script of the fetch worker. */
 export const FETCH_WORKER_URL = new URL("./worker-fetch.js", import.meta.url);
@@ -74,6 +81,16 @@ export const bridgeFetch: SyncFetch = (request, timeoutMs): HttpAnswer => {
   return status < 0 ? { failure: new TextDecoder().decode(body) } : { status, body };
 };
 
+/** Asks the fetch worker to fetch `reads` ahead, replacing what an earlier hint asked for. */
+export const bridgeHint: HintFetch = (reads, timeoutMs) => {
+  started().worker.postMessage({ hint: reads, timeoutMs });
+};
+
+/** Requests fetched ahead at once, at most (the CLI's `IN_FLIGHT`). */
+export const IN_FLIGHT = 6;
+/** Bytes fetched ahead and being fetched, at most (a read larger than this alone still goes). */
+export const BUDGET = 64 << 20;
+
 /** SigV4 signing keys derived once per day, region and secret (what `aws4fetch` caches). */
 const signingKeys = new Map<string, ArrayBuffer>();
 
@@ -106,36 +123,139 @@ interface Request {
   data: SharedArrayBuffer;
 }
 
+/** A hint as the fetch worker receives it. */
+interface Hint {
+  hint: { request: HttpRequest; size: number }[];
+  timeoutMs: number;
+}
+
+/** What one request answered: status and body, status −1 with the reason as body when there was no answer. */
+type Answer = { status: number; body: Uint8Array };
+
+/** Performs `request` with `fetch`, bounded by `timeoutMs` (and the first answer by {@link FIRST_ANSWER_MS}). */
+async function perform(request: HttpRequest, timeoutMs: number): Promise<Answer> {
+  const abort = new AbortController();
+  let answered = false;
+  const timers = [
+    setTimeout(() => answered || abort.abort(new DOMException("no first answer", "TimeoutError")), Math.min(timeoutMs, FIRST_ANSWER_MS)),
+    setTimeout(() => abort.abort(new DOMException("too slow", "TimeoutError")), timeoutMs),
+  ];
+  try {
+    const res = await send(request, abort.signal);
+    answered = true;
+    const body = new Uint8Array(await res.arrayBuffer());
+    return { status: res.status, body };
+  } catch (e) {
+    return { status: -1, body: new TextEncoder().encode(reason(e, timeoutMs, answered)) };
+  } finally {
+    timers.forEach(clearTimeout);
+  }
+}
+
+/** What identifies a request for fetching ahead: method, URL and range. */
+function keyOf(r: HttpRequest): string {
+  return `${r.method ?? "GET"} ${r.url} ${r.headers?.["Range"] ?? ""}`;
+}
+
+/** A read fetched ahead or being fetched. */
+interface Slot {
+  answer: Promise<Answer>;
+  /** Its share of {@link BUDGET}. */
+  cost: number;
+  /** False once a later hint left it out: dropped when its fetch ends. */
+  keep: boolean;
+  /** Whether its fetch ended. */
+  done: boolean;
+}
+
+/** The reads the fetch worker fetches ahead (see the module docs). */
+class Ahead {
+  #queue: { request: HttpRequest; size: number }[] = [];
+  #timeoutMs = 0;
+  readonly #slots = new Map<string, Slot>();
+  #held = 0;
+  #running = 0;
+
+  /** Replaces what to fetch ahead with `hint`. */
+  hint(h: Hint): void {
+    const wanted = new Set(h.hint.map((r) => keyOf(r.request)));
+    for (const [key, slot] of this.#slots) {
+      slot.keep = wanted.has(key);
+      if (!slot.keep && slot.done) this.#drop(key);
+    }
+    this.#queue = h.hint.filter((r) => !this.#slots.has(keyOf(r.request)));
+    this.#timeoutMs = h.timeoutMs;
+    this.#pump();
+  }
+
+  /** The answer to `request` if it was fetched ahead or is being fetched; `undefined` when it must be made. */
+  take(request: HttpRequest): Promise<Answer> | undefined {
+    const key = keyOf(request);
+    const method = request.method ?? "GET";
+    if (method !== "GET") {
+      // A write or delete: forget what was fetched of the object.
+      for (const k of [...this.#slots.keys()]) if (k.split(" ")[1] === request.url) this.#drop(k);
+      this.#queue = this.#queue.filter((r) => r.request.url !== request.url);
+      return undefined;
+    }
+    this.#queue = this.#queue.filter((r) => keyOf(r.request) !== key);
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return undefined;
+    this.#drop(key);
+    return slot.answer;
+  }
+
+  #drop(key: string): void {
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return;
+    this.#slots.delete(key);
+    this.#held -= slot.cost;
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < IN_FLIGHT && this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      const cost = Math.max(next.size, 64 << 10);
+      if (this.#held > 0 && this.#held + cost > BUDGET) return;
+      this.#queue.shift();
+      const key = keyOf(next.request);
+      this.#running++;
+      this.#held += cost;
+      const slot: Slot = { cost, keep: true, done: false, answer: perform(next.request, this.#timeoutMs) };
+      this.#slots.set(key, slot);
+      void slot.answer.then((a) => {
+        this.#running--;
+        slot.done = true;
+        // Failed, not wanted any more: dropped (a request that took it makes its own).
+        if (this.#slots.get(key) === slot && (!slot.keep || a.status < 200 || a.status > 299)) this.#drop(key);
+        this.#pump();
+      });
+    }
+  }
+}
+
 /** Serves requests in the fetch worker: `onMessage` receives every message from the caller. */
 export function serveFetches(onMessage: (handler: (message: unknown) => void) => void): void {
   let moreRoom: ((data: SharedArrayBuffer) => void) | undefined;
+  const ahead = new Ahead();
   onMessage((message) => {
-    const m = message as Request | { data: SharedArrayBuffer };
+    const m = message as Request | Hint | { data: SharedArrayBuffer };
+    if ("hint" in m) {
+      ahead.hint(m);
+      return;
+    }
     if (!("request" in m)) {
       moreRoom?.(m.data);
       return;
     }
     void (async () => {
       const ctrl = new Int32Array(m.ctrl);
-      let status: number;
-      let body: Uint8Array;
-      const abort = new AbortController();
-      let answered = false;
-      const timers = [
-        setTimeout(() => answered || abort.abort(new DOMException("no first answer", "TimeoutError")), Math.min(m.timeoutMs, FIRST_ANSWER_MS)),
-        setTimeout(() => abort.abort(new DOMException("too slow", "TimeoutError")), m.timeoutMs),
-      ];
-      try {
-        const res = await send(m.request, abort.signal);
-        answered = true;
-        body = new Uint8Array(await res.arrayBuffer());
-        status = res.status;
-      } catch (e) {
-        status = -1;
-        body = new TextEncoder().encode(reason(e, m.timeoutMs, answered));
-      } finally {
-        timers.forEach(clearTimeout);
-      }
+      const early = ahead.take(m.request);
+      let a = early === undefined ? undefined : await early;
+      // Fetched ahead and failed: made again, so that the answer is the request's own.
+      if (a === undefined || a.status < 200 || a.status > 299) a = await perform(m.request, m.timeoutMs);
+      const { status, body } = a;
       let data = m.data;
       if (body.length > data.byteLength) {
         ctrl[2] = body.length;

@@ -17,9 +17,9 @@ import { checkPackageFiles } from "./files.js";
 import type { Client } from "./generated/api.js";
 import { nodeIntrinsics } from "./intrinsics.js";
 import { MODULE_URL, type Location, type Locator, type Platform, type TreeFs } from "./platform.js";
-import { bridgeFetch } from "./http-bridge.js";
+import { bridgeFetch, bridgeHint } from "./http-bridge.js";
 import { FsStorage } from "./storage.js";
-import { attemptsFrom, HttpStorage, httpLocation } from "./storage-http.js";
+import { HttpStorage, httpLocation, policyFrom } from "./storage-http.js";
 import { S3Storage, s3Location } from "./storage-s3.js";
 import type { S3Options } from "./types.js";
 import { restoreInto } from "./tree-restore.js";
@@ -70,10 +70,11 @@ export function client(): Client {
 export const fsPlatform: Platform = {
   moduleBytes: () => fs.readFileSync(MODULE_URL),
   storage(location) {
-    // CAIRN_STORAGE_ATTEMPTS lowers the attempts, as in the CLI (for tests of failure).
-    const attempts = () => attemptsFrom(env("CAIRN_STORAGE_ATTEMPTS"));
-    if (location.kind === "http") return new HttpStorage(location.url, bridgeFetch, attempts());
-    if (location.kind === "s3") return new S3Storage(location, bridgeFetch, attempts());
+    // CAIRN_STORAGE_ATTEMPTS and CAIRN_STORAGE_TIMEOUT lower the attempts and time-outs,
+    // as in the CLI (for tests of failure).
+    // CAIRN_READ_AHEAD=0 turns fetching ahead off, as in the CLI (to measure what it gains).
+    if (location.kind === "http") return new HttpStorage(location.url, bridgeFetch, policyFrom(env), bridgeHint);
+    if (location.kind === "s3") return new S3Storage(location, bridgeFetch, policyFrom(env), bridgeHint);
     if (location.kind !== "fs") throw new CairnError("InvalidArgument", `invalid argument: ${location.kind} locations are the browser's`);
     return new FsStorage(location.root);
   },

@@ -97,6 +97,8 @@ export interface StorageMethods {
   list(prefix: string): string[];
   /** Removes the object; a missing one is not an error. */
   delete(key: string): void;
+  /** Optional: the reads that follow, one per line (`get KEY SIZE`, `range KEY OFFSET LEN`), to make ahead (docs/DESIGN.md §28). */
+  willRead?(reads: string): void;
 }
 
 /** The engine's side of a runtime: what the thread that runs the engine needs. */

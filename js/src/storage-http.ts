@@ -46,6 +46,12 @@ export interface HttpRequest {
 /** One synchronous request, bounded by `timeoutMs`. */
 export type SyncFetch = (request: HttpRequest, timeoutMs: number) => HttpAnswer;
 
+/**
+ * Asks the transport to make `reads` ahead (each bounded by `timeoutMs`), in order, for the
+ * {@link SyncFetch} calls that follow, replacing what it asked before (docs/DESIGN.md §28).
+ */
+export type HintFetch = (reads: { request: HttpRequest; size: number }[], timeoutMs: number) => void;
+
 /** How long one request may take in all (a pack is tens of MiB at most), as the CLI's. */
 export const REQUEST_TIMEOUT_MS = 120_000;
 
@@ -74,30 +80,56 @@ function backoff(n: number): number {
   return base + (base * Math.random()) / 4;
 }
 
-/** The attempts to make: {@link ATTEMPTS}, or fewer (at least 1) from `CAIRN_STORAGE_ATTEMPTS` as `given`, as in the CLI. */
-export function attemptsFrom(given: string | undefined): number {
-  const n = Number(given ?? ATTEMPTS);
-  return Number.isInteger(n) ? Math.max(1, Math.min(ATTEMPTS, n)) : ATTEMPTS;
+/** How a network storage retries and times out its requests. */
+export interface NetPolicy {
+  /** Attempts of a request that failed transiently, the first included (1 to {@link ATTEMPTS}). */
+  attempts: number;
+  /** How long one request may take in all. */
+  timeoutMs: number;
+  /** Whether announced reads are made ahead, where the transport can. */
+  readAhead: boolean;
+}
+
+/** The policy of every storage unless the environment lowers it, as the CLI's. */
+export const DEFAULT_POLICY: NetPolicy = { attempts: ATTEMPTS, timeoutMs: REQUEST_TIMEOUT_MS, readAhead: true };
+
+/**
+ * The policy `env` asks for, as in the CLI (for tests of failure): `CAIRN_STORAGE_ATTEMPTS`
+ * lowers the attempts (at least 1), `CAIRN_STORAGE_TIMEOUT` shortens the time-out to its
+ * seconds (at least 1); neither can raise them. `CAIRN_READ_AHEAD=0` turns fetching ahead off.
+ */
+export function policyFrom(env: (name: string) => string | undefined): NetPolicy {
+  const number = (name: string) => {
+    const n = Number(env(name) ?? Number.NaN);
+    return Number.isInteger(n) ? Math.max(1, n) : Number.POSITIVE_INFINITY;
+  };
+  return {
+    attempts: Math.min(ATTEMPTS, number("CAIRN_STORAGE_ATTEMPTS")),
+    timeoutMs: Math.min(REQUEST_TIMEOUT_MS, number("CAIRN_STORAGE_TIMEOUT") * 1000),
+    readAhead: env("CAIRN_READ_AHEAD") !== "0",
+  };
 }
 
 /**
  * Sends `request` through `send` until it gets an answer that is not transient: no answer
- * at all, 429 and 5xx (and the statuses in `alsoTransient`) are tried again, `attempts`
- * times in all, with backoff; then it fails with `Io`, naming `what` and `hint`. The one
- * request, retry and time-out path of the network storages (HTTP and S3).
+ * at all, 429 and 5xx (and the statuses in `alsoTransient`) are tried again, as often as
+ * `policy` says, with backoff, each bounded by its time-out; then it fails with `Io`,
+ * naming `what` and `hint`. The one request, retry and time-out path of the network
+ * storages (HTTP and S3).
  */
 export function sendRetrying(
   send: SyncFetch,
   request: HttpRequest,
-  attempts: number,
+  policy: NetPolicy,
   what: string,
   hint: string,
   alsoTransient: readonly number[] = [],
 ): { status: number; body: Uint8Array } {
   let last = "";
+  const attempts = Math.max(1, Math.min(ATTEMPTS, policy.attempts));
   for (let n = 0; n < attempts; n++) {
     if (n > 0) sleepSync(backoff(n - 1));
-    const a = send(request, REQUEST_TIMEOUT_MS);
+    const a = send(request, policy.timeoutMs);
     if ("failure" in a) {
       last = a.failure;
       continue;
@@ -110,6 +142,27 @@ export function sendRetrying(
     return a;
   }
   throw new StorageFailure("Io", `${what}: ${last} (after ${attempts} attempts): ${hint}`);
+}
+
+/** A read the engine announced (a line of `cairn_core::wire::encode_planned`). */
+export type Planned = { key: string; offset: number; len: number } | { key: string; size: number };
+
+/** The reads of a hint's text; a line that does not parse is left out (a hint changes no answer). */
+export function parsePlanned(text: string): Planned[] {
+  const out: Planned[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.split(" ");
+    const n = f.slice(2).map(Number);
+    if (!n.every((x) => Number.isSafeInteger(x) && x >= 0)) continue;
+    if (f[0] === "get" && f.length === 3) out.push({ key: f[1]!, size: n[0]! });
+    else if (f[0] === "range" && f.length === 4 && n[1]! > 0) out.push({ key: f[1]!, offset: n[0]!, len: n[1]! });
+  }
+  return out;
+}
+
+/** The `Range` header value of `len` (> 0) bytes from `offset`. */
+export function rangeHeader(offset: number, len: number): string {
+  return `bytes=${offset}-${offset + len - 1}`;
 }
 
 /**
@@ -140,22 +193,29 @@ type Got = { status: number; body: Uint8Array } | "missing" | "pastEnd";
 export class HttpStorage implements StorageMethods {
   readonly #base: string;
   readonly #get: SyncFetch;
-  readonly #attempts: number;
+  readonly #policy: NetPolicy;
+  readonly #hint: HintFetch | undefined;
+  /** Whether the server answered a range with 206: only then are ranges fetched ahead. */
+  #ranges = false;
   #lister: Lister | undefined;
   /** The last whole pack a server sent for a range (it ignores `Range`): its next ranges come from here. */
   #whole: { key: string; body: Uint8Array } | undefined;
 
-  /** Storage over the repository whose root is at `base` (ending in `/`), through `get`. */
-  constructor(base: string, get: SyncFetch, attempts = ATTEMPTS) {
+  /**
+   * Storage over the repository whose root is at `base` (ending in `/`), through `get`;
+   * announced reads are made ahead through `hint` where the policy allows.
+   */
+  constructor(base: string, get: SyncFetch, policy = DEFAULT_POLICY, hint?: HintFetch) {
     this.#base = base;
     this.#get = get;
-    this.#attempts = Math.max(1, Math.min(ATTEMPTS, attempts));
+    this.#policy = policy;
+    this.#hint = policy.readAhead ? hint : undefined;
   }
 
   /** GETs `url`, retrying transient failures (no answer, 429, 5xx) with backoff. */
   #fetch(what: string, url: string, range?: string): Got {
     const request = { url, headers: range === undefined ? undefined : { Range: range } };
-    const a = sendRetrying(this.#get, request, this.#attempts, `${what}: ${url}`, "check the URL and the network");
+    const a = sendRetrying(this.#get, request, this.#policy, `${what}: ${url}`, "check the URL and the network");
     const { status } = a;
     if (status === 200 || status === 206) return a;
     if (status === 404) return "missing";
@@ -183,16 +243,34 @@ export class HttpStorage implements StorageMethods {
     const url = this.#url(key);
     const whole = this.#whole?.key === key ? this.#whole.body : undefined;
     if (whole !== undefined) return whole.slice(offset, offset + len);
-    const range = len > 0 ? `bytes=${offset}-${offset + len - 1}` : undefined;
+    const range = len > 0 ? rangeHeader(offset, len) : undefined;
     const got = this.#fetch(`get ${key} from byte ${offset}`, url, range);
     if (got === "missing") throw new StorageFailure("NotFound", `${this.#base} has no ${key}`);
     if (got === "pastEnd") return new Uint8Array(0);
     // The server sent the range asked for.
-    if (got.status === 206 && range !== undefined) return got.body.subarray(0, len);
+    if (got.status === 206 && range !== undefined) {
+      this.#ranges = true;
+      return got.body.subarray(0, len);
+    }
     // The server ignored the range and sent the whole object: slice it, and keep a pack
     // (named by its hash, so it cannot change) for the reads of its next blobs.
     if (range !== undefined && key.startsWith("packs/")) this.#whole = { key, body: got.body };
     return got.body.slice(offset, offset + len);
+  }
+
+  /**
+   * Makes the announced reads ahead: whole objects always, ranges once the server has
+   * answered one with 206 (a server that ignores ranges would send the whole pack for each).
+   */
+  willRead(reads: string): void {
+    if (this.#hint === undefined) return;
+    const requests = parsePlanned(reads).flatMap((r) => {
+      if (!validateKey(r.key)) return [];
+      const url = this.#base + percentEncode(r.key);
+      if ("size" in r) return [{ request: { url }, size: r.size }];
+      return this.#ranges ? [{ request: { url, headers: { Range: rangeHeader(r.offset, r.len) } }, size: r.len }] : [];
+    });
+    this.#hint(requests, this.#policy.timeoutMs);
   }
 
   /** Every key under `prefix` in the repository grammar, from listings. */

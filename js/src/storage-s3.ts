@@ -16,8 +16,8 @@
 import { listObjectsV2Query, parseListObjectsV2, percentEncode, validateKey, validatePrefix } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
 import type { Location, SigningKeys, StorageMethods } from "./platform.js";
-import { ATTEMPTS, sendRetrying } from "./storage-http.js";
-import type { HttpRequest, SyncFetch } from "./storage-http.js";
+import { DEFAULT_POLICY, parsePlanned, rangeHeader, sendRetrying } from "./storage-http.js";
+import type { HintFetch, HttpRequest, NetPolicy, SyncFetch } from "./storage-http.js";
 import type { S3Options } from "./types.js";
 
 /** An `s3://` location, as it crosses to the engine's worker. */
@@ -93,13 +93,23 @@ function s3Code(body: Uint8Array): string | undefined {
 export class S3Storage implements StorageMethods {
   readonly #at: S3Location;
   readonly #send: SyncFetch;
-  readonly #attempts: number;
+  readonly #policy: NetPolicy;
+  readonly #hint: HintFetch | undefined;
 
-  /** Storage on `location`, through `send`. Nothing is contacted until the first call. */
-  constructor(location: S3Location, send: SyncFetch, attempts = ATTEMPTS) {
+  /**
+   * Storage on `location`, through `send`; announced reads are made ahead through `hint`
+   * where the policy allows. Nothing is contacted until the first call.
+   */
+  constructor(location: S3Location, send: SyncFetch, policy = DEFAULT_POLICY, hint?: HintFetch) {
     this.#at = location;
     this.#send = send;
-    this.#attempts = Math.max(1, Math.min(ATTEMPTS, attempts));
+    this.#policy = policy;
+    this.#hint = policy.readAhead ? hint : undefined;
+  }
+
+  /** `request`, signed when the location has keys. */
+  #signed(request: Omit<HttpRequest, "sign">): HttpRequest {
+    return { ...request, ...(this.#at.keys ? { sign: this.#at.keys } : {}) };
   }
 
   /** How `key` is named in messages. */
@@ -123,7 +133,7 @@ export class S3Storage implements StorageMethods {
     const what = `${op} ${this.#name(key)}`;
     let a: { status: number; body: Uint8Array };
     try {
-      a = sendRetrying(this.#send, { ...request, ...(this.#at.keys ? { sign: this.#at.keys } : {}) }, this.#attempts, what, "check the S3 endpoint (AWS_ENDPOINT_URL or the `s3.endpoint` option) and the network", alsoTransient);
+      a = sendRetrying(this.#send, this.#signed(request), this.#policy, what, "check the S3 endpoint (AWS_ENDPOINT_URL or the `s3.endpoint` option) and the network", alsoTransient);
     } catch (e) {
       throw new StorageFailure("Io", this.#scrub((e as Error).message));
     }
@@ -170,7 +180,7 @@ export class S3Storage implements StorageMethods {
       if (a.status === 404) throw new StorageFailure("NotFound", `${this.#name(key)} does not exist`);
       throw this.#unexpected(op, key, a);
     }
-    const a = this.#request(op, key, { url, headers: { Range: `bytes=${offset}-${offset + len - 1}` } });
+    const a = this.#request(op, key, { url, headers: { Range: rangeHeader(offset, len) } });
     if (a.status === 206) return a.body.subarray(0, len);
     // A service that ignores `Range` sends the whole object.
     if (a.status === 200) return a.body.slice(offset, offset + len);
@@ -178,6 +188,18 @@ export class S3Storage implements StorageMethods {
     if (a.status === 416) return new Uint8Array(0);
     if (a.status === 404) throw new StorageFailure("NotFound", `${this.#name(key)} does not exist`);
     throw this.#unexpected(op, key, a);
+  }
+
+  /** Makes the announced reads ahead, the same requests `get` and `getRange` make (docs/DESIGN.md §28). */
+  willRead(reads: string): void {
+    if (this.#hint === undefined) return;
+    const requests = parsePlanned(reads).flatMap((r) => {
+      if (!validateKey(r.key)) return [];
+      const url = this.#at.bucketUrl + percentEncode(this.#at.prefix + r.key);
+      if ("size" in r) return [{ request: this.#signed({ url }), size: r.size }];
+      return [{ request: this.#signed({ url, headers: { Range: rangeHeader(r.offset, r.len) } }), size: r.len }];
+    });
+    this.#hint(requests, this.#policy.timeoutMs);
   }
 
   /** Creates or replaces the object: one PUT, atomic on S3. */

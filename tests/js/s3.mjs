@@ -2,14 +2,17 @@
 // and Deno (run by s3-node.test.mjs and s3-deno.test.mjs): the engine's storage
 // conformance suite on the S3 storage, listing past one page, then init, ingest,
 // restore byte-identical, list, verify full, prune and repair on s3://, plain and
-// encrypted, two writers at once, and the bad inputs (missing bucket, bad or no
-// credentials, unreachable endpoint) with their CairnError codes and no secret shown.
+// encrypted, two writers at once, the bad inputs (missing bucket, bad or no credentials,
+// unreachable endpoint) with their CairnError codes and no secret shown, and the network
+// failing through tests/storage/s3_proxy.py (storms, a cut connection, a stalled service).
 import * as assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import process from "node:process";
 
 import { checkStorage, loadModule } from "../../js/dist/engine.js";
-import { bridgeFetch } from "../../js/dist/http-bridge.js";
+import { bridgeFetch, bridgeHint } from "../../js/dist/http-bridge.js";
 import { fsPlatform } from "../../js/dist/platform-fs.js";
+import { DEFAULT_POLICY } from "../../js/dist/storage-http.js";
 import { S3Storage, s3Location } from "../../js/dist/storage-s3.js";
 
 import { SMALL, bytes, onThread, readAll, rejectsWith, sameBytes } from "./helpers.mjs";
@@ -25,6 +28,18 @@ function fresh(runtime, name) {
 /** The storage of `url` with the environment's settings. */
 function storageOf(url) {
   return new S3Storage(s3Location(url, undefined, (k) => process.env[k]), bridgeFetch);
+}
+
+/** The failing proxy of tests/storage/s3_proxy.py that tests/js/s3.sh starts: `set(query)`, `stat(name)`. */
+function proxy() {
+  const at = process.env.CAIRN_TEST_PROXY;
+  assert.ok(at, "CAIRN_TEST_PROXY is not set: run these tests with tests/js/s3.sh, which starts the proxy");
+  const control = async (path) => {
+    const r = await fetch(`${at}/__proxy/${path}`);
+    assert.equal(r.status, 200, path);
+    return r.json().catch(() => undefined);
+  };
+  return { url: at, set: (query) => control(`set?${query}`), stat: async (name) => (await control("stats"))[name] };
 }
 
 /** Runs `f` with environment variable `name` unset. */
@@ -137,6 +152,125 @@ export function s3Scenarios(test, { Repository, CairnError, runtime }) {
         }),
       ),
     );
+  });
+
+  test("s3: announced reads are made ahead, several at once, each once; CAIRN_READ_AHEAD=0 makes one at a time", async () => {
+    await loadModule(fsPlatform);
+    const { url: through, set, stat } = proxy();
+    const url = fresh(runtime, "ahead");
+    const settings = s3Location(url, { endpoint: through }, (k) => process.env[k]);
+    const s = new S3Storage(settings, bridgeFetch, DEFAULT_POLICY, bridgeHint);
+    const keys = [0, 1, 2, 3, 4, 5].map((i) => `snapshots/${String(i).repeat(64)}`);
+    keys.forEach((k, i) => s.put(k, bytes(1000 + i, i)));
+    await set("delay_ms=100");
+    try {
+      s.willRead(keys.map((k, i) => `get ${k} ${1000 + i}\nrange ${k} 10 20`).join("\n"));
+      keys.forEach((k, i) => {
+        sameBytes(s.get(k), bytes(1000 + i, i), `get ${i}`);
+        sameBytes(s.getRange(k, 10, 20), bytes(1000 + i, i).subarray(10, 30), `range ${i}`);
+      });
+      assert.equal(await stat("passed"), 12, "each announced read made once");
+      assert.ok((await stat("most_in_flight")) > 1, "reads made ahead, several at once");
+      // Through the engine: a restore announces its reads.
+      await set("delay_ms=0");
+      const data = bytes(600_000, 81);
+      const repoUrl = fresh(runtime, "ahead-repo");
+      const repo = await Repository.init(repoUrl, { ...SMALL, s3: { endpoint: through } });
+      const snap = await repo.ingest(data);
+      await repo.close();
+      const restored = async () => {
+        const r = await Repository.open(repoUrl, { s3: { endpoint: through } });
+        try {
+          await set("delay_ms=20");
+          sameBytes(await readAll(await r.restore(snap.id)), data, "restore");
+          return await stat("most_in_flight");
+        } finally {
+          await r.close();
+        }
+      };
+      assert.ok((await restored()) > 1, "a restore keeps several reads in flight");
+      process.env.CAIRN_READ_AHEAD = "0";
+      assert.equal(await restored(), 1, "without reading ahead, one read at a time");
+    } finally {
+      delete process.env.CAIRN_READ_AHEAD;
+      await set("delay_ms=0");
+    }
+  });
+
+  test("s3: the network failing: 503 and 429 storms ridden out; a permanent storm, a cut connection, a stalled service end in StorageError in seconds; the repository still verifies", async () => {
+    const { url: through, set, stat } = proxy();
+    const url = fresh(runtime, "faults");
+    const via = { s3: { endpoint: through } };
+    const data = [bytes(500_000, 71), bytes(500_000, 72), bytes(500_000, 73)];
+    const options = { ...SMALL, packSize: 400_000 };
+    await (await Repository.init(url, options)).close();
+    await set("");
+    let repo = await Repository.open(url, via);
+    const first = await repo.ingest(data[0]);
+    await repo.close();
+    const n = await stat("passed");
+
+    // A share of the requests fails, some twice in a row: retries ride it out.
+    await set("fail=503&first=2&every=6");
+    repo = await Repository.open(url, via);
+    const second = await repo.ingest(data[1]);
+    assert.ok((await stat("failed")) > 0, "the proxy answered no 503");
+    await set("fail=429&first=1&every=3");
+    sameBytes(await readAll(await repo.restore(second.id)), data[1], "restore through a 429 storm");
+    assert.ok((await stat("failed")) > 0, "the proxy answered no 429");
+    await repo.close();
+
+    const fails = async (what, query, counted, pattern, timeout) => {
+      await set("");
+      if (timeout !== undefined) process.env.CAIRN_STORAGE_TIMEOUT = timeout;
+      const r = await Repository.open(url, via);
+      await set(query);
+      const started = Date.now();
+      await assert.rejects(r.ingest(data[2]), (e) => {
+        assert.ok(e instanceof CairnError, String(e));
+        assert.equal(e.code, "StorageError", e.message);
+        assert.match(e.message, pattern);
+        assert.ok(!e.message.includes(secret), "the secret key is in the message");
+        return true;
+      }, what);
+      assert.ok(Date.now() - started < 60_000, `${what}: took ${Date.now() - started} ms`);
+      assert.ok((await stat(counted)) > 0, `${what}: the proxy let every request through`);
+      await set("");
+      await r.close();
+    };
+    // A service without conditional writes: no lock, no config, rather than a race.
+    await set("fail=501&first=all&conditional=1");
+    await assert.rejects(Repository.init(fresh(runtime, "no-conditional"), { ...SMALL, ...via }), (e) => {
+      assert.equal(e.code, "StorageError", e.message);
+      assert.match(e.message, /cannot create objects exclusively/);
+      return true;
+    });
+    process.env.CAIRN_STORAGE_ATTEMPTS = "2";
+    try {
+      await fails("a permanent 503 storm", "fail=503&first=all", "failed", /answered 503.*after 2 attempts/);
+      await fails("a connection cut mid-ingest", `cut_after=${Math.floor(n / 2)}`, "cut", /s3:\/\/cairn-js\/.*after 2 attempts/);
+      await fails("a stalled service", `stall_after=${Math.floor(n / 2)}`, "stalled", /within 1 s.*after 2 attempts/, "1");
+    } finally {
+      delete process.env.CAIRN_STORAGE_ATTEMPTS;
+      delete process.env.CAIRN_STORAGE_TIMEOUT;
+    }
+
+    const r = await Repository.open(url);
+    try {
+      assert.deepEqual((await r.listSnapshots()).map((s) => s.id).sort(), [first.id, second.id].sort(), "no snapshot of a failed ingest");
+      assert.equal((await r.verify({ level: "full" })).ok, true);
+      const third = await r.ingest(data[2]);
+      sameBytes(await readAll(await r.restore(third.id)), data[2], "the next ingest");
+      assert.equal((await r.verify({ level: "full" })).ok, true);
+    } finally {
+      await r.close();
+    }
+    // Nothing secret in any object: the locks the failed ingests left, snapshots, keys, packs.
+    const store = storageOf(url);
+    const keys = store.list("");
+    assert.ok(keys.some((k) => k.startsWith("locks/")), "a failed ingest left its lock");
+    const needle = new TextEncoder().encode(secret);
+    for (const k of keys) assert.equal(Buffer.from(store.get(k)).indexOf(needle), -1, `${k} holds the secret key`);
   });
 
   test("s3: a missing bucket, bad or no credentials, an unreachable endpoint, a prefix with no repository: clear codes, no secret", async () => {

@@ -1,8 +1,9 @@
 # Starts SeaweedFS on 127.0.0.1 with a temporary directory and free ports, for the storage
 # tests (tests/storage/run.sh, tests/storage/distributed.sh): master, volume, filer and S3
 # gateway in one `weed server` (`seaweed_start DIR`), or a distributed cluster with
-# replication, each server a process (`seaweed_cluster_start DIR`). Source it;
-# `seaweed_stop` ends what it started.
+# replication, each server a process (`seaweed_cluster_start DIR`), and a proxy in front
+# of the gateway that delays or breaks requests (`proxy_start`). Source it; `seaweed_stop`
+# ends what it started.
 # Sets CAIRN_TEST_S3 (the S3 endpoint) and the AWS_* variables of its one identity.
 
 SEAWEED_ACCESS_KEY=cairn-test-key
@@ -128,6 +129,27 @@ seaweed_cluster_start() {
 s3_make_bucket() {
   curl -sf -m 10 -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" \
     --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$CAIRN_TEST_S3/$1" >/dev/null
+}
+
+# proxy_start [DELAY_MS]: tests/storage/s3_proxy.py on a free port in front of the S3
+# gateway (CAIRN_TEST_S3), holding each request DELAY_MS; sets CAIRN_TEST_PROXY to its URL.
+# `seaweed_stop` stops it too.
+proxy_start() {
+  local port
+  port=$(free_port)
+  python3 "$(dirname "${BASH_SOURCE[0]}")/s3_proxy.py" "$port" "${CAIRN_TEST_S3##*:}" "${1:-0}" &
+  SEAWEED_PIDS+=($!)
+  CAIRN_TEST_PROXY=http://127.0.0.1:$port
+  wait_http "$CAIRN_TEST_PROXY/__proxy/stats" 20
+}
+
+# proxy_set QUERY: what the proxy does to the requests that follow (see s3_proxy.py);
+# proxy_set "" passes every request on again.
+proxy_set() { curl -sf -m 5 "$CAIRN_TEST_PROXY/__proxy/set?$1" >/dev/null; }
+
+# proxy_stat NAME: how many requests the proxy passed, failed, cut or stalled since the last set.
+proxy_stat() {
+  curl -sf -m 5 "$CAIRN_TEST_PROXY/__proxy/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
 }
 
 seaweed_stop() {

@@ -3,7 +3,8 @@
 
 use std::rc::Rc;
 
-use cairn_core::host::{Host, Storage, StorageError};
+use cairn_core::host::{Host, Planned, Storage, StorageError};
+use cairn_core::wire;
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 
@@ -20,6 +21,7 @@ struct Methods {
     put_new: Function,
     list: Function,
     delete: Function,
+    will_read: Option<Function>,
     random: Function,
     now_ms: Function,
     event: Function,
@@ -44,6 +46,7 @@ impl JsHost {
             put_new: required(&host, "putNew")?,
             list: required(&host, "list")?,
             delete: required(&host, "delete")?,
+            will_read: method(&host, "willRead"),
             random: required(&host, "random")?,
             now_ms: required(&host, "nowMs")?,
             event: required(&host, "event")?,
@@ -107,6 +110,13 @@ impl Storage for JsHost {
 
     fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.storage(&self.m.delete, &[key.into()]).map(drop)
+    }
+
+    fn will_read(&self, reads: &[Planned]) {
+        // A hint has no answer: one the host cannot take changes nothing.
+        if let Some(f) = &self.m.will_read {
+            let _ = self.apply(f, &[wire::encode_planned(reads).into()]);
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 //! | `putNew(key, bytes)` | create; fail if the key exists |
 //! | `list(prefix) -> string[]` | every key under the prefix |
 //! | `delete(key)` | remove; a missing key is not an error |
+//! | `willRead(reads)?` | optional: a hint of the reads that follow, one per line as `cairn_core::wire::encode_planned` writes them (`get KEY SIZE`, `range KEY OFFSET LEN`); a host may fetch them ahead (docs/DESIGN.md §28) |
 //! | `random(bytes: Uint8Array)` | fill with cryptographically secure random bytes |
 //! | `nowMs() -> number` | milliseconds since the Unix epoch |
 //! | `event(name, payloadJson)` | an event such as `ingest:progress` |

@@ -15,7 +15,7 @@ use cairn_core::host::{Storage, StorageError};
 use cairn_core::http_listing::{self, Entry};
 use cairn_core::layout;
 
-use super::{attempts, backoff, checked, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+use super::{attempts, backoff, checked, timeout, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use crate::error::{CliError, Result};
 
 /// How deep the grammar's keys go (`packs/data/ab/<id>.pack`): listing descends no further.
@@ -57,8 +57,8 @@ impl HttpStorage {
         }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(REQUEST_TIMEOUT))
+            .timeout_connect(Some(timeout(CONNECT_TIMEOUT)))
+            .timeout_global(Some(timeout(REQUEST_TIMEOUT)))
             .user_agent(concat!("cairn/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();

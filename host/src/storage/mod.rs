@@ -20,6 +20,8 @@ pub type SharedStorage = Arc<dyn Storage + Send + Sync>;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one request may take in all (a pack is tens of MiB at most).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long one step of a request's body (S3) may take.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts of a request that failed transiently (a refused or dropped connection, a
 /// time-out, throttling, a 5xx answer), the first included.
 pub const ATTEMPTS: u32 = 4;
@@ -28,12 +30,25 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// What the environment variable names that lowers [`ATTEMPTS`] for tests of failure.
 pub const ATTEMPTS_ENV: &str = "CAIRN_STORAGE_ATTEMPTS";
 
+/// What the environment variable names that shortens every time-out to its number of
+/// seconds, for tests of failure (a request that stalls fails in seconds, not minutes).
+pub const TIMEOUT_ENV: &str = "CAIRN_STORAGE_TIMEOUT";
+
 /// The attempts to make: [`ATTEMPTS`], or fewer (at least 1) from [`ATTEMPTS_ENV`].
 pub fn attempts() -> u32 {
     std::env::var(ATTEMPTS_ENV)
         .ok()
         .and_then(|v| v.parse::<u32>().ok())
         .map_or(ATTEMPTS, |n| n.clamp(1, ATTEMPTS))
+}
+
+/// `limit`, or less (at least 1 s) from [`TIMEOUT_ENV`]: the environment can only shorten
+/// a time-out.
+pub fn timeout(limit: Duration) -> Duration {
+    std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(limit, |s| limit.min(Duration::from_secs(s.max(1))))
 }
 
 /// The wait before attempt `n` (counting from 0 for the first retry): doubling from

@@ -20,11 +20,14 @@ use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::options::{ListOptions, ReadOptions, WriteOptions};
 use opendal::{blocking, services, ErrorKind, Operator};
 
-use super::{attempts, checked, CONNECT_TIMEOUT, FIRST_BACKOFF, REQUEST_TIMEOUT};
+use super::{attempts, checked, timeout, FIRST_BACKOFF, REQUEST_TIMEOUT, STEP_TIMEOUT};
 use crate::error::{CliError, Result};
 
 /// Environment variables that stand for credentials besides a static key pair.
 const OTHER_CREDENTIALS: [&str; 3] = ["AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_SKIP_SIGNATURE"];
+
+/// How `put_new` is named in messages.
+const CREATE: &str = "create";
 
 /// [`Storage`] on the objects under a prefix of an S3 bucket.
 pub struct S3Storage {
@@ -92,8 +95,8 @@ impl S3Storage {
             // Time-outs inside retries: a request that times out is tried again.
             .layer(
                 TimeoutLayer::new()
-                    .with_timeout(REQUEST_TIMEOUT)
-                    .with_io_timeout(CONNECT_TIMEOUT * 6),
+                    .with_timeout(timeout(REQUEST_TIMEOUT))
+                    .with_io_timeout(timeout(STEP_TIMEOUT)),
             )
             .layer(
                 RetryLayer::new()
@@ -126,7 +129,8 @@ impl S3Storage {
         let reason = self.scrub(&e.to_string());
         let at = format!("s3://{}/{}{key}", self.bucket, self.prefix);
         match e.kind() {
-            ErrorKind::NotFound if reason.contains("NoSuchBucket") => StorageError::Io(format!(
+            // OpenDAL reads S3's NoSuchBucket as invalid configuration, not as "not found".
+            _ if reason.contains("NoSuchBucket") => StorageError::Io(format!(
                 "{op} {at}: the bucket {} does not exist: create it, or check the bucket name and AWS_ENDPOINT_URL",
                 self.bucket
             )),
@@ -136,14 +140,80 @@ impl S3Storage {
                 "{op} {at}: access denied ({reason}): check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY \
                  and the bucket's permissions"
             )),
-            ErrorKind::Unsupported => StorageError::Io(format!(
-                "{op} {at}: this S3 service cannot create objects exclusively (If-None-Match: *), which \
-                 Cairn's locks need; it refuses to write rather than risk two writers ({reason})"
-            )),
-            _ => StorageError::Io(format!(
-                "{op} {at}: {reason}: check AWS_ENDPOINT_URL, the credentials and that the bucket exists"
-            )),
+            // OpenDAL reads S3's 501 NotImplemented as unexpected, not as unsupported.
+            ErrorKind::Unsupported => self.no_exclusive_create(op, &at),
+            _ if op == CREATE && (reason.contains("NotImplemented") || reason.contains("status: 501,")) => {
+                self.no_exclusive_create(op, &at)
+            }
+            _ => StorageError::Io(format!("{op} {at}: {}", self.sentence(&e))),
         }
+    }
+
+    /// The error of a service that refused a conditional write (`If-None-Match: *`).
+    fn no_exclusive_create(&self, op: &str, at: &str) -> StorageError {
+        StorageError::Io(format!(
+            "{op} {at}: this S3 service cannot create objects exclusively (If-None-Match: *), which \
+             Cairn's locks need; it refuses to write rather than risk two writers"
+        ))
+    }
+
+    /// What went wrong with a request that got no usable answer, and what to check: the
+    /// service's answer (S3 error code and HTTP status), no answer in time, or no
+    /// connection; with how often it was tried when the retries ran out.
+    fn sentence(&self, e: &opendal::Error) -> String {
+        let text = self.scrub(&e.to_string());
+        // OpenDAL marks every error its retry layer passes on as persistent; only the
+        // transient ones (no answer, 429, 5xx) were tried again.
+        let after = |retried: bool| match retried && e.is_persistent() {
+            true => format!(" (after {} attempts)", attempts()),
+            false => String::new(),
+        };
+        // An answer: S3's error code, if its body had one, and the HTTP status.
+        let code = between(&text, "code: \"", "\"");
+        let status = between(&text, "status: ", ",");
+        if code.is_some() || status.is_some() {
+            let retried = e.kind() == ErrorKind::RateLimited || status.is_some_and(|s| s.starts_with('5'));
+            let answer = match (code, status) {
+                (Some(code), Some(status)) => format!("{code}, HTTP {status}"),
+                (Some(code), None) => code.to_string(),
+                (None, status) => format!("HTTP {}", status.unwrap_or("?")),
+            };
+            let hint = match e.kind() {
+                ErrorKind::RateLimited => "the service is throttling or busy: try again later",
+                _ => "check AWS_ENDPOINT_URL, the credentials and that the bucket exists",
+            };
+            return format!("the service answered {answer}{}: {hint}", after(retried));
+        }
+        if e.message().contains("timeout reached") {
+            let limit = match e.message().starts_with("io") {
+                true => timeout(STEP_TIMEOUT),
+                false => timeout(REQUEST_TIMEOUT),
+            };
+            return format!(
+                "no answer within {} s{}: check AWS_ENDPOINT_URL and the network",
+                limit.as_secs(),
+                after(true)
+            );
+        }
+        // The innermost cause says most (a refused or reset connection).
+        let mut cause = e.message().to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            cause = s.to_string();
+            source = s.source();
+        }
+        let cause = self.scrub(&cause);
+        if cause.contains("credential") {
+            // Nothing was sent: the profile named no usable keys.
+            return format!(
+                "cannot load the credentials ({cause}): check AWS_PROFILE and its entry in ~/.aws/credentials \
+                 (or AWS_SHARED_CREDENTIALS_FILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            );
+        }
+        format!(
+            "cannot reach the service, or the connection broke ({cause}){}: check AWS_ENDPOINT_URL and the network",
+            after(true)
+        )
     }
 
     /// `message` with every credential blanked out.
@@ -163,6 +233,13 @@ impl S3Storage {
             .map(|_| ())
             .map_err(|e| self.error(op, key, e))
     }
+}
+
+/// The text of `s` between the first `start` and the `end` that follows it.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = s.find(start)? + start.len();
+    let len = s[from..].find(end)?;
+    Some(&s[from..from + len])
 }
 
 impl Storage for S3Storage {
@@ -208,7 +285,7 @@ impl Storage for S3Storage {
     }
 
     fn put_new(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {
-        self.write("create", key, data, true)
+        self.write(CREATE, key, data, true)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {

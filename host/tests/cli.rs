@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

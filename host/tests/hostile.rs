@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::Digest;
 
-mod common;
+use crate::common;
 use common::*;
 
 /// Every file under `dir` with its bytes, to show nothing there changed.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::*;
 
 fn packs(repo: &Repo) -> Vec<PathBuf> {

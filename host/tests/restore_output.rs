@@ -3,7 +3,7 @@
 
 use std::os::unix::fs::FileTypeExt;
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

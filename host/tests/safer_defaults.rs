@@ -2,7 +2,7 @@
 //! concatenates items, `restore -o DIR` restores each item under its name and replaces
 //! nothing, and `prune` refuses a policy that keeps no snapshot.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn two_items(repo: &Repo) -> (String, Vec<u8>, Vec<u8>) {

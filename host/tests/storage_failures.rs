@@ -1,7 +1,7 @@
 //! Failures of the storage itself are not bugs: they exit 5 with code `StorageError`,
 //! distinct from 4 (internal), and lose nothing (README.md, exit codes).
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -1,7 +1,7 @@
 //! The issue's reproduction of a deleted manifest (issue 12, hole 1), through the CLI:
 //! verify now fails, prune keeps the data until `--forget-vanished`.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

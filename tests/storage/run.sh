@@ -32,7 +32,7 @@ for b in cairn-test cairn-root-test cairn-e2e; do s3_make_bucket "$b"; done
 echo "SeaweedFS S3 at $CAIRN_TEST_S3"
 
 echo "== conformance: S3 storage (and HTTP over a public bucket), HTTP storage over http.server"
-cargo test --release -p cairn --test storage_s3 --test storage_http
+cargo test --release -p cairn --test host -- storage_s3:: storage_http::
 
 echo "== end to end: the CLI on s3://"
 cargo build --release -p cairn

@@ -8,7 +8,7 @@ use cairn_core::host::Planned;
 use cairn_core::memory::{MemoryHost, ReadLog};
 use serde_json::json;
 
-mod common;
+use crate::common;
 use common::{assert_ok, id_of, sample, verify, Engine};
 
 /// Checks that every read of a pack (or its `.idx`) that `counts` was in the hint given

@@ -9,7 +9,7 @@
 //! that `repair` leaves. `CAIRN_CAMPAIGN_ROUNDS` sets the number of rounds (default 120, a
 //! few seconds; README "Campaigns" gives the long run).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

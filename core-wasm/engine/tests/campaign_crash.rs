@@ -10,7 +10,7 @@
 //! `CAIRN_CAMPAIGN_KILLS` sets the kills per operation and repository (default 12) and
 //! `CAIRN_CAMPAIGN_SEEDS` the repositories (default 1); README "Campaigns" gives the long run.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

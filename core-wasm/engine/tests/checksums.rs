@@ -3,7 +3,7 @@
 //! creation time, a host name, the final newline), which the corruption campaign found
 //! unnoticed. Files from before checksums still read.
 
-mod common;
+use crate::common;
 
 use cairn_core::api::Api;
 use cairn_core::layout;

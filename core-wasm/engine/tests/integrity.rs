@@ -1,7 +1,7 @@
 //! Integrity scenarios: parity groups, verification at every level, damage detection.
 //! They run natively and compiled to wasm32, like the other scenarios.
 
-mod common;
+use crate::common;
 
 use cairn_core::layout::{self, StorageKey};
 use cairn_core::memory::MemoryHost;

@@ -7,7 +7,7 @@ use cairn_core::memory::MemoryHost;
 use cairn_core::ErrorCode;
 use serde_json::{json, Value};
 
-mod common;
+use crate::common;
 use common::{id_of, Engine};
 
 #[test]

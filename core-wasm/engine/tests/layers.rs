@@ -161,3 +161,31 @@ fn the_checks_themselves_work() {
     g.insert("y".to_string(), BTreeSet::new());
     assert_eq!(find_cycle(&g), None);
 }
+
+#[test]
+fn every_test_file_runs() {
+    // Cargo.toml turns off the discovery of test files (`autotests = false`), so a file
+    // of `tests/` runs only if `tests/engine.rs` declares it or Cargo.toml names it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engine = std::fs::read_to_string(root.join("tests/engine.rs")).unwrap();
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".rs") else {
+            continue;
+        };
+        let declared = engine.lines().any(|l| l.trim() == format!("mod {stem};"));
+        let own_binary = manifest.contains(&format!("path = \"tests/{name}\""));
+        if !declared && !own_binary {
+            missing.push(name.to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "test files that would never run: {missing:?} (declare them in tests/engine.rs)"
+    );
+}

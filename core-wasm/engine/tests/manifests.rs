@@ -9,7 +9,7 @@ use cairn_core::ErrorCode;
 use serde_json::{json, Value};
 use sha2::Digest;
 
-mod common;
+use crate::common;
 use common::{id_of, init_args, sample, verify, Engine};
 
 /// A change to a manifest's JSON.

@@ -10,7 +10,7 @@ use cairn_core::memory::MemoryHost;
 use serde_json::{json, Value};
 use sha2::Digest;
 
-mod common;
+use crate::common;
 use common::{assert_ok, data_packs, id_of, keys_under, sample, small_repo, verify};
 
 fn errors(v: &Value) -> String {

@@ -2,7 +2,7 @@
 //! collection and rewriting, parity re-encoding, and a prune killed after every storage
 //! change it makes.
 
-mod common;
+use crate::common;
 
 use cairn_core::api::Api;
 use cairn_core::faults::FaultyHost;

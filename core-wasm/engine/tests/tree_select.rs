@@ -2,7 +2,7 @@
 //! patterns and `matchesOnly` (what `restore --include/--exclude` and `find` ask), one-level
 //! walks, and a tree item restored as a tar archive, read back by the `tar` crate.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 

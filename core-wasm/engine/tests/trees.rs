@@ -2,7 +2,7 @@
 //! entry kind, incremental ingest that reads nothing unchanged, listing, the host
 //! protocol's errors, left-out files, and prune and verify over trees.
 
-mod common;
+use crate::common;
 
 use cairn_core::memory::MemoryHost;
 use cairn_core::ErrorCode;

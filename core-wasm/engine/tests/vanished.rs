@@ -9,7 +9,7 @@ use cairn_core::memory::MemoryHost;
 use cairn_core::ErrorCode;
 use serde_json::json;
 
-mod common;
+use crate::common;
 use common::{assert_ok, id_of, keys_under, restores_all, sample, small_repo, verify, Engine};
 
 fn prune(e: &mut Engine, extra: serde_json::Value) -> Result<serde_json::Value, ErrorCode> {

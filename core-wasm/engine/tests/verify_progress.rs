@@ -1,7 +1,7 @@
 //! What `verify` tells while it reads: progress toward the packs it picked (bytes of their
 //! recorded sizes, "k of n packs"), and a share of the packs that always reads some.
 
-mod common;
+use crate::common;
 
 use cairn_core::memory::MemoryHost;
 use common::*;

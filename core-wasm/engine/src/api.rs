@@ -315,7 +315,7 @@ impl<H: Host + Clone> Handlers for Api<H> {
 
     fn import_begin(&mut self, _: NoArgs) -> Result<SessionHandle> {
         self.repo()?;
-        let session = self.add_session(Session::Import(Box::new(ImportSession::new())));
+        let session = self.add_session(Session::Import(Box::default()));
         Ok(SessionHandle { session })
     }
 

@@ -20,8 +20,10 @@ use crate::tree::pattern::Excludes;
 use crate::tree::Entry;
 
 /// Where the reader is in the stream.
+#[derive(Default)]
 enum Parse {
     /// Reading the magic.
+    #[default]
     Magic,
     /// Reading a frame's head (between snapshots: after the magic, or an end frame).
     Head,
@@ -31,7 +33,8 @@ enum Parse {
     Data { left: u32 },
 }
 
-/// An import in progress.
+/// An import in progress (`default()`: one that has read nothing yet).
+#[derive(Default)]
 pub struct ImportSession {
     /// The ingest of the current snapshot, begun at its header (which carries what it
     /// records), and the source's id.
@@ -48,19 +51,6 @@ pub struct ImportSession {
 }
 
 impl ImportSession {
-    /// An import that has read nothing yet.
-    pub fn new() -> ImportSession {
-        ImportSession {
-            ingest: None,
-            done: Vec::new(),
-            parse: Parse::Magic,
-            buf: Vec::new(),
-            wanted: false,
-            items: 0,
-            bytes: 0,
-        }
-    }
-
     /// Reads the next bytes of the stream, storing what they hold.
     pub fn write<H: Host>(&mut self, store: &Store<H>, index: &mut Index, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {

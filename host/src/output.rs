@@ -165,7 +165,30 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
-/// The `snapshots` table: short id, createdAt, size, stored, items, tags.
+/// Who took a snapshot: `user@host`, `host`, or empty when it does not say.
+pub fn taken_by(s: &Snapshot) -> String {
+    let f = &s.fields;
+    match (&f.user, &f.host) {
+        (Some(u), Some(h)) => format!("{u}@{h}"),
+        (None, Some(h)) => h.clone(),
+        (Some(u), None) => format!("{u}@"),
+        (None, None) => String::new(),
+    }
+}
+
+/// The items as `name (path)`, comma-separated (the path when recorded).
+pub fn items_text(items: &[SnapshotItem]) -> String {
+    items
+        .iter()
+        .map(|i| match &i.path {
+            Some(p) => format!("{} ({p})", i.name),
+            None => i.name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `snapshots` table: short id, createdAt, who took it, size, stored, tags, items.
 pub fn snapshots_table(list: &[Snapshot]) -> String {
     let rows: Vec<Vec<String>> = list
         .iter()
@@ -174,14 +197,15 @@ pub fn snapshots_table(list: &[Snapshot]) -> String {
             vec![
                 short_id(&s.id.to_hex()).to_string(),
                 f.created_at.clone(),
+                taken_by(s),
                 human_bytes(f.original_size),
                 human_bytes(f.stored_size),
-                f.items.len().to_string(),
                 tags_text(&f.tags),
+                items_text(&f.items),
             ]
         })
         .collect();
-    table(&["ID", "CREATED", "SIZE", "STORED", "ITEMS", "TAGS"], &rows)
+    table(&["ID", "CREATED", "BY", "SIZE", "STORED", "TAGS", "ITEMS"], &rows)
 }
 
 /// Everything about one snapshot (`show`).
@@ -191,6 +215,7 @@ pub fn snapshot_detail(s: &Snapshot) -> String {
         format!("snapshot  {}", s.id),
         format!("created   {}", f.created_at),
         format!("tags      {}", tags_text(&f.tags)),
+        format!("by        {}", taken_by(s)),
         format!(
             "size      {} ({} stored)",
             human_bytes(f.original_size),
@@ -200,8 +225,11 @@ pub fn snapshot_detail(s: &Snapshot) -> String {
             "chunks    {} ({} new, {} reused)",
             f.chunk_count, f.new_chunks, f.reused_chunks
         ),
-        String::new(),
     ];
+    if let Some(o) = &f.original {
+        out.push(format!("original  {o}"));
+    }
+    out.push(String::new());
     let rows: Vec<Vec<String>> = f
         .items
         .iter()
@@ -211,10 +239,11 @@ pub fn snapshot_detail(s: &Snapshot) -> String {
                 i.kind.clone().unwrap_or_default(),
                 human_bytes(i.size),
                 i.chunk_count.to_string(),
+                i.path.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    out.push(table(&["ITEM", "TYPE", "SIZE", "CHUNKS"], &rows));
+    out.push(table(&["ITEM", "TYPE", "SIZE", "CHUNKS", "PATH"], &rows));
     out.join("\n")
 }
 

@@ -16,6 +16,31 @@ pub const PASSPHRASE_ENV: &str = "CAIRN_PASSPHRASE";
 pub const PASSPHRASE_COMMAND_ENV: &str = "CAIRN_PASSPHRASE_COMMAND";
 /// The variable that carries the passphrase `key add` adds.
 pub const NEW_PASSPHRASE_ENV: &str = "CAIRN_NEW_PASSPHRASE";
+/// The variables of the destination repository of `copy`, as [`PASSPHRASE_ENV`] and
+/// [`PASSPHRASE_COMMAND_ENV`] are of the repository.
+pub const TO_VARS: Vars = Vars {
+    passphrase: "CAIRN_TO_PASSPHRASE",
+    command: "CAIRN_TO_PASSPHRASE_COMMAND",
+};
+
+/// The environment variables a passphrase may come from: itself, or a command.
+#[derive(Debug, Clone, Copy)]
+pub struct Vars {
+    /// The variable holding the passphrase.
+    pub passphrase: &'static str,
+    /// The variable holding a command that prints it.
+    pub command: &'static str,
+}
+
+impl Default for Vars {
+    /// The repository's: [`PASSPHRASE_ENV`], [`PASSPHRASE_COMMAND_ENV`].
+    fn default() -> Vars {
+        Vars {
+            passphrase: PASSPHRASE_ENV,
+            command: PASSPHRASE_COMMAND_ENV,
+        }
+    }
+}
 
 /// Where the repository's passphrase may be had without asking, as the global options
 /// give it.
@@ -25,12 +50,14 @@ pub struct Sources {
     pub file: Option<PathBuf>,
     /// `--passphrase-command CMD`: the first line it prints.
     pub command: Option<OsString>,
+    /// The environment variables to read when neither is given.
+    pub vars: Vars,
 }
 
 impl Sources {
     /// The repository's passphrase without asking, in this order: `--passphrase-file`,
-    /// `--passphrase-command`, [`PASSPHRASE_ENV`], [`PASSPHRASE_COMMAND_ENV`]; `None` when
-    /// none is given.
+    /// `--passphrase-command`, [`PASSPHRASE_ENV`], [`PASSPHRASE_COMMAND_ENV`] (or the
+    /// variables `vars` names); `None` when none is given.
     pub fn given(&self) -> Result<Option<String>> {
         if let Some(path) = &self.file {
             return first_line_of_file(path).map(Some);
@@ -38,10 +65,10 @@ impl Sources {
         if let Some(command) = &self.command {
             return run_command(command).map(Some);
         }
-        if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+        if let Ok(p) = std::env::var(self.vars.passphrase) {
             return Ok(Some(p));
         }
-        match std::env::var_os(PASSPHRASE_COMMAND_ENV).filter(|c| !c.is_empty()) {
+        match std::env::var_os(self.vars.command).filter(|c| !c.is_empty()) {
             Some(command) => run_command(&command).map(Some),
             None => Ok(None),
         }

@@ -175,8 +175,8 @@ fn other_tools_commands_are_answered_with_cairns() {
     for (word, cairns) in [
         ("backup", "cairn ingest"),
         ("check", "cairn verify"),
-        ("forget", "cairn prune"),
-        ("cat", "cairn show"),
+        ("dump", "cairn restore"),
+        ("mount", "cairn ls"),
     ] {
         let r = run_args(&[word, "/tmp/repo"]);
         assert_eq!(r.code(), 2, "{word}");

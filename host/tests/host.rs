@@ -12,15 +12,18 @@ mod common;
 
 mod cli;
 mod conventions;
+mod copy;
 mod encryption;
 mod golden;
 mod hostile;
+mod inspect;
 mod leftovers;
 mod maintenance;
 mod module_imports;
 mod prompt;
 mod restore_output;
 mod safer_defaults;
+mod snapshot_handling;
 mod storage_ahead;
 mod storage_failures;
 mod storage_fs;

@@ -5,6 +5,7 @@
  */
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 
@@ -78,6 +79,11 @@ export class Repository extends RepositoryCore<Readable> {
     } catch {
       return undefined;
     }
+  }
+
+  /** The absolute path of a `fs.createReadStream`, recorded in the snapshot. */
+  protected override sourcePath(input: StreamInput): string | undefined {
+    return input instanceof fs.ReadStream && typeof input.path === "string" ? path.resolve(input.path) : undefined;
   }
 
   /** Directory trees through `node:fs`. */

@@ -16,7 +16,7 @@ import { CairnError } from "./errors.js";
 import { checkPackageFiles } from "./files.js";
 import type { Client } from "./generated/api.js";
 import { nodeIntrinsics } from "./intrinsics.js";
-import { MODULE_URL, type Location, type Locator, type Platform, type TreeFs } from "./platform.js";
+import { MODULE_URL, type Location, type Locator, type Origin, type Platform, type TreeFs } from "./platform.js";
 import { bridgeFetch, bridgeHint } from "./http-bridge.js";
 import { FsStorage } from "./storage.js";
 import { HttpStorage, httpLocation, policyFrom } from "./storage-http.js";
@@ -56,14 +56,23 @@ function permitted<T>(read: () => T): T | undefined {
 const env = (name: string) => permitted(() => process.env[name]);
 
 /**
+ * The host and user this runtime may name, each `undefined` where it is refused (Deno
+ * without `--allow-sys=hostname` or `--allow-env=USER`): what snapshots record.
+ */
+export function origin(): Origin {
+  // No passwd entry for this uid (containers) leaves what the environment says.
+  const user = permitted(() => os.userInfo().username) ?? env("USER") ?? env("USERNAME") ?? env("LOGNAME");
+  return { host: permitted(() => os.hostname()), user };
+}
+
+/**
  * Who runs the engine, recorded in locks. Each fact is optional: under Deno without
  * `--allow-env=USER` or `--allow-sys=hostname` the lock says `unknown`, and maintenance
  * then cannot tell whether its owner is gone (the heartbeat rule still applies).
  */
 export function client(): Client {
-  // No passwd entry for this uid (containers) leaves what the environment says.
-  const user = permitted(() => os.userInfo().username) ?? env("USER") ?? env("USERNAME") ?? env("LOGNAME");
-  return { hostname: permitted(() => os.hostname()) ?? "unknown", pid: process.pid, user: user ?? "unknown" };
+  const { host, user } = origin();
+  return { hostname: host ?? "unknown", pid: process.pid, user: user ?? "unknown" };
 }
 
 /** The engine's side in Node and Deno. */
@@ -115,6 +124,8 @@ export const fsLocator: Locator = {
 /** Directory trees in Node and Deno, through `node:fs` (docs/DESIGN-js.md, "Directory trees"). */
 export const fsTrees: TreeFs = {
   itemName: (directory) => basename(resolve(directory)) || "root",
+  sourcePath: (directory) => resolve(directory),
+  origin,
   walkInto,
   restoreInto,
 };

@@ -118,6 +118,14 @@ export interface Platform {
   warmJobWorkers?: boolean;
 }
 
+/** The host and user a snapshot records, each when known. */
+export interface Origin {
+  /** The machine's name. */
+  host?: string;
+  /** The user's name. */
+  user?: string;
+}
+
 /** The owner's side of a runtime: what `init` and `open` need before an engine starts. */
 export interface Locator {
   /**
@@ -138,6 +146,10 @@ export interface Locator {
 export interface TreeFs {
   /** The item name of a directory stored without one: its last path component. */
   itemName(directory: string): string;
+  /** The path a snapshot records of a directory: absolute. */
+  sourcePath(directory: string): string;
+  /** The host and user snapshots taken here record (each left out where the runtime refuses it). */
+  origin(): Origin;
   /** Walks `source` into the tree item just begun (`ingest_tree`) of ingest `session`. */
   walkInto(link: EngineLink, session: number, source: TreeSource): Promise<unknown>;
   /**

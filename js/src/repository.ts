@@ -16,6 +16,15 @@ import { blocks, knownLength } from "./streams.js";
 import { DEFAULT_ITEM_NAME } from "./generated/api.js";
 import type {
   CairnEvents,
+  CatWhat,
+  CopyOptions,
+  CopyResult,
+  ForgetChoice,
+  JsonValue,
+  StatsOptions,
+  StatsResult,
+  TagChange,
+  TagResult,
   FindOptions,
   Found,
   IngestItem,
@@ -147,6 +156,11 @@ export abstract class RepositoryCore<Restored> {
     return undefined;
   }
 
+  /** The absolute path an input is read from, when this runtime can tell (a Node file stream's). */
+  protected sourcePath(_input: StreamInput): string | undefined {
+    return undefined;
+  }
+
   /** Directory trees on this runtime's file system; `undefined` where there is none (a page). */
   protected trees(): TreeFs | undefined {
     return undefined;
@@ -179,8 +193,10 @@ export abstract class RepositoryCore<Restored> {
     if (items.length !== 1) {
       throw new CairnError("InvalidArgument", "invalid argument: `ingest` names exactly one item; use `ingestMulti` for several");
     }
-    const item: IngestItem = isTree(input) ? { ...items[0], ...input } : { name: DEFAULT_ITEM_NAME, ...items[0], stream: input, size: options.size };
-    return this.ingestMulti([item], { tags: options.tags });
+    const item: IngestItem = isTree(input)
+      ? { ...items[0], ...input }
+      : { name: DEFAULT_ITEM_NAME, ...items[0], stream: input, size: options.size, path: options.path };
+    return this.ingestMulti([item], { tags: options.tags, host: options.host, user: options.user });
   }
 
   /** Stores several named streams and directories (Node and Deno), in order, as one snapshot. */
@@ -190,12 +206,19 @@ export abstract class RepositoryCore<Restored> {
     const streams = items.filter((item): item is IngestStreamItem => !isTree(item));
     // A tree's size is not known before it is walked.
     const totalBytes = trees ? undefined : knownLength(streams, (input) => this.sizeOf(input));
-    const { session } = await link.call("ingest_begin", { tags: options.tags ?? {}, totalBytes });
+    const here = this.trees()?.origin() ?? {};
+    const { session } = await link.call("ingest_begin", {
+      tags: options.tags ?? {},
+      totalBytes,
+      host: options.host ?? here.host,
+      user: options.user ?? here.user,
+    });
     try {
       for (const item of items) {
         if (isTree(item)) await this.ingestTree(session, item as IngestTreeItem, trees as TreeFs);
         else {
-          await link.call("ingest_item", { session, name: item.name, type: item.type });
+          const path = item.path ?? this.sourcePath(item.stream) ?? "-";
+          await link.call("ingest_item", { session, name: item.name, type: item.type, path });
           for await (const block of blocks(item.stream)) await link.write(session, block);
         }
       }
@@ -216,6 +239,7 @@ export abstract class RepositoryCore<Restored> {
       parent: item.parent,
       noParent: item.noParent,
       exclude: item.exclude,
+      path: trees.sourcePath(item.directory),
     });
     await trees.walkInto(this.link, session, item);
   }
@@ -261,21 +285,82 @@ export abstract class RepositoryCore<Restored> {
     return this.link.call("find", { ...options, patterns });
   }
 
-  /** The bytes of a whole snapshot, or of one item with `{ item }` (a tree item comes as a tar archive). */
+  /**
+   * The bytes of a whole snapshot, or of one item with `{ item }` (a tree item comes as a
+   * tar archive). `latest` is the newest snapshot that has the item and passes `filter`.
+   */
   async restore(snapshotId: string, options: RestoreOptions = {}): Promise<Restored> {
     const link = this.link;
-    const { session } = await link.call("restore_begin", { snapshot: snapshotId, item: options.item });
+    const { session } = await link.call("restore_begin", { snapshot: snapshotId, item: options.item, filter: options.filter });
     return this.output(new RestoreBlocks(link, session));
   }
 
-  /** The snapshots that pass `filter` (tags all present; `after` inclusive, `before` exclusive). */
+  /**
+   * The snapshots that pass `filter`: tags all present, the host, an item of that name or
+   * read from that path; `after` inclusive, `before` exclusive.
+   */
   async listSnapshots(filter: SnapshotFilter = {}): Promise<ISnapshot[]> {
     return this.link.call("list_snapshots", filter);
   }
 
-  /** One snapshot, by id, unique id prefix, or `latest`. */
-  async getSnapshot(id: string): Promise<ISnapshot> {
-    return this.link.call("get_snapshot", { id });
+  /** One snapshot, by id, unique id prefix, or `latest` (the newest that passes `filter`). */
+  async getSnapshot(id: string, filter: SnapshotFilter = {}): Promise<ISnapshot> {
+    return this.link.call("get_snapshot", { id, filter });
+  }
+
+  /**
+   * Forgets snapshots, by ids (full, unique prefixes or `latest`) or by a retention
+   * policy, leaving their data for a prune; `{ prune: true }` frees it at once, as
+   * `cairn forget` does. `filter` narrows `latest`, or the snapshots a policy decides among.
+   */
+  async forget(which: string[] | IRetentionPolicy, options: ForgetChoice = {}): Promise<IPruneResult> {
+    const chosen = Array.isArray(which) ? { snapshots: which } : { retention: which };
+    return this.link.call("forget", { ...options, ...chosen });
+  }
+
+  /**
+   * Changes the tags of snapshots (`set` replaces them all, then `remove` takes away
+   * `key` or `key=value`, then `add` adds): each changed snapshot gets a new id, which
+   * the answer gives, and records the one it came from as `original`.
+   */
+  async tag(snapshots: string[], change: TagChange): Promise<TagResult> {
+    return this.link.call("tag", { ...change, snapshots });
+  }
+
+  /** What snapshots (all, or those named or `filter` passes) hold and what storing them costs. */
+  async stats(options: StatsOptions = {}): Promise<StatsResult> {
+    return this.link.call("stats", options);
+  }
+
+  /** The configuration, a snapshot's manifest, the index or a pack's entry table, as JSON. */
+  async cat(what: CatWhat, id?: string): Promise<JsonValue> {
+    return this.link.call("cat", { what, id });
+  }
+
+  /**
+   * Copies snapshots (all, or those named or `filter` passes) into the repository
+   * `target`, which may be of another kind, encrypted or not: only what `target` lacks
+   * is stored, and snapshots it has (or copied before) are skipped.
+   */
+  async copy(target: RepositoryCore<unknown>, options: CopyOptions = {}): Promise<CopyResult> {
+    const [src, dst] = [this.link, target.link];
+    const skip = await dst.call("known_originals", {});
+    const begun = await src.call("export_begin", { ...options, skip });
+    try {
+      const { session } = await dst.call("import_begin", {});
+      try {
+        for (let block = await src.read(begun.session); block.length > 0; block = await src.read(begun.session)) {
+          await dst.write(session, block);
+        }
+      } catch (e) {
+        // The error being reported matters more than one from the abort.
+        await dst.call("ingest_abort", { session }).catch(() => {});
+        throw e;
+      }
+      return { copied: await dst.call("import_finish", { session }), skipped: begun.skipped };
+    } finally {
+      await src.call("restore_end", { session: begun.session }).catch(() => {});
+    }
   }
 
   /** Checks the repository; problems also arrive as `verify:error` events. */

@@ -10,7 +10,11 @@
  */
 
 import type {
+  ExportArgs,
   FindArgs,
+  ForgetOptions,
+  IngestBeginArgs,
+  TagOptions,
   IngestComplete,
   InitArgs,
   OperationName,
@@ -117,9 +121,7 @@ export type StreamInput =
   | AsyncIterable<Uint8Array>;
 
 /** Options of `ingest`. */
-export interface IngestOptions {
-  /** Tags of the new snapshot. */
-  tags?: Record<string, string>;
+export interface IngestOptions extends IngestMultiOptions {
   /** Names the single item (default `DEFAULT_ITEM_NAME`, the name the CLI gives standard input). */
   items?: ItemName[];
   /**
@@ -128,6 +130,8 @@ export interface IngestOptions {
    * `fs.createReadStream` of a regular file.
    */
   size?: number;
+  /** The stream's source path, recorded in the snapshot (see `IngestStreamItem.path`). */
+  path?: string;
 }
 
 /** The name and type of an item. */
@@ -181,19 +185,36 @@ export interface IngestStreamItem {
   stream: StreamInput;
   /** Its length in bytes, when known (see `IngestOptions.size`). */
   size?: number;
+  /**
+   * Where its bytes come from, recorded in the snapshot as the item's `path`: default the
+   * absolute path of a Node `fs.createReadStream`, else `-` (a stream without a path).
+   */
+  path?: string;
 }
 
-/** Options of `ingestMulti`. */
-export interface IngestMultiOptions {
-  /** Tags of the new snapshot. */
-  tags?: Record<string, string>;
-}
+/**
+ * Options of `ingestMulti`: the snapshot's tags, and the host and user it records
+ * (default: the machine's name and the user running, each left out where the runtime
+ * refuses it, as Deno without `--allow-sys=hostname` or `--allow-env=USER`).
+ */
+export type IngestMultiOptions = Partial<Pick<IngestBeginArgs, "tags" | "host" | "user">>;
 
 /** Options of `restore`. */
 export interface RestoreOptions {
-  /** Restore only this item. */
+  /** Restore only this item (`latest` is then the newest snapshot that has it). */
   item?: string;
+  /** Which snapshot `latest` names (the newest that passes), or an id must name. */
+  filter?: SnapshotFilter;
 }
+
+/** Options of `forget` besides which snapshots: `filter`, `dryRun` and `prune`. */
+export type ForgetChoice = Omit<ForgetOptions, "snapshots" | "retention">;
+
+/** How `tag` changes tags: the engine's `tag` arguments but the snapshots. */
+export type TagChange = Omit<TagOptions, "snapshots">;
+
+/** Options of `copy`: the snapshots (default: all) and a filter. */
+export type CopyOptions = Omit<ExportArgs, "skip">;
 
 /**
  * Options of `listTree`: the engine's `walk_begin` arguments but the snapshot (the item,

@@ -9,6 +9,7 @@ import { SMALL, bytes, readAll, scenarios, tempDir } from "./scenarios.mjs";
 import { httpScenarios } from "./http.mjs";
 import { internalScenarios } from "./internals.mjs";
 import { treeScenarios } from "./trees.mjs";
+import { snapshotScenarios } from "./snapshots.mjs";
 import { denoJobWorkers } from "../../js/dist/pool-deno.js";
 
 const test = (name, fn) => Deno.test(name, fn);
@@ -28,6 +29,7 @@ scenarios(test, {
 });
 httpScenarios(test, { Repository, CairnError });
 internalScenarios(test, { jobWorkers: denoJobWorkers });
+snapshotScenarios(test, { Repository, CairnError, sourceStream: (p) => Deno.openSync(p).readable, recordsPath: false });
 // Deno's `node:fs` tells modification times in milliseconds.
 treeScenarios(test, { Repository, mtimePrecisionNs: 1_000_000n });
 

@@ -16,6 +16,7 @@ import { httpScenarios } from "./http.mjs";
 import { internalScenarios } from "./internals.mjs";
 import { treeScenarios } from "./trees.mjs";
 import { nodeTreeScenarios } from "./trees-node.mjs";
+import { snapshotScenarios } from "./snapshots.mjs";
 import { nodeJobWorkers } from "../../js/dist/pool-node.js";
 
 scenarios(test, {
@@ -38,6 +39,7 @@ internalScenarios(test, { jobWorkers: nodeJobWorkers });
 // Node's `lstat` with `bigint` tells nanoseconds; `utimes` sets microseconds.
 treeScenarios(test, { Repository, mtimePrecisionNs: 1000n });
 nodeTreeScenarios(test, { Repository });
+snapshotScenarios(test, { Repository, CairnError, sourceStream: (p) => fs.createReadStream(p), recordsPath: true });
 
 function* chunksOf(data, size) {
   for (let at = 0; at < data.length; at += size) yield Buffer.from(data.subarray(at, at + size));

@@ -9,17 +9,23 @@
 
 use std::collections::HashMap;
 
+use crate::cat::CatArgs;
+use crate::copy::{Copied, ExportArgs, ExportBegun, ExportSession, ImportSession};
 use crate::error::{Error, Result};
+use crate::forget::ForgetOptions;
 use crate::host::Host;
+use crate::ids::SnapshotId;
 use crate::ingest::{IngestSession, Placed};
 use crate::keys::KeyListing;
-use crate::manifest::{Snapshot, SnapshotFilter};
+use crate::manifest::{Snapshot, SnapshotFilter, SnapshotItem};
 use crate::ops::{self, *};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::{Parent, RepoInfo, Repository};
 use crate::restore::tree::{Found, TreeSession, TreeStep};
 use crate::restore::RestoreSession;
+use crate::stats::{StatsOptions, StatsResult};
+use crate::tag::{TagOptions, TagResult};
 use crate::treediff::TreeChange;
 use crate::verify::{VerifyOptions, VerifyResult};
 
@@ -27,6 +33,8 @@ enum Session {
     Ingest(Box<IngestSession>),
     Restore(Box<RestoreSession>),
     Walk(Box<TreeSession>),
+    Export(Box<ExportSession>),
+    Import(Box<ImportSession>),
 }
 
 /// One engine instance: a host, at most one open repository, and its open sessions.
@@ -63,6 +71,7 @@ impl<H: Host + Clone> Api<H> {
         let repo = self.repo.as_mut().ok_or_else(not_open)?;
         match self.sessions.get_mut(&session) {
             Some(Session::Ingest(s)) => repo.ingest_write(s, data),
+            Some(Session::Import(s)) => repo.import_write(s, data),
             _ => Err(Error::SessionNotFound(session)),
         }
     }
@@ -74,6 +83,7 @@ impl<H: Host + Clone> Api<H> {
         match self.sessions.get_mut(&session) {
             Some(Session::Restore(s)) => repo.restore_read(s),
             Some(Session::Walk(s)) => repo.walk_read(s),
+            Some(Session::Export(s)) => repo.export_read(s),
             _ => Err(Error::SessionNotFound(session)),
         }
     }
@@ -88,6 +98,8 @@ impl<H: Host + Clone> Api<H> {
                     Session::Ingest(s) => repo.ingest_abort(*s),
                     Session::Restore(s) => repo.restore_end(*s),
                     Session::Walk(s) => repo.walk_end(*s),
+                    Session::Export(s) => s.end(repo.store()),
+                    Session::Import(s) => s.abort(repo.store()),
                 };
                 if let Err(e) = r {
                     first_err.get_or_insert(e);
@@ -184,13 +196,19 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn ingest_begin(&mut self, a: IngestBeginArgs) -> Result<SessionHandle> {
-        let s = self.repo()?.ingest_begin(a.tags, a.total_bytes)?;
+        let origin = crate::ingest::Origin {
+            host: a.host,
+            user: a.user,
+            ..Default::default()
+        };
+        let s = self.repo()?.ingest_begin(a.tags, a.total_bytes, origin)?;
         let session = self.add_session(Session::Ingest(Box::new(s)));
         Ok(SessionHandle { session })
     }
 
     fn ingest_item(&mut self, a: IngestItemArgs) -> Result<Done> {
-        self.with_ingest(a.session, |repo, s| repo.ingest_item(s, a.name, a.kind))
+        let item = SnapshotItem::named(a.name, a.kind, a.path);
+        self.with_ingest(a.session, |repo, s| repo.ingest_item(s, item))
             .map(|()| Done {})
     }
 
@@ -201,7 +219,8 @@ impl<H: Host + Clone> Handlers for Api<H> {
                 (Some(p), false) => Parent::Snapshot(p),
                 (None, false) => Parent::Newest,
             };
-            repo.ingest_tree(s, a.name, a.kind, parent, &a.exclude)
+            let item = SnapshotItem::named(a.name, a.kind, a.path);
+            repo.ingest_tree(s, item, parent, &a.exclude)
         })
         .map(|()| Done {})
     }
@@ -230,7 +249,7 @@ impl<H: Host + Clone> Handlers for Api<H> {
         let path = crate::tree::bytes_of(&a.path, a.path_hex.as_deref()).map_err(Error::InvalidArgument)?;
         let s = self
             .repo()?
-            .walk_begin(&a.snapshot, a.item.as_deref(), &path, &a.scope())?;
+            .walk_begin(&a.snapshot, a.item.as_deref(), &a.filter, &path, &a.scope())?;
         let (snapshot, item) = (s.snapshot_id(), s.item().to_string());
         let session = self.add_session(Session::Walk(Box::new(s)));
         Ok(WalkBegun {
@@ -246,7 +265,8 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn tree_diff(&mut self, a: DiffArgs) -> Result<Vec<TreeChange>> {
-        self.repo()?.tree_diff(&a.from, &a.to, a.item.as_deref())
+        self.repo()?
+            .tree_diff(&a.from, &a.to, a.item.as_deref(), &a.filter)
     }
 
     fn walk_next(&mut self, a: SessionArgs) -> Result<Option<TreeStep>> {
@@ -263,12 +283,54 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn ingest_abort(&mut self, a: SessionArgs) -> Result<Done> {
-        let s = self.take_ingest(a.session)?;
-        self.repo()?.ingest_abort(*s).map(|()| Done {})
+        let s = self.take(a.session, |s| match s {
+            Session::Ingest(_) | Session::Import(_) => Ok(s),
+            other => Err(other),
+        })?;
+        let repo = self.repo()?;
+        match s {
+            Session::Ingest(s) => repo.ingest_abort(*s),
+            Session::Import(s) => s.abort(repo.store()),
+            _ => unreachable!("only ingests and imports are taken"),
+        }
+        .map(|()| Done {})
+    }
+
+    fn known_originals(&mut self, _: NoArgs) -> Result<Vec<SnapshotId>> {
+        self.repo()?.known_originals()
+    }
+
+    fn export_begin(&mut self, a: ExportArgs) -> Result<ExportBegun> {
+        let s = self.repo()?.export_begin(&a)?;
+        let (snapshots, skipped, size) = s.plan();
+        let (snapshots, skipped) = (snapshots.to_vec(), skipped.to_vec());
+        let session = self.add_session(Session::Export(Box::new(s)));
+        Ok(ExportBegun {
+            session,
+            snapshots,
+            skipped,
+            size,
+        })
+    }
+
+    fn import_begin(&mut self, _: NoArgs) -> Result<SessionHandle> {
+        self.repo()?;
+        let session = self.add_session(Session::Import(Box::default()));
+        Ok(SessionHandle { session })
+    }
+
+    fn import_finish(&mut self, a: SessionArgs) -> Result<Vec<Copied>> {
+        let s = self.take(a.session, |s| match s {
+            Session::Import(s) => Ok(s),
+            other => Err(other),
+        })?;
+        self.repo()?.import_finish(*s)
     }
 
     fn restore_begin(&mut self, a: RestoreArgs) -> Result<RestoreBegun> {
-        let s = self.repo()?.restore_begin(&a.snapshot, a.item.as_deref())?;
+        let s = self
+            .repo()?
+            .restore_begin(&a.snapshot, a.item.as_deref(), &a.filter)?;
         let (snapshot, size, tar) = (s.snapshot_id(), s.size(), s.is_tar());
         let session = self.add_session(Session::Restore(Box::new(s)));
         Ok(RestoreBegun {
@@ -281,14 +343,15 @@ impl<H: Host + Clone> Handlers for Api<H> {
 
     fn restore_end(&mut self, a: SessionArgs) -> Result<Done> {
         let s = self.take(a.session, |s| match s {
-            Session::Restore(_) | Session::Walk(_) => Ok(s),
+            Session::Restore(_) | Session::Walk(_) | Session::Export(_) => Ok(s),
             other => Err(other),
         })?;
         let repo = self.repo()?;
         match s {
             Session::Restore(s) => repo.restore_end(*s),
             Session::Walk(s) => repo.walk_end(*s),
-            Session::Ingest(_) => unreachable!("only restores and walks are taken"),
+            Session::Export(s) => s.end(repo.store()),
+            _ => unreachable!("only restores, walks and exports are taken"),
         }
         .map(|()| Done {})
     }
@@ -298,7 +361,7 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn get_snapshot(&mut self, a: SnapshotRef) -> Result<Snapshot> {
-        self.repo()?.get_snapshot(&a.id)
+        self.repo()?.get_snapshot(&a.id, &a.filter)
     }
 
     fn key_add(&mut self, a: PassphraseArgs) -> Result<KeyAdded> {
@@ -320,6 +383,22 @@ impl<H: Host + Clone> Handlers for Api<H> {
 
     fn prune(&mut self, o: PruneOptions) -> Result<PruneResult> {
         self.repo()?.prune(&o)
+    }
+
+    fn forget(&mut self, o: ForgetOptions) -> Result<PruneResult> {
+        self.repo()?.forget(&o)
+    }
+
+    fn tag(&mut self, o: TagOptions) -> Result<TagResult> {
+        self.repo()?.tag(&o)
+    }
+
+    fn stats(&mut self, o: StatsOptions) -> Result<StatsResult> {
+        self.repo()?.stats(&o)
+    }
+
+    fn cat(&mut self, a: CatArgs) -> Result<serde_json::Value> {
+        crate::cat::run(self.repo()?.store(), &a)
     }
 
     fn repair(&mut self, _: NoArgs) -> Result<RepairResult> {

@@ -17,8 +17,8 @@
 //! 3. storage: [`store`] (typed keys, sealing, lock heartbeats);
 //! 4. repository data: [`blobs`], [`packer`], [`segments`], [`groups`], [`snapshots`],
 //!    [`locking`], [`writer`], [`parallel`], [`treewalk`];
-//! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`repair`], [`keys`],
-//!    [`treediff`];
+//! 5. operations: [`ingest`], [`restore`], [`verify`], [`prune`], [`forget`], [`tag`],
+//!    [`stats`], [`cat`], [`copy`], [`repair`], [`keys`], [`treediff`];
 //! 6. the surface: [`repo`], [`ops`] (the operation table), [`api`].
 
 #![forbid(unsafe_code)]
@@ -27,15 +27,18 @@
 pub mod ahead;
 pub mod api;
 pub mod blobs;
+pub mod cat;
 pub mod checksum;
 pub mod chunker;
 pub mod codec;
 pub mod config;
 pub mod conformance;
+pub mod copy;
 pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod faults;
+pub mod forget;
 pub mod groups;
 pub mod host;
 pub mod http_listing;
@@ -64,7 +67,9 @@ pub mod retention;
 pub mod seal;
 pub mod segments;
 pub mod snapshots;
+pub mod stats;
 pub mod store;
+pub mod tag;
 pub mod time;
 pub mod tree;
 pub mod treediff;

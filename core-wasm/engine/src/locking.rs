@@ -73,6 +73,22 @@ fn take<H: Host>(store: &Store<H>, exclusive: bool, operation: &str, reading: bo
     }
 }
 
+/// Runs `f` under a lock (exclusive or shared) taken for `operation`, and releases it
+/// whatever `f` answers; `f`'s error is the one reported.
+pub fn with_lock<H: Host, T>(
+    store: &Store<H>,
+    exclusive: bool,
+    operation: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let lock = acquire(store, exclusive, operation)?;
+    let result = f();
+    let released = release(store, lock);
+    let value = result?;
+    released?;
+    Ok(value)
+}
+
 /// Removes a lock this engine holds.
 pub fn release<H: Host>(store: &Store<H>, lock: HeldLock) -> Result<()> {
     let Some(id) = lock.id else {

@@ -29,7 +29,7 @@ use crate::ids::{BlobId, GroupId, PackId, SnapshotId};
 use crate::index::{Index, PackRecord};
 use crate::layout::{Dir, StorageKey};
 use crate::locking;
-use crate::manifest::ItemManifest;
+use crate::manifest::{ItemManifest, Manifest, SnapshotFilter};
 use crate::pack::BlobEntry;
 use crate::packer;
 use crate::retention::{Candidate, RetentionPolicy};
@@ -50,6 +50,11 @@ pub const REWRITE_UNUSED: f64 = 0.25;
 pub struct PruneOptions {
     /// Which snapshots to keep.
     pub retention: RetentionPolicy,
+    /// The policy decides only among the snapshots this filter passes; the others are
+    /// kept (`{ tags: { db: "orders" } }` prunes one database's snapshots of a shared
+    /// repository).
+    #[serde(skip_serializing_if = "SnapshotFilter::is_empty", default)]
+    pub filter: SnapshotFilter,
     /// Only report what would be done.
     #[serde(default)]
     pub dry_run: bool,
@@ -79,6 +84,10 @@ pub struct PruneResult {
     pub kept_snapshots: u64,
     /// Ids of the snapshots forgotten.
     pub removed_snapshot_ids: Vec<SnapshotId>,
+    /// Whether the space only the forgotten snapshots used was freed: always by `prune`,
+    /// by `forget` only when asked to prune. When false, `removedPacks`, `rewrittenPacks`
+    /// and `freedBytes` are 0 and the data stays until a prune frees it.
+    pub pruned: bool,
 }
 
 /// Everything a prune will do, decided before anything changes.
@@ -98,34 +107,86 @@ struct Plan {
 /// exclusive lock; `index` is reloaded first and left as the new index.
 pub fn run<H: Host>(store: &Store<H>, index: &mut Index, opts: &PruneOptions) -> Result<PruneResult> {
     opts.retention.validate()?;
-    let lock = locking::acquire(store, true, "prune")?;
-    let run = vanished(store, opts)
-        .and_then(|()| plan(store, index, &opts.retention))
-        .and_then(|plan| {
-            let result = PruneResult {
-                removed_snapshots: plan.forget.len() as u64,
-                removed_packs: plan.delete.len() as u64,
-                rewritten_packs: plan.rewrite.len() as u64,
-                freed_bytes: plan.freed,
-                dry_run: opts.dry_run,
-                kept_snapshots: plan.kept,
-                removed_snapshot_ids: plan.forget.clone(),
-            };
-            if !opts.dry_run {
-                execute(store, index, plan)?;
-            }
-            Ok(result)
-        });
-    let released = locking::release(store, lock);
-    let result = run?;
-    released?;
+    locking::with_lock(store, true, "prune", || {
+        let leftovers = vanished(store, opts.forget_vanished, opts.dry_run)?;
+        let all = manifests(store)?;
+        let mut forget = by_policy(&all, &opts.retention, &opts.filter)?;
+        forget.extend(leftovers);
+        collect(store, index, all, forget, opts.dry_run)
+    })
+}
+
+/// A snapshot present: its id, creation time in ms and manifest.
+pub type Present = (SnapshotId, i64, Manifest);
+
+/// Every snapshot present, with its creation time.
+pub fn manifests<H: Host>(store: &Store<H>) -> Result<Vec<Present>> {
+    let mut all = Vec::new();
+    for id in snapshots::ids(store)? {
+        let m = snapshots::load(store, id)?;
+        let t = snapshots::created_ms(id, &m)?;
+        all.push((id, t, m));
+    }
+    Ok(all)
+}
+
+/// The snapshots `retention` does not keep among those `filter` passes.
+pub fn by_policy(
+    all: &[Present],
+    retention: &RetentionPolicy,
+    filter: &SnapshotFilter,
+) -> Result<BTreeSet<SnapshotId>> {
+    let judge = snapshots::Judge::new(filter)?;
+    let judged: Vec<&Present> = all.iter().filter(|(_, t, m)| judge.passes(m, *t)).collect();
+    let hex: Vec<String> = judged.iter().map(|(id, _, _)| id.to_hex()).collect();
+    let candidates: Vec<Candidate> = judged
+        .iter()
+        .zip(&hex)
+        .map(|((_, t, m), id)| Candidate {
+            id,
+            time_ms: *t,
+            tags: &m.tags,
+        })
+        .collect();
+    let keep = retention.keep(&candidates)?;
+    Ok(judged
+        .iter()
+        .zip(&hex)
+        .filter(|(_, h)| !keep.contains_key(*h))
+        .map(|((id, _, _), _)| *id)
+        .collect())
+}
+
+/// Forgets the snapshots `forget` of `all` and frees the space only they used (or, with
+/// `dry_run`, says what that would do).
+pub fn collect<H: Host>(
+    store: &Store<H>,
+    index: &mut Index,
+    all: Vec<Present>,
+    forget: BTreeSet<SnapshotId>,
+    dry_run: bool,
+) -> Result<PruneResult> {
+    let plan = plan(store, index, all, forget)?;
+    let result = PruneResult {
+        removed_snapshots: plan.forget.len() as u64,
+        removed_packs: plan.delete.len() as u64,
+        rewritten_packs: plan.rewrite.len() as u64,
+        freed_bytes: plan.freed,
+        dry_run,
+        kept_snapshots: plan.kept,
+        removed_snapshot_ids: plan.forget.clone(),
+        pruned: true,
+    };
+    if !dry_run {
+        execute(store, index, plan)?;
+    }
     Ok(result)
 }
 
 /// Adds every blob an item needs to `used`: its chunk lists and chunks, and for a tree
 /// item every piece of its tree and every file's lists and chunks (docs/FORMAT.md §9b).
 /// A tree that cannot be walked stops prune: nothing below it can be proven unused.
-fn mark_used<H: Host>(
+pub(crate) fn mark_used<H: Host>(
     store: &Store<H>,
     index: &Index,
     id: SnapshotId,
@@ -163,42 +224,27 @@ fn mark_used<H: Host>(
     Ok(())
 }
 
-fn plan<H: Host>(store: &Store<H>, index: &mut Index, retention: &RetentionPolicy) -> Result<Plan> {
+fn plan<H: Host>(
+    store: &Store<H>,
+    index: &mut Index,
+    all: Vec<Present>,
+    forget: BTreeSet<SnapshotId>,
+) -> Result<Plan> {
     *index = segments::load(store)?; // a damaged index stops prune: nothing can be proven unused
-    let mut manifests = Vec::new();
-    for id in snapshots::ids(store)? {
-        let m = snapshots::load(store, id)?;
-        let t = snapshots::created_ms(id, &m)?;
-        manifests.push((id, t, m));
-    }
-    let hex: Vec<String> = manifests.iter().map(|(id, _, _)| id.to_hex()).collect();
-    let candidates: Vec<Candidate> = manifests
-        .iter()
-        .zip(&hex)
-        .map(|((_, t, m), id)| Candidate {
-            id,
-            time_ms: *t,
-            tags: &m.tags,
-        })
-        .collect();
-    let keep = retention.keep(&candidates)?;
     let mut used: HashSet<BlobId> = HashSet::new();
-    let mut forget = Vec::new();
-    for ((id, _, m), hex) in manifests.iter().zip(&hex) {
-        if !keep.contains_key(hex) {
-            forget.push(*id);
-            continue;
-        }
+    for (id, _, m) in all.iter().filter(|(id, _, _)| !forget.contains(id)) {
         for item in &m.items {
             mark_used(store, index, *id, item, &mut used)?;
         }
     }
+    let kept = all.iter().filter(|(id, _, _)| !forget.contains(id)).count();
+    let forget: Vec<SnapshotId> = forget.into_iter().collect();
     if let Some(missing) = used.iter().find(|b| !index.contains(b)) {
         return Err(Error::ChunkNotFound(missing.to_hex()));
     }
     let mut plan = Plan {
         forget,
-        kept: keep.len() as u64,
+        kept: kept as u64,
         delete: Vec::new(),
         rewrite: Vec::new(),
         keep: Vec::new(),
@@ -245,36 +291,36 @@ fn plan<H: Host>(store: &Store<H>, index: &mut Index, retention: &RetentionPolic
 }
 
 /// Refuses while a snapshot vanished or a record cannot be read, unless told to accept
-/// the loss: then one record of the snapshots present replaces every record (written
-/// first, so that a crash leaves the old records in force).
-fn vanished<H: Host>(store: &Store<H>, opts: &PruneOptions) -> Result<()> {
-    let snapshots::Census { gone, damaged, .. } = snapshots::census(store)?;
-    if !opts.forget_vanished {
+/// the loss (`forget_vanished`): then one record of the snapshots present replaces every
+/// record (written first, so that a crash leaves the old records in force). Answers the
+/// snapshots recorded as removed whose manifest is still present (an interrupted prune,
+/// forget or tag), which the caller removes.
+pub fn vanished<H: Host>(store: &Store<H>, forget_vanished: bool, dry_run: bool) -> Result<Vec<SnapshotId>> {
+    let snapshots::Census {
+        gone,
+        damaged,
+        leftover,
+        ..
+    } = snapshots::census(store)?;
+    if !forget_vanished {
         if let Some(id) = gone.first() {
             return Err(snapshots::vanished_error(*id));
         }
-        return damaged.into_iter().next().map_or(Ok(()), Err);
+        return damaged.into_iter().next().map_or(Ok(leftover), Err);
     }
-    if opts.dry_run || (gone.is_empty() && damaged.is_empty()) {
-        return Ok(());
+    if dry_run || (gone.is_empty() && damaged.is_empty()) {
+        return Ok(leftover);
     }
     let present = snapshots::ids(store)?;
     let new = StorageKey::Record(snapshots::record(store, &present, &[])?);
     for key in store.list(Dir::Records)?.into_iter().filter(|k| *k != new) {
         store.delete(&key)?;
     }
-    Ok(())
+    Ok(leftover)
 }
 
 fn execute<H: Host>(store: &Store<H>, index: &mut Index, plan: Plan) -> Result<()> {
-    // Recorded as removed before they are: a crash between leaves them recorded as
-    // removed and still present, which the next prune finishes.
-    if !plan.forget.is_empty() {
-        snapshots::record(store, &[], &plan.forget)?;
-    }
-    for id in &plan.forget {
-        snapshots::delete(store, *id)?;
-    }
+    snapshots::remove(store, &plan.forget)?;
     // Rewritten blobs go into new packs, which get parity before the index names them.
     let mut records = plan.keep;
     let mut packs = PackStream::new(ParityStream::without_resume(), store.config().pack_size);

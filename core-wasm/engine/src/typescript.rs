@@ -80,6 +80,8 @@ pub fn generate() -> String {
         events.push_str(&jsdoc(e.doc, "  "));
         let _ = writeln!(events, "  \"{}\": {};", e.name, e.payload);
     }
+    // Answers the hosts compose from several operations.
+    types.register::<crate::copy::CopyResult>();
     let declarations = ts.export(&types).expect("the types export to TypeScript");
 
     let mut out = String::new();

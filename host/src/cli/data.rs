@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::NarrowArgs;
+
 /// One named input of `cairn ingest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemSpec {
@@ -51,6 +53,9 @@ pub struct IngestArgs {
     /// Directories: read exclude patterns from FILE, one per line (`#` starts a comment).
     #[arg(long = "exclude-file", value_name = "FILE")]
     pub exclude_files: Vec<PathBuf>,
+    /// The host name recorded in the snapshot (default: this machine's name).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
 }
 
 /// `cairn restore`.
@@ -60,9 +65,12 @@ pub struct RestoreArgs {
     pub repo: Option<OsString>,
     /// A snapshot id, a unique prefix of one, or `latest`.
     pub snapshot: Option<OsString>,
-    /// Restore only this item.
+    /// Restore only this item (`latest` is then the newest snapshot that has it).
     #[arg(long)]
     pub item: Option<String>,
+    /// Host and tags the snapshot must have (`latest`: the newest that has them).
+    #[command(flatten)]
+    pub narrow: NarrowArgs,
     /// Write to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE", conflicts_with = "target")]
     pub output: Option<PathBuf>,
@@ -113,9 +121,13 @@ pub struct LsArgs {
     pub snapshot: Option<OsString>,
     /// A directory or file of the tree: list it and its entries (default: the whole tree).
     pub path: Option<OsString>,
-    /// The tree item, when the snapshot holds several.
+    /// The tree item, when the snapshot holds several (`latest` is then the newest
+    /// snapshot that has it).
     #[arg(long)]
     pub item: Option<String>,
+    /// Host and tags the snapshot must have (`latest`: the newest that has them).
+    #[command(flatten)]
+    pub narrow: NarrowArgs,
     /// Everything below PATH, not only its entries.
     #[arg(short = 'R', long)]
     pub recursive: bool,
@@ -163,4 +175,7 @@ pub struct DiffArgs {
     /// The tree item, when the newer snapshot holds several.
     #[arg(long)]
     pub item: Option<String>,
+    /// Host and tags the snapshots must have (`latest`: the newest that has them).
+    #[command(flatten)]
+    pub narrow: NarrowArgs,
 }

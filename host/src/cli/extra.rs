@@ -27,20 +27,8 @@ pub const OTHER_TOOLS_WORDS: &[(&str, &str)] = &[
         "`cairn verify` checks the repository (`--read-data-subset` reads part of the packs)",
     ),
     (
-        "forget",
-        "`cairn prune --keep-*` forgets snapshots by policy and frees their space",
-    ),
-    (
-        "cat",
-        "`cairn show REPO SNAPSHOT` prints a snapshot (`--json` for its manifest)",
-    ),
-    (
         "dump",
         "`cairn restore REPO SNAPSHOT --item NAME` writes one item to standard output",
-    ),
-    (
-        "stats",
-        "`cairn show REPO SNAPSHOT` gives a snapshot's size and stored size",
     ),
     (
         "list",

@@ -61,6 +61,8 @@ pub struct Cli {
 
 mod data;
 pub use data::*;
+mod snaps;
+pub use snaps::*;
 
 /// The commands.
 #[derive(Debug, Subcommand)]
@@ -86,6 +88,16 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Forget snapshots a retention policy does not keep, and free the space only they used.
     Prune(PruneArgs),
+    /// Forget snapshots by id (or by policy), leaving their data for `prune` (or `--prune`) to free.
+    Forget(ForgetArgs),
+    /// Change the tags of snapshots (each gets a new id).
+    Tag(TagArgs),
+    /// Sizes, deduplication, compression, chunks, packs and parity of snapshots or the repository.
+    Stats(StatsArgs),
+    /// Print the configuration, a snapshot's manifest, the index or a pack's entry table as JSON.
+    Cat(CatArgs),
+    /// Copy snapshots into another repository, storing only what it lacks.
+    Copy(CopyArgs),
     /// Rebuild damaged packs from parity, damaged sidecars and the index; remove stale locks.
     Repair(RepairArgs),
     /// Rebuild the global index from the packs' `.idx` sidecars.
@@ -151,34 +163,15 @@ pub struct VerifyArgs {
 pub struct PruneArgs {
     /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
     pub repo: Option<OsString>,
-    /// Keep the N newest snapshots.
-    #[arg(long, value_name = "N")]
-    pub keep_last: Option<u32>,
-    /// Keep the newest snapshot of each of the last N hours that have snapshots.
-    #[arg(long, value_name = "N")]
-    pub keep_hourly: Option<u32>,
-    /// Keep the newest snapshot of each of the last N days that have snapshots.
-    #[arg(long, value_name = "N")]
-    pub keep_days: Option<u32>,
-    /// Keep the newest snapshot of each of the last N ISO weeks that have snapshots.
-    #[arg(long, value_name = "N")]
-    pub keep_weeks: Option<u32>,
-    /// Keep the newest snapshot of each of the last N months that have snapshots.
-    #[arg(long, value_name = "N")]
-    pub keep_months: Option<u32>,
-    /// Keep the newest snapshot of each of the last N years that have snapshots.
-    #[arg(long, value_name = "N")]
-    pub keep_yearly: Option<u32>,
-    /// Keep every snapshot with this tag, KEY or KEY=VALUE (repeatable).
-    #[arg(long = "keep-tag", value_name = "TAG")]
-    pub keep_tags: Vec<String>,
+    /// Which snapshots to keep.
+    #[command(flatten)]
+    pub keep: KeepArgs,
+    /// Apply the policy only to the snapshots with this host, tags, item or path; keep the others.
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Only say what would be removed; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Run even when the policy keeps no snapshot (every count 0, or no snapshot
-    /// matches), which removes every snapshot.
-    #[arg(long)]
-    pub allow_empty: bool,
     /// Accept the loss of snapshots whose manifest vanished without a prune (prune
     /// refuses to run while there are any, to keep their data).
     #[arg(long)]
@@ -257,31 +250,6 @@ pub struct InitArgs {
     /// Parity: M parity packs for every K data packs.
     #[arg(long, value_name = "K,M", value_parser = parse_parity)]
     pub parity: Option<Parity>,
-}
-
-/// `cairn snapshots`.
-#[derive(Debug, Args)]
-pub struct SnapshotsArgs {
-    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
-    pub repo: Option<OsString>,
-    /// Only snapshots with this tag (repeatable: all must match).
-    #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag)]
-    pub tags: Vec<(String, String)>,
-    /// Only snapshots created at or after DATE (YYYY-MM-DD or RFC 3339).
-    #[arg(long, value_name = "DATE")]
-    pub after: Option<String>,
-    /// Only snapshots created before DATE (YYYY-MM-DD or RFC 3339).
-    #[arg(long, value_name = "DATE")]
-    pub before: Option<String>,
-}
-
-/// `cairn show`.
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// The repository: a path, s3://BUCKET/PREFIX or http(s)://URL (or -r, or $CAIRN_REPOSITORY).
-    pub repo: Option<OsString>,
-    /// A snapshot id, a unique prefix of one, or `latest`.
-    pub snapshot: Option<OsString>,
 }
 
 /// `cairn key ...`.

@@ -79,6 +79,8 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
     let args = IngestBeginArgs {
         tags: a.tags.into_iter().collect(),
         total_bytes: total,
+        host: Some(a.host.unwrap_or_else(super::hostname)),
+        user: super::user(),
     };
 
     let snapshot = with_repo(g, &location, progress.sink(), |repo| {
@@ -111,6 +113,7 @@ fn store(
                 parent: trees.parent.clone(),
                 no_parent: trees.no_parent,
                 exclude: trees.exclude.clone(),
+                path: Some(recorded_path(&input.path)),
             })?;
             let summary = walk(
                 &input.path,
@@ -130,6 +133,7 @@ fn store(
             session: session.session,
             name: input.name.clone(),
             kind: input.kind.clone(),
+            path: Some(recorded_path(&input.path)),
         })?;
         let path = &input.path;
         std::thread::scope(|scope| {
@@ -223,6 +227,18 @@ fn open_inputs(a: &IngestArgs) -> Result<Vec<Input>> {
         return Err(CliError::StdinTwice);
     }
     specs.into_iter().map(open).collect()
+}
+
+/// The path an item records of its source: absolute (made so without resolving links,
+/// as restic records it), `-` for standard input; not UTF-8 bytes replaced.
+fn recorded_path(path: &Path) -> String {
+    match is_stdin(path) {
+        true => "-".into(),
+        false => std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .to_string_lossy()
+            .into_owned(),
+    }
 }
 
 fn is_stdin(path: &Path) -> bool {

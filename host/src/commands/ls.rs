@@ -19,12 +19,15 @@ pub fn run(g: &Globals, mut a: LsArgs) -> Result<()> {
     let location = g.locate(a.repo.take(), &mut [&mut a.snapshot, &mut a.path])?;
     let snapshot = super::required(a.snapshot.take(), "SNAPSHOT")?;
     let path = a.path.take();
-    let args = walk_args(
-        snapshot,
-        a.item.clone(),
-        path.as_ref(),
-        a.recursive || path.is_none(),
-    );
+    let args = WalkArgs {
+        filter: a.narrow.filter(),
+        ..walk_args(
+            snapshot,
+            a.item.clone(),
+            path.as_ref(),
+            a.recursive || path.is_none(),
+        )
+    };
     let steps = with_repo(g, &location, no_events(), |repo| {
         let begun = repo.call::<ops::WalkBegin>(&args)?;
         let session = SessionHandle {
@@ -62,6 +65,7 @@ pub fn diff(g: &Globals, mut a: DiffArgs) -> Result<()> {
         from: super::required(a.from.take(), "FROM")?,
         to: super::required(a.to.take(), "TO")?,
         item: a.item.take(),
+        filter: a.narrow.filter(),
     };
     let changes = with_repo(g, &location, no_events(), |repo| {
         repo.call::<ops::TreeDiff>(&args)
@@ -102,6 +106,7 @@ pub fn walk_args(
     WalkArgs {
         snapshot,
         item,
+        filter: Default::default(),
         path: text,
         path_hex: hex,
         recursive,

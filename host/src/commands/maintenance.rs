@@ -2,7 +2,7 @@
 
 use cairn_core::error::ErrorCode;
 use cairn_core::events::VerifyError;
-use cairn_core::manifest::{Snapshot, SnapshotFilter};
+use cairn_core::manifest::SnapshotFilter;
 use cairn_core::ops::{self, NoArgs, UnlockArgs};
 use cairn_core::prune::{PruneOptions, PruneResult};
 use cairn_core::repair::RepairResult;
@@ -10,7 +10,7 @@ use cairn_core::retention::{Candidate, RetentionPolicy};
 use cairn_core::verify::{VerifyLevel, VerifyOptions, VerifyResult};
 
 use super::{no_events, with_repo, Globals};
-use crate::cli::{PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, VerifyArgs};
+use crate::cli::{KeepArgs, PruneArgs, RepairArgs, RepoArg, UnlockArgs as UnlockCommand, VerifyArgs};
 use crate::error::{CliError, Result};
 use crate::location::Location;
 use crate::output::human_bytes;
@@ -49,6 +49,29 @@ pub fn verify(g: &Globals, a: VerifyArgs) -> Result<()> {
 /// (as restic refuses an empty policy), and the refusals name the `--keep-*` flags: they
 /// are decided here, before the engine, whose own check names its option fields.
 pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
+    let Some(retention) = policy(&a.keep)? else {
+        return Err(CliError::EmptyPolicy(format!(
+            "give a retention policy: at least one of {KEEP_FLAGS}"
+        )));
+    };
+    let args = PruneOptions {
+        retention,
+        filter: a.filter.filter(),
+        dry_run: a.dry_run,
+        forget_vanished: a.forget_vanished,
+    };
+    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
+        if !a.keep.allow_empty {
+            refuse_keeping_none(r, &args.retention, &args.filter)?;
+        }
+        r.call::<ops::Prune>(&args)
+    })?;
+    g.report(&result, prune_text)
+}
+
+/// The retention policy of the `--keep-*` flags, `None` when none is given; refuses one
+/// whose counts are all 0 unless `--allow-empty`.
+pub(super) fn policy(a: &KeepArgs) -> Result<Option<RetentionPolicy>> {
     let retention = RetentionPolicy {
         keep_last: a.keep_last,
         keep_hourly: a.keep_hourly,
@@ -56,7 +79,7 @@ pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
         keep_weeks: a.keep_weeks,
         keep_months: a.keep_months,
         keep_yearly: a.keep_yearly,
-        keep_tags: a.keep_tags,
+        keep_tags: a.keep_tags.clone(),
     };
     let counts = [
         retention.keep_last,
@@ -68,38 +91,29 @@ pub fn prune(g: &Globals, a: PruneArgs) -> Result<()> {
     ];
     let no_tags = retention.keep_tags.is_empty();
     if no_tags && counts.iter().all(Option::is_none) {
-        return Err(CliError::EmptyPolicy(format!(
-            "give a retention policy: at least one of {KEEP_FLAGS}"
-        )));
+        return Ok(None);
     }
     if no_tags && counts.iter().flatten().all(|n| *n == 0) && !a.allow_empty {
         return Err(CliError::EmptyPolicy(format!(
             "this policy keeps no snapshot (every --keep-* count is 0): add --allow-empty to remove every snapshot, or keep some with {KEEP_FLAGS}"
         )));
     }
-    let args = PruneOptions {
-        retention,
-        dry_run: a.dry_run,
-        forget_vanished: a.forget_vanished,
-    };
-    let result = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |r| {
-        if !a.allow_empty {
-            let all = r.call::<ops::ListSnapshots>(&SnapshotFilter::default())?;
-            refuse_keeping_none(&args.retention, &all)?;
-        }
-        r.call::<ops::Prune>(&args)
-    })?;
-    g.report(&result, prune_text)
+    Ok(Some(retention))
 }
 
 /// The flags of a retention policy, as the refusals name them.
-const KEEP_FLAGS: &str =
+pub(super) const KEEP_FLAGS: &str =
     "--keep-last, --keep-hourly, --keep-days, --keep-weeks, --keep-months, --keep-yearly, --keep-tag";
 
 /// Refuses a policy that, by the engine's own rules ([`RetentionPolicy::keep`]), keeps none
-/// of the repository's snapshots while there are some. (A snapshot whose time does not
+/// of the snapshots `filter` passes while there are some. (A snapshot whose time does not
 /// parse is left to the engine's prune, which reports it as damaged.)
-fn refuse_keeping_none(policy: &RetentionPolicy, all: &[Snapshot]) -> Result<()> {
+pub(super) fn refuse_keeping_none(
+    repo: &mut super::OpenRepo,
+    policy: &RetentionPolicy,
+    filter: &SnapshotFilter,
+) -> Result<()> {
+    let all = repo.call::<ops::ListSnapshots>(filter)?;
     let hex: Vec<String> = all.iter().map(|s| s.id.to_hex()).collect();
     let mut candidates = Vec::with_capacity(all.len());
     for (s, id) in all.iter().zip(&hex) {
@@ -251,7 +265,7 @@ fn verify_text(v: &VerifyResult, subset: Option<&str>) -> String {
     out
 }
 
-fn prune_text(v: &PruneResult) -> String {
+pub(super) fn prune_text(v: &PruneResult) -> String {
     let (verb, rewrite) = match v.dry_run {
         true => ("would remove", "would rewrite"),
         false => ("removed", "rewrote"),
@@ -259,6 +273,14 @@ fn prune_text(v: &PruneResult) -> String {
     let mut out = String::new();
     for id in &v.removed_snapshot_ids {
         out.push_str(&format!("{verb} snapshot {id}\n"));
+    }
+    if !v.pruned {
+        // forget without --prune: as restic says, the data stays until a prune.
+        out.push_str(&format!(
+            "{verb} {} snapshots ({} kept); their data stays until `cairn forget REPO --prune` (or a `cairn prune`) frees what no snapshot needs",
+            v.removed_snapshots, v.kept_snapshots
+        ));
+        return out;
     }
     out.push_str(&format!(
         "{verb} {} snapshots ({} kept) and {} packs, {rewrite} {} packs: {} freed",

@@ -3,9 +3,12 @@
 //! answer: with `--json` exactly as the engine gives it, otherwise as text made from it.
 
 mod about;
+mod copy;
 mod find;
+mod forget;
 mod ingest;
 mod init;
+mod inspect;
 mod key;
 mod ls;
 mod maintenance;
@@ -64,6 +67,26 @@ impl Globals {
         Ok(location)
     }
 
+    /// The repository and the snapshots of a command that takes a list of them after
+    /// REPO (`forget`, `tag`): with `-r/--repo` every argument is a snapshot; otherwise the
+    /// first is REPO, unless [`REPOSITORY_ENV`] names the repository and the first looks
+    /// like a snapshot (no `/` or `:`, and no such path exists).
+    pub fn locate_list(&self, mut args: Vec<OsString>) -> Result<(Location, Vec<String>)> {
+        let env = std::env::var_os(REPOSITORY_ENV).filter(|e| !e.is_empty());
+        let first_is_repo = self.repo.is_none()
+            && args.first().is_some_and(|a| {
+                let text = a.to_string_lossy();
+                env.is_none() || text.contains(['/', ':']) || std::path::Path::new(a).exists()
+            });
+        let repo = first_is_repo.then(|| args.remove(0));
+        let location = self.locate(repo, &mut [])?;
+        let refs = args
+            .into_iter()
+            .map(|a| required(Some(a), "SNAPSHOT"))
+            .collect::<Result<Vec<String>>>()?;
+        Ok((location, refs))
+    }
+
     /// Prints a result: `value` itself with `--json`, else the text `human` makes of it.
     pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<()> {
         if self.json {
@@ -90,6 +113,7 @@ pub fn run(cli: Cli) -> Result<()> {
         passphrase: passphrase::Sources {
             file: cli.passphrase_file,
             command: cli.passphrase_command,
+            vars: Default::default(),
         },
         keyless: false,
         follow_symlinks: cli.follow_symlinks,
@@ -110,6 +134,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show(a) => snapshots::show(&g, a),
         Command::Verify(a) => maintenance::verify(&g, a),
         Command::Prune(a) => maintenance::prune(&g, a),
+        Command::Forget(a) => forget::forget(&g, a),
+        Command::Tag(a) => forget::tag(&g, a),
+        Command::Stats(a) => inspect::stats(&g, a),
+        Command::Cat(a) => inspect::cat(&g, a),
+        Command::Copy(a) => copy::run(&g, a),
         Command::Repair(a) => maintenance::repair(&g, a),
         Command::Reindex(a) => maintenance::reindex(&g, a),
         Command::Unlock(a) => maintenance::unlock(&g, a),
@@ -119,15 +148,24 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The user running `cairn`, from the environment; `None` when it does not say.
+pub fn user() -> Option<String> {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+}
+
+/// This machine's name.
+pub fn hostname() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
 /// Who runs the engine, recorded in locks.
 pub fn client() -> Client {
-    let user = ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
     Client {
-        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+        hostname: hostname(),
         pid: std::process::id(),
-        user: user.unwrap_or_else(|| UNKNOWN_USER.into()),
+        user: user().unwrap_or_else(|| UNKNOWN_USER.into()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use std::os::unix::ffi::OsStrExt;
 
-use cairn_core::manifest::Snapshot;
+use cairn_core::manifest::{Snapshot, SnapshotFilter};
 use cairn_core::ops::{self, SessionHandle, SnapshotRef, WalkArgs};
 use serde::Serialize;
 
@@ -24,6 +24,7 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
         let args = WalkArgs {
             include: std::mem::take(&mut a.include),
             exclude: std::mem::take(&mut a.exclude),
+            filter: a.narrow.filter(),
             ..super::ls::walk_args(snapshot, a.item.clone(), a.path.as_ref(), true)
         };
         let (begun, summary) = with_repo(g, &location, no_events(), |repo| {
@@ -47,7 +48,8 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
         });
     }
     if let Some(dir) = a.output.as_deref().filter(|p| p.is_dir()) {
-        return super::restore_all::run(g, &location, snapshot, a.item, dir);
+        let wanted = snapshot_ref(snapshot, &a);
+        return super::restore_all::run(g, &location, wanted, a.item, dir);
     }
     if let Some(path) = a
         .output
@@ -67,13 +69,15 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
             return Err(CliError::OutputIsTerminal);
         }
     }
+    let wanted = snapshot_ref(snapshot, &a);
     let begun = with_repo(g, &location, no_events(), |repo| {
-        let snap = repo.call::<ops::GetSnapshot>(&SnapshotRef { id: snapshot })?;
+        let snap = repo.call::<ops::GetSnapshot>(&wanted)?;
         one_stream(&snap, a.item.as_deref())?;
         let args = ops::RestoreArgs {
             // The full id: `latest` must not move between the two calls.
             snapshot: snap.id.to_hex(),
             item: a.item.clone(),
+            filter: Default::default(),
         };
         let begun = repo.call::<ops::RestoreBegin>(&args)?;
         let (session, size) = (begun.session, begun.size);
@@ -109,6 +113,18 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
             d.output.display()
         )
     })
+}
+
+/// The snapshot to restore: `latest` narrowed by `--host`, `--tag` and `--item`, as the
+/// engine's `restore_begin` narrows it.
+fn snapshot_ref(id: String, a: &RestoreArgs) -> SnapshotRef {
+    SnapshotRef {
+        id,
+        filter: SnapshotFilter {
+            item: a.item.clone(),
+            ..a.narrow.filter()
+        },
+    }
 }
 
 /// Refuses to write a snapshot with several items to one stream (standard output,

@@ -47,12 +47,12 @@ pub struct RestoredItems {
 pub fn run(
     g: &Globals,
     location: &Location,
-    snapshot: String,
+    wanted: SnapshotRef,
     item: Option<String>,
     dir: &Path,
 ) -> Result<()> {
     let done = with_repo(g, location, no_events(), |repo| {
-        let snap = repo.call::<ops::GetSnapshot>(&SnapshotRef { id: snapshot })?;
+        let snap = repo.call::<ops::GetSnapshot>(&wanted)?;
         let full_id = snap.id.to_hex();
         let chosen: Vec<&SnapshotItem> = snap
             .fields
@@ -65,6 +65,7 @@ pub fn run(
             repo.call::<ops::RestoreBegin>(&ops::RestoreArgs {
                 snapshot: full_id.clone(),
                 item: Some(name.clone()),
+                filter: Default::default(),
             })?;
         }
         let mut planned = Vec::with_capacity(chosen.len());
@@ -132,6 +133,7 @@ fn restore_stream(
     let begun = repo.call::<ops::RestoreBegin>(&ops::RestoreArgs {
         snapshot: snapshot.to_string(),
         item: Some(name.to_string()),
+        filter: Default::default(),
     })?;
     let mut out = AtomicFile::create(&path)?;
     copy(repo, begun.session, begun.size, &mut out.file, &path)?;

@@ -11,9 +11,9 @@ use crate::output;
 /// Runs `cairn snapshots`: the filtered list, oldest first as the engine orders it.
 pub fn list(g: &Globals, a: SnapshotsArgs) -> Result<()> {
     let filter = SnapshotFilter {
-        tags: a.tags.into_iter().collect(),
         after: a.after,
         before: a.before,
+        ..a.filter.filter()
     };
     let list = with_repo(g, &g.locate(a.repo, &mut [])?, no_events(), |repo| {
         repo.call::<ops::ListSnapshots>(&filter)
@@ -30,6 +30,7 @@ pub fn show(g: &Globals, a: ShowArgs) -> Result<()> {
     let location = g.locate(a.repo, &mut [&mut snapshot])?;
     let wanted = SnapshotRef {
         id: super::required(snapshot, "SNAPSHOT")?,
+        filter: a.filter.filter(),
     };
     let snapshot = with_repo(g, &location, no_events(), |repo| {
         repo.call::<ops::GetSnapshot>(&wanted)

@@ -14,6 +14,42 @@
 export type BlobId = string
 
 /**
+ * Arguments of `cat`.
+ */
+export type CatArgs = { 
+/**
+ * What to show.
+ */
+what: CatWhat; 
+/**
+ * The snapshot (full id, unique prefix or `latest`) or pack (full id or unique
+ * prefix); nothing for `config` and `index`.
+ */
+id?: string | null }
+
+/**
+ * What `cat` shows.
+ */
+export type CatWhat = 
+/**
+ * `config.json`, as this engine reads it.
+ */
+"config" | 
+/**
+ * A snapshot's manifest, opened: the JSON it holds, chunk-list ids included.
+ */
+"snapshot" | 
+/**
+ * Every index segment: the segments it supersedes, its packs and their blobs.
+ */
+"index" | 
+/**
+ * A pack's entry table (from its `.idx`): each blob's id, kind, codec, offset and
+ * lengths.
+ */
+"pack"
+
+/**
  * How an entry changed.
  */
 export type Change = 
@@ -99,6 +135,33 @@ codec: CodecName;
 level: number }
 
 /**
+ * One snapshot copied: its id in the source and in the destination.
+ */
+export type Copied = { 
+/**
+ * The source snapshot.
+ */
+from: SnapshotId; 
+/**
+ * The new snapshot in the destination.
+ */
+to: SnapshotId }
+
+/**
+ * What a copy did: the answer of the CLI's `copy --json` and of the JS package's
+ * `copy`, which drive `export_begin`, `import_begin` and `import_finish`.
+ */
+export type CopyResult = { 
+/**
+ * The snapshots copied, in order.
+ */
+copied: Copied[]; 
+/**
+ * The source snapshots left out because the destination has them (or a copy).
+ */
+skipped: SnapshotId[] }
+
+/**
  * Arguments of `tree_diff`.
  */
 export type DiffArgs = { 
@@ -113,7 +176,12 @@ to: string;
 /**
  * The tree item (in both); left out, the newer snapshot's only tree item.
  */
-item?: string | null }
+item?: string | null; 
+/**
+ * Narrows `latest` (in either) to the newest snapshot that passes it; an id or
+ * prefix must name a snapshot that passes it.
+ */
+filter?: SnapshotFilter }
 
 /**
  * The answer of an operation that answers nothing.
@@ -236,6 +304,46 @@ export type EntryKind =
 "block"
 
 /**
+ * Arguments of `export_begin`.
+ */
+export type ExportArgs = { 
+/**
+ * The snapshots: full ids, unique prefixes or `latest` (the newest `filter` passes);
+ * left out, every snapshot `filter` passes. They are exported oldest first.
+ */
+snapshots?: string[]; 
+/**
+ * Which snapshots count.
+ */
+filter?: SnapshotFilter; 
+/**
+ * What the destination has (its `known_originals`): a snapshot whose id or
+ * `original` is among them is left out.
+ */
+skip?: SnapshotId[] }
+
+/**
+ * The answer of `export_begin`.
+ */
+export type ExportBegun = { 
+/**
+ * The session `read` drains (an empty block at the end) and `restore_end` ends.
+ */
+session: number; 
+/**
+ * The snapshots the stream holds, in order.
+ */
+snapshots: SnapshotId[]; 
+/**
+ * The snapshots left out, which the destination has.
+ */
+skipped: SnapshotId[]; 
+/**
+ * Bytes of content in the stream (its frames add a little).
+ */
+size: number }
+
+/**
  * Arguments of `find`.
  */
 export type FindArgs = { 
@@ -257,6 +365,35 @@ item?: string | null;
  * Look only in snapshots with all these tags.
  */
 tags?: Partial<{ [key in string]: string }> }
+
+/**
+ * Arguments of `forget`: the snapshots named, or those a policy does not keep.
+ */
+export type ForgetOptions = { 
+/**
+ * The snapshots to forget: full ids, unique prefixes, or `latest` (the newest that
+ * `filter` passes).
+ */
+snapshots?: string[]; 
+/**
+ * Instead of naming snapshots: forget those this policy does not keep, among the
+ * snapshots `filter` passes.
+ */
+retention?: RetentionPolicy | null; 
+/**
+ * Which snapshots `snapshots` may name, or the policy decides among.
+ */
+filter?: SnapshotFilter; 
+/**
+ * Only report what would be done.
+ */
+dryRun?: boolean; 
+/**
+ * Then free the space only the forgotten snapshots used, as `prune` does (and, as
+ * prune, refuse while a snapshot vanished). Alone, without snapshots or a policy:
+ * forget nothing and free the space no snapshot needs.
+ */
+prune?: boolean }
 
 /**
  * The entries found in one tree item of one snapshot (the answer of `find`).
@@ -290,7 +427,16 @@ tags?: Partial<{ [key in string]: string }>;
 /**
  * Bytes the ingest will receive, when known (for progress percentages).
  */
-totalBytes?: number | null }
+totalBytes?: number | null; 
+/**
+ * The host the snapshot is taken on, recorded in it (the CLI: the machine's name);
+ * left out when unknown.
+ */
+host?: string | null; 
+/**
+ * The user taking it, recorded in it; left out when unknown.
+ */
+user?: string | null }
 
 /**
  * Payload of `ingest:complete`.
@@ -332,7 +478,12 @@ name: string;
 /**
  * Its free-form type.
  */
-type?: string | null }
+type?: string | null; 
+/**
+ * Where its bytes come from, recorded in the snapshot: an absolute path, or `-` for
+ * standard input or a stream without one.
+ */
+path?: string | null }
 
 /**
  * Arguments of `ingest_tree`.
@@ -363,7 +514,11 @@ noParent?: boolean;
 /**
  * Entries to leave out, as gitignore patterns (`*.o`, `/build`, `cache/`, `!keep`).
  */
-exclude?: string[] }
+exclude?: string[]; 
+/**
+ * The directory's path, recorded in the snapshot (absolute).
+ */
+path?: string | null }
 
 /**
  * Payload of `ingest:warning`.
@@ -422,6 +577,8 @@ passphrase?: string | null;
  * Who runs the engine (recorded in locks).
  */
 client?: Client }
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 
 /**
  * Argon2id parameters, as stored in key files.
@@ -571,6 +728,12 @@ export type PruneOptions = {
  */
 retention: RetentionPolicy; 
 /**
+ * The policy decides only among the snapshots this filter passes; the others are
+ * kept (`{ tags: { db: "orders" } }` prunes one database's snapshots of a shared
+ * repository).
+ */
+filter?: SnapshotFilter; 
+/**
  * Only report what would be done.
  */
 dryRun?: boolean; 
@@ -612,7 +775,13 @@ keptSnapshots: number;
 /**
  * Ids of the snapshots forgotten.
  */
-removedSnapshotIds: SnapshotId[] }
+removedSnapshotIds: SnapshotId[]; 
+/**
+ * Whether the space only the forgotten snapshots used was freed: always by `prune`,
+ * by `forget` only when asked to prune. When false, `removedPacks`, `rewrittenPacks`
+ * and `freedBytes` are 0 and the data stays until a prune frees it.
+ */
+pruned: boolean }
 
 /**
  * The answer of `reindex`.
@@ -710,9 +879,14 @@ export type RestoreArgs = {
  */
 snapshot: string; 
 /**
- * Restore only this item.
+ * Restore only this item; `latest` is then the newest snapshot that has it.
  */
-item?: string | null }
+item?: string | null; 
+/**
+ * Narrows `latest` to the newest snapshot that passes it; an id or prefix must name
+ * a snapshot that passes it.
+ */
+filter?: SnapshotFilter }
 
 /**
  * The answer of `restore_begin`.
@@ -735,6 +909,19 @@ size: number;
  * The item is a directory tree and comes as a POSIX (pax) tar archive.
  */
 tar?: boolean }
+
+/**
+ * One snapshot whose tags changed.
+ */
+export type Retagged = { 
+/**
+ * The snapshot's id before (now removed).
+ */
+from: SnapshotId; 
+/**
+ * Its id with the new tags.
+ */
+to: SnapshotId }
 
 /**
  * Which snapshots to keep.
@@ -827,14 +1014,30 @@ items: SnapshotItem[];
  * Problems met while reading the source (files that vanished or changed while read);
  * left out when there were none.
  */
-warnings?: number }) & { 
+warnings?: number; 
+/**
+ * The host the snapshot was taken on, as it names itself; absent when unknown.
+ */
+host?: string | null; 
+/**
+ * The user who took it; absent when unknown.
+ */
+user?: string | null; 
+/**
+ * For a snapshot made from another by `tag` or `copy`: the id of the snapshot it
+ * descends from that neither made (restic's `original`), so that `copy` knows what
+ * it copied already.
+ */
+original?: SnapshotId | null }) & { 
 /**
  * The snapshot's id.
  */
 id: SnapshotId }
 
 /**
- * Which snapshots to list: all tags must match; `after` is inclusive, `before` exclusive.
+ * Which snapshots to list, or which `latest` names: every criterion given must hold (all
+ * tags, the host, an item of that name, an item read from that path); `after` is
+ * inclusive, `before` exclusive. The matching is [`crate::snapshots`]'s.
  */
 export type SnapshotFilter = { 
 /**
@@ -848,7 +1051,19 @@ after?: string | null;
 /**
  * Only snapshots created before this time.
  */
-before?: string | null }
+before?: string | null; 
+/**
+ * Only snapshots taken on this host.
+ */
+host?: string | null; 
+/**
+ * Only snapshots with an item of this name.
+ */
+item?: string | null; 
+/**
+ * Only snapshots with an item read from this path (exactly as recorded).
+ */
+path?: string | null }
 
 /**
  * A snapshot: the SHA-256 of its stored manifest.
@@ -878,7 +1093,13 @@ chunkCount: number;
 /**
  * Entries (files, directories, links, ...) of a tree item; absent for a stream.
  */
-entries?: number | null }
+entries?: number | null; 
+/**
+ * Where the item was read from, as the host named it (an absolute path), or `-` for
+ * standard input or a stream without a path; absent in snapshots written before
+ * Cairn recorded it, and when the host did not say.
+ */
+path?: string | null }
 
 /**
  * Names a snapshot: a full id, a unique prefix of one, or `latest`.
@@ -887,7 +1108,136 @@ export type SnapshotRef = {
 /**
  * The id, prefix or `latest`.
  */
-id: string }
+id: string; 
+/**
+ * Narrows `latest` to the newest snapshot that passes it; an id or prefix must name
+ * a snapshot that passes it.
+ */
+filter?: SnapshotFilter }
+
+/**
+ * Arguments of `stats`.
+ */
+export type StatsOptions = { 
+/**
+ * The snapshots to count: full ids, unique prefixes or `latest`; left out, every
+ * snapshot `filter` passes (the whole repository when it passes all).
+ */
+snapshots?: string[]; 
+/**
+ * Which snapshots count (or which `snapshots` may name).
+ */
+filter?: SnapshotFilter }
+
+/**
+ * The answer of `stats`: what the counted snapshots hold and what storing them costs.
+ */
+export type StatsResult = { 
+/**
+ * Snapshots counted.
+ */
+snapshots: number; 
+/**
+ * Bytes a restore of all of them writes: the sum of their `originalSize` (restic's
+ * `restore-size`).
+ */
+logicalSize: number; 
+/**
+ * References to data chunks, every repeat counted: the sum of their `chunkCount`.
+ */
+chunkReferences: number; 
+/**
+ * Distinct data chunks they reference.
+ */
+chunks: number; 
+/**
+ * Bytes of those chunks before compression: what deduplication leaves.
+ */
+uniqueSize: number; 
+/**
+ * Distinct blobs they need: data chunks, chunk lists and tree pieces.
+ */
+blobs: number; 
+/**
+ * Bytes those blobs take in packs, compressed and encrypted (restic's `raw-data`).
+ */
+storedSize: number; 
+/**
+ * `logicalSize / uniqueSize`: how many times deduplication shrinks the data (1 when
+ * nothing is stored).
+ */
+dedupRatio: number; 
+/**
+ * `uniqueSize` over the stored bytes of the data chunks: how many times compression
+ * shrinks what deduplication leaves (1 when nothing is stored).
+ */
+compressionRatio: number; 
+/**
+ * Packs holding at least one of those blobs.
+ */
+packs: number; 
+/**
+ * Bytes of those packs, blobs no counted snapshot needs included (what prune has
+ * not freed yet, or other snapshots use).
+ */
+packSize: number; 
+/**
+ * Parity groups with at least one of those packs.
+ */
+parityGroups: number; 
+/**
+ * Parity shards of those groups.
+ */
+parityShards: number; 
+/**
+ * Bytes of those shards.
+ */
+paritySize: number; 
+/**
+ * `paritySize / packSize`: the storage parity adds for each byte of packs (0
+ * without parity).
+ */
+parityOverhead: number }
+
+/**
+ * Arguments of `tag`: which snapshots, and how their tags change (`set` first, then
+ * `remove`, then `add`).
+ */
+export type TagOptions = { 
+/**
+ * The snapshots: full ids, unique prefixes, or `latest` (the newest that `filter`
+ * passes).
+ */
+snapshots: string[]; 
+/**
+ * Which snapshots `snapshots` may name.
+ */
+filter?: SnapshotFilter; 
+/**
+ * Replace every tag with these.
+ */
+set?: Partial<{ [key in string]: string }> | null; 
+/**
+ * Tags to remove: `key` (whatever its value) or `key=value` (only with that value).
+ */
+remove?: string[]; 
+/**
+ * Tags to add, or to give a new value.
+ */
+add?: Partial<{ [key in string]: string }> }
+
+/**
+ * The answer of `tag`.
+ */
+export type TagResult = { 
+/**
+ * The snapshots whose tags changed, with their new ids.
+ */
+changed: Retagged[]; 
+/**
+ * The snapshots that already had these tags (nothing written for them).
+ */
+unchanged: SnapshotId[] }
 
 /**
  * One changed entry.
@@ -1133,9 +1483,15 @@ export type WalkArgs = {
  */
 snapshot: string; 
 /**
- * The tree item; left out, the snapshot's only tree item.
+ * The tree item (`latest` is then the newest snapshot that has it); left out, the
+ * snapshot's only tree item.
  */
 item?: string | null; 
+/**
+ * Narrows `latest` to the newest snapshot that passes it; an id or prefix must name
+ * a snapshot that passes it.
+ */
+filter?: SnapshotFilter; 
 /**
  * Where to start, `/`-separated below the item's root (the root when empty).
  */
@@ -1317,7 +1673,7 @@ export interface Operations {
    */
   tree_problem: Operation<TreeProblemArgs, Done>;
   /**
-   * Abandons an ingest; packs already written stay until prune.
+   * Abandons an ingest or an import; packs already written stay until prune.
    *
    * May fail with: SessionNotFound (and the codes of any operation).
    */
@@ -1358,7 +1714,37 @@ export interface Operations {
    */
   tree_diff: Operation<DiffArgs, TreeChange[]>;
   /**
-   * Ends a restore or a walk early (or after its end) and releases its lock.
+   * The id and `original` of every snapshot: what a copy into this repository skips
+   * (`skip` of `export_begin` on the source).
+   *
+   * May fail with: CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
+   */
+  known_originals: Operation<NoArgs, SnapshotId[]>;
+  /**
+   * Starts exporting snapshots as a snapshot stream for `import_begin` on another
+   * repository (copy); answers the session that `read` drains and `restore_end` ends.
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex, RepositoryLocked (and the codes of any operation).
+   */
+  export_begin: Operation<ExportArgs, ExportBegun>;
+  /**
+   * Starts importing a snapshot stream from `export_begin` (copy): answers the session
+   * `write` feeds; each snapshot is written, under a shared lock, when its last frame
+   * arrives.
+   *
+   * May fail with: RepositoryLocked, CorruptParity, CorruptIndex, UnsupportedVersion (and the codes of any operation).
+   *
+   * Emits: ingest:progress, ingest:complete.
+   */
+  import_begin: Operation<NoArgs, SessionHandle>;
+  /**
+   * Ends an import whose stream arrived whole; answers the snapshots it wrote.
+   *
+   * May fail with: SessionNotFound (and the codes of any operation).
+   */
+  import_finish: Operation<SessionHandle, Copied[]>;
+  /**
+   * Ends a restore, a walk or an export early (or after its end) and releases its lock.
    *
    * May fail with: SessionNotFound (and the codes of any operation).
    */
@@ -1370,9 +1756,9 @@ export interface Operations {
    */
   list_snapshots: Operation<SnapshotFilter, Snapshot[]>;
   /**
-   * One snapshot, by full id, unique id prefix or `latest`.
+   * One snapshot, by full id, unique id prefix or `latest`, among those a filter passes.
    *
-   * May fail with: SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
    */
   get_snapshot: Operation<SnapshotRef, Snapshot>;
   /**
@@ -1407,6 +1793,34 @@ export interface Operations {
    * May fail with: RepositoryLocked, CorruptIndex, CorruptSnapshot, CorruptPack, CorruptParity, ChunkNotFound, UnsupportedVersion (and the codes of any operation).
    */
   prune: Operation<PruneOptions, PruneResult>;
+  /**
+   * Forgets snapshots by id (or those a retention policy does not keep), leaving their
+   * data for `prune` to free; with `prune`, frees it too.
+   *
+   * May fail with: RepositoryLocked, SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptIndex, CorruptSnapshot, CorruptPack, CorruptParity, ChunkNotFound, UnsupportedVersion (and the codes of any operation).
+   */
+  forget: Operation<ForgetOptions, PruneResult>;
+  /**
+   * Changes the tags of snapshots: each changed one gets a new manifest (a new id) and
+   * the old one is removed.
+   *
+   * May fail with: RepositoryLocked, SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion (and the codes of any operation).
+   */
+  tag: Operation<TagOptions, TagResult>;
+  /**
+   * What snapshots hold and what storing them costs: sizes, deduplication and
+   * compression, chunks, packs and parity.
+   *
+   * May fail with: RepositoryLocked, SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, CorruptIndex, ChunkNotFound, UnsupportedVersion (and the codes of any operation).
+   */
+  stats: Operation<StatsOptions, StatsResult>;
+  /**
+   * The repository's configuration, a snapshot's manifest, the index or a pack's entry
+   * table, as JSON (opened where a key is needed).
+   *
+   * May fail with: SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, CorruptIndex, UnsupportedVersion (and the codes of any operation).
+   */
+  cat: Operation<CatArgs, JsonValue>;
   /**
    * Rebuilds damaged packs and parity from parity, sidecars from packs, the index from
    * sidecars; gives parity to unprotected packs; removes stale locks.

@@ -8,10 +8,12 @@ import {
   CairnError,
   Repository,
   type CairnErrorCode,
+  type CopyResult,
   type IngestProgressEvent,
   type ISnapshot,
   type IVerifyResult,
   type RestoredTree,
+  type StatsResult,
   type TreeStep,
 } from "@cairn-backup/cairn";
 
@@ -41,6 +43,9 @@ const snap: ISnapshot = await repo.ingest(data, {
   items: [{ name: "app.log", type: "text" }],
 });
 check(progress.at(-1)?.percentage === 100, "the last progress event is at 100 %");
+// Deno run without --allow-sys records no host rather than failing; Node, this machine's.
+const deno = "Deno" in globalThis;
+check(deno ? snap.host === undefined : typeof snap.host === "string", `the host recorded is ${snap.host}`);
 
 let restored = 0;
 for await (const block of await repo.restore(snap.id, { item: "app.log" })) {
@@ -62,5 +67,14 @@ const steps: TreeStep[] = await repo.listTree(treeSnap.id);
 check(steps.map((s) => `${s.path}:${s.entry.kind}`).join(",") === ":dir,sub:dir,sub/file.txt:file", "listTree lists the tree");
 const back: RestoredTree = await repo.restoreTree(treeSnap.id, `${tree}-restored`);
 check(back.files === 1 && fs.readFileSync(`${tree}-restored/sub/file.txt`, "utf8") === "in a tree\n", "restoreTree writes it back");
+
+// Snapshots as restic users handle them: what they cost, a copy into a plain repository.
+const stats: StatsResult = await repo.stats({ filter: { tags: { app: "consumer" } } });
+check(stats.snapshots === 1 && stats.logicalSize === data.length, "stats counts the tagged snapshot");
+const mirror = await Repository.init(`${dir}-mirror`);
+const copied: CopyResult = await repo.copy(mirror);
+check(copied.copied.length === 2 && copied.skipped.length === 0, "copy copies both snapshots");
+check((await mirror.getSnapshot("latest", { item: "app.log" })).original === snap.id, "the copy records its original");
+await mirror.close();
 await repo.close();
 console.log(`consumer: ok (${snap.id.slice(0, 8)}, ${progress.length} progress events)`);

@@ -19,6 +19,7 @@ use crate::host::Host;
 use crate::ids::BlobId;
 use crate::index::{Index, PackRecord};
 use crate::locking::{self, HeldLock};
+pub use crate::manifest::Origin;
 use crate::manifest::{
     self, ItemManifest, Manifest, Snapshot, SnapshotItem, LIST_MAX_ENTRIES, MANIFEST_VERSION,
     MANIFEST_VERSION_TREES,
@@ -79,6 +80,7 @@ struct Stats {
 struct IngestState {
     lock: Option<HeldLock>,
     tags: BTreeMap<String, String>,
+    origin: Origin,
     total_bytes: Option<u64>,
     items: Vec<ItemManifest>,
     current: Option<ItemBuilder>,
@@ -129,6 +131,7 @@ impl IngestSession {
         index: &mut Index,
         tags: BTreeMap<String, String>,
         total_bytes: Option<u64>,
+        origin: Origin,
     ) -> Result<IngestSession> {
         segments::refresh(store, index)?;
         let lock = locking::acquire(store, false, "ingest")?;
@@ -137,6 +140,7 @@ impl IngestSession {
             state: IngestState {
                 lock: Some(lock),
                 tags,
+                origin,
                 total_bytes,
                 items: Vec::new(),
                 current: None,
@@ -164,8 +168,9 @@ impl IngestSession {
         index: &mut Index,
         name: String,
         kind: Option<String>,
+        path: Option<String>,
     ) -> Result<()> {
-        self.start_item(store, index, name, kind, None)
+        self.start_item(store, index, SnapshotItem::named(name, kind, path), None)
     }
 
     /// Ends the current item (if any) and starts a tree item, whose entries come with
@@ -175,32 +180,31 @@ impl IngestSession {
         &mut self,
         store: &Store<H>,
         index: &mut Index,
-        name: String,
-        kind: Option<String>,
+        item: SnapshotItem,
         parent_root: Option<Node>,
         excludes: Excludes,
     ) -> Result<()> {
         let tree = tree::TreeBuilder::new(parent_root, excludes);
-        self.start_item(store, index, name, kind, Some(tree))
+        self.start_item(store, index, item, Some(tree))
     }
 
     fn start_item<H: Host>(
         &mut self,
         store: &Store<H>,
         index: &mut Index,
-        name: String,
-        kind: Option<String>,
+        item: SnapshotItem,
         tree: Option<tree::TreeBuilder>,
     ) -> Result<()> {
         self.check_usable()?;
-        check_item_name(&name)?;
+        let name = &item.name;
+        check_item_name(name)?;
         let st = &self.state;
         let mut taken = st
             .items
             .iter()
             .map(|i| &i.item.name)
             .chain(st.current.as_ref().map(|c| &c.manifest.item.name));
-        if taken.any(|n| *n == name) {
+        if taken.any(|n| n == name) {
             return Err(Error::InvalidArgument(format!(
                 "item name `{name}` is used twice in one snapshot"
             )));
@@ -209,13 +213,7 @@ impl IngestSession {
             s.end_item(store, index)?;
             s.state.current = Some(ItemBuilder {
                 manifest: ItemManifest {
-                    item: SnapshotItem {
-                        name,
-                        kind,
-                        size: 0,
-                        chunk_count: 0,
-                        entries: None,
-                    },
+                    item,
                     lists: Vec::new(),
                     tree: None,
                 },
@@ -230,7 +228,7 @@ impl IngestSession {
     pub fn write<H: Host>(&mut self, store: &Store<H>, index: &mut Index, data: &[u8]) -> Result<()> {
         self.check_usable()?;
         if self.state.current.is_none() {
-            self.item(store, index, DEFAULT_ITEM.into(), None)?;
+            self.item(store, index, DEFAULT_ITEM.into(), None, None)?;
         }
         if let Some(item) = self
             .state
@@ -293,7 +291,7 @@ impl IngestSession {
 
     fn finish_inner<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<Snapshot> {
         if self.state.current.is_none() && self.state.items.is_empty() {
-            self.item(store, index, DEFAULT_ITEM.into(), None)?;
+            self.item(store, index, DEFAULT_ITEM.into(), None, None)?;
         }
         self.end_item(store, index)?;
         let st = &mut self.state;
@@ -310,7 +308,7 @@ impl IngestSession {
             } else {
                 MANIFEST_VERSION
             },
-            created_at: time::format_ms(store.now_ms()),
+            created_at: (st.origin.created_at.take()).unwrap_or_else(|| time::format_ms(store.now_ms())),
             tags: std::mem::take(&mut st.tags),
             original_size: st.stats.original,
             stored_size: st.stats.stored,
@@ -318,7 +316,10 @@ impl IngestSession {
             new_chunks: st.stats.new_chunks,
             reused_chunks: st.stats.reused_chunks,
             items: std::mem::take(&mut st.items),
-            warnings: st.warnings,
+            warnings: st.warnings + st.origin.warnings,
+            host: st.origin.host.take(),
+            user: st.origin.user.take(),
+            original: st.origin.original.take(),
         };
         let id = snapshots::store_manifest(store, &manifest)?;
         snapshots::record(store, &[id], &[])?; // docs/FORMAT.md §9a

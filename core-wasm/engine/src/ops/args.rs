@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::InitOptions;
 use crate::ids::{KeyId, SnapshotId};
 use crate::lockfile::Client;
+use crate::manifest::SnapshotFilter;
 use crate::restore::tree::WalkScope;
 use crate::tree::Entry;
 
@@ -64,6 +65,13 @@ pub struct IngestBeginArgs {
     /// Bytes the ingest will receive, when known (for progress percentages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_bytes: Option<u64>,
+    /// The host the snapshot is taken on, recorded in it (the CLI: the machine's name);
+    /// left out when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The user taking it, recorded in it; left out when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// An open ingest or restore session.
@@ -88,6 +96,10 @@ pub struct IngestItemArgs {
     /// Its free-form type.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Where its bytes come from, recorded in the snapshot: an absolute path, or `-` for
+    /// standard input or a stream without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Arguments of `restore_begin`.
@@ -96,9 +108,13 @@ pub struct IngestItemArgs {
 pub struct RestoreArgs {
     /// A full snapshot id, a unique prefix of one, or `latest`.
     pub snapshot: String,
-    /// Restore only this item.
+    /// Restore only this item; `latest` is then the newest snapshot that has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// Narrows `latest` to the newest snapshot that passes it; an id or prefix must name
+    /// a snapshot that passes it.
+    #[serde(skip_serializing_if = "SnapshotFilter::is_empty", default)]
+    pub filter: SnapshotFilter,
 }
 
 /// The answer of `restore_begin`.
@@ -123,6 +139,10 @@ pub struct RestoreBegun {
 pub struct SnapshotRef {
     /// The id, prefix or `latest`.
     pub id: String,
+    /// Narrows `latest` to the newest snapshot that passes it; an id or prefix must name
+    /// a snapshot that passes it.
+    #[serde(skip_serializing_if = "SnapshotFilter::is_empty", default)]
+    pub filter: SnapshotFilter,
 }
 
 /// Arguments of `key_add`.
@@ -190,6 +210,9 @@ pub struct IngestTreeArgs {
     /// Entries to leave out, as gitignore patterns (`*.o`, `/build`, `cache/`, `!keep`).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub exclude: Vec<String>,
+    /// The directory's path, recorded in the snapshot (absolute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Arguments of `tree_entry`.
@@ -237,9 +260,14 @@ pub struct TreeProblemArgs {
 pub struct WalkArgs {
     /// A full snapshot id, a unique prefix of one, or `latest`.
     pub snapshot: String,
-    /// The tree item; left out, the snapshot's only tree item.
+    /// The tree item (`latest` is then the newest snapshot that has it); left out, the
+    /// snapshot's only tree item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// Narrows `latest` to the newest snapshot that passes it; an id or prefix must name
+    /// a snapshot that passes it.
+    #[serde(skip_serializing_if = "SnapshotFilter::is_empty", default)]
+    pub filter: SnapshotFilter,
     /// Where to start, `/`-separated below the item's root (the root when empty).
     #[serde(default)]
     pub path: String,
@@ -320,4 +348,8 @@ pub struct DiffArgs {
     /// The tree item (in both); left out, the newer snapshot's only tree item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// Narrows `latest` (in either) to the newest snapshot that passes it; an id or
+    /// prefix must name a snapshot that passes it.
+    #[serde(skip_serializing_if = "SnapshotFilter::is_empty", default)]
+    pub filter: SnapshotFilter,
 }

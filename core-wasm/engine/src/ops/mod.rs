@@ -19,13 +19,19 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::cat::CatArgs;
+use crate::copy::{Copied, ExportArgs, ExportBegun};
 use crate::error::{Error, ErrorCode, Result};
+use crate::forget::ForgetOptions;
+use crate::ids::SnapshotId;
 use crate::keys::KeyListing;
 use crate::manifest::{Snapshot, SnapshotFilter};
 use crate::prune::{PruneOptions, PruneResult};
 use crate::repair::{ReindexResult, RepairResult};
 use crate::repo::RepoInfo;
 use crate::restore::tree::{Found, TreeStep};
+use crate::stats::{StatsOptions, StatsResult};
+use crate::tag::{TagOptions, TagResult};
 use crate::treediff::TreeChange;
 use crate::verify::{VerifyOptions, VerifyResult};
 
@@ -220,7 +226,7 @@ operations! {
     tree_problem => TreeProblem(TreeProblemArgs) -> Done {
         keyless: false, events: [INGEST_WARNING], errors: [SessionNotFound, CorruptParity, CorruptIndex],
     }
-    /// Abandons an ingest; packs already written stay until prune.
+    /// Abandons an ingest or an import; packs already written stay until prune.
     ingest_abort => IngestAbort(SessionArgs) -> Done { keyless: false, events: [], errors: [SessionNotFound] }
     /// Starts restoring a snapshot (full id, unique prefix or `latest`), or one item of it;
     /// answers the session that `read` drains.
@@ -257,15 +263,42 @@ operations! {
         events: [],
         errors: [SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex],
     }
-    /// Ends a restore or a walk early (or after its end) and releases its lock.
+    /// The id and `original` of every snapshot: what a copy into this repository skips
+    /// (`skip` of `export_begin` on the source).
+    known_originals => KnownOriginals(NoArgs) -> Vec<SnapshotId> {
+        keyless: false, events: [], errors: [CorruptSnapshot, UnsupportedVersion],
+    }
+    /// Starts exporting snapshots as a snapshot stream for `import_begin` on another
+    /// repository (copy); answers the session that `read` drains and `restore_end` ends.
+    export_begin => ExportBegin(ExportArgs) -> ExportBegun {
+        keyless: false,
+        events: [],
+        errors: [SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion, CorruptIndex,
+                 RepositoryLocked],
+    }
+    /// Starts importing a snapshot stream from `export_begin` (copy): answers the session
+    /// `write` feeds; each snapshot is written, under a shared lock, when its last frame
+    /// arrives.
+    import_begin => ImportBegin(NoArgs) -> SessionHandle {
+        keyless: false,
+        events: [INGEST_PROGRESS, INGEST_COMPLETE],
+        errors: [RepositoryLocked, CorruptParity, CorruptIndex, UnsupportedVersion],
+    }
+    /// Ends an import whose stream arrived whole; answers the snapshots it wrote.
+    import_finish => ImportFinish(SessionArgs) -> Vec<Copied> {
+        keyless: false, events: [], errors: [SessionNotFound],
+    }
+    /// Ends a restore, a walk or an export early (or after its end) and releases its lock.
     restore_end => RestoreEnd(SessionArgs) -> Done { keyless: false, events: [], errors: [SessionNotFound] }
     /// The snapshots that pass the filter, oldest first.
     list_snapshots => ListSnapshots(SnapshotFilter) -> Vec<Snapshot> {
         keyless: false, events: [], errors: [CorruptSnapshot, UnsupportedVersion],
     }
-    /// One snapshot, by full id, unique id prefix or `latest`.
+    /// One snapshot, by full id, unique id prefix or `latest`, among those a filter passes.
     get_snapshot => GetSnapshot(SnapshotRef) -> Snapshot {
-        keyless: false, events: [], errors: [SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, UnsupportedVersion],
+        keyless: false,
+        events: [],
+        errors: [SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion],
     }
     /// Adds a passphrase: a new key file wrapping the master key.
     key_add => KeyAdd(PassphraseArgs) -> KeyAdded { keyless: false, events: [], errors: [CorruptKey] }
@@ -285,6 +318,36 @@ operations! {
         events: [],
         errors: [RepositoryLocked, CorruptIndex, CorruptSnapshot, CorruptPack, CorruptParity, ChunkNotFound,
                  UnsupportedVersion],
+    }
+    /// Forgets snapshots by id (or those a retention policy does not keep), leaving their
+    /// data for `prune` to free; with `prune`, frees it too.
+    forget => Forget(ForgetOptions) -> PruneResult {
+        keyless: false,
+        events: [],
+        errors: [RepositoryLocked, SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptIndex, CorruptSnapshot,
+                 CorruptPack, CorruptParity, ChunkNotFound, UnsupportedVersion],
+    }
+    /// Changes the tags of snapshots: each changed one gets a new manifest (a new id) and
+    /// the old one is removed.
+    tag => Tag(TagOptions) -> TagResult {
+        keyless: false,
+        events: [],
+        errors: [RepositoryLocked, SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, UnsupportedVersion],
+    }
+    /// What snapshots hold and what storing them costs: sizes, deduplication and
+    /// compression, chunks, packs and parity.
+    stats => Stats(StatsOptions) -> StatsResult {
+        keyless: false,
+        events: [],
+        errors: [RepositoryLocked, SnapshotNotFound, AmbiguousSnapshot, ItemNotFound, CorruptSnapshot, CorruptIndex,
+                 ChunkNotFound, UnsupportedVersion],
+    }
+    /// The repository's configuration, a snapshot's manifest, the index or a pack's entry
+    /// table, as JSON (opened where a key is needed).
+    cat => Cat(CatArgs) -> serde_json::Value {
+        keyless: false,
+        events: [],
+        errors: [SnapshotNotFound, AmbiguousSnapshot, CorruptSnapshot, CorruptIndex, UnsupportedVersion],
     }
     /// Rebuilds damaged packs and parity from parity, sidecars from packs, the index from
     /// sidecars; gives parity to unprotected packs; removes stale locks.

@@ -14,22 +14,25 @@ use serde::{Deserialize, Serialize};
 use crate::chunker::ChunkingParams;
 use crate::codec::Compression;
 use crate::config::{Config, InitOptions, ParityParams};
+use crate::copy::{ExportSession, ImportSession};
 use crate::crypto::Crypto;
 use crate::error::{Error, Result};
+use crate::forget::{self, ForgetOptions};
 use crate::host::Host;
 use crate::ids::KeyId;
 use crate::index::Index;
-use crate::ingest::IngestSession;
+use crate::ingest::{IngestSession, Origin};
 use crate::keyfile::{KeyFile, Keys};
 use crate::keys::{self, KeyListing};
 use crate::layout::StorageKey;
 use crate::locking;
-use crate::manifest::{Snapshot, SnapshotFilter};
+use crate::manifest::{Snapshot, SnapshotFilter, SnapshotItem};
 use crate::prune::{self, PruneOptions, PruneResult};
 use crate::repair::{self, ReindexResult, RepairResult};
 use crate::restore::RestoreSession;
 use crate::snapshots;
 use crate::store::Store;
+use crate::tag::{self, TagOptions, TagResult};
 use crate::time;
 use crate::verify::{self, VerifyOptions, VerifyResult};
 
@@ -211,13 +214,14 @@ impl<H: Host> Repository<H> {
         &mut self,
         tags: BTreeMap<String, String>,
         total_bytes: Option<u64>,
+        origin: Origin,
     ) -> Result<IngestSession> {
-        IngestSession::begin(&self.store, &mut self.index, tags, total_bytes)
+        IngestSession::begin(&self.store, &mut self.index, tags, total_bytes, origin)
     }
 
     /// Ends the session's current item and starts the next one.
-    pub fn ingest_item(&mut self, s: &mut IngestSession, name: String, kind: Option<String>) -> Result<()> {
-        s.item(&self.store, &mut self.index, name, kind)
+    pub fn ingest_item(&mut self, s: &mut IngestSession, item: SnapshotItem) -> Result<()> {
+        s.item(&self.store, &mut self.index, item.name, item.kind, item.path)
     }
 
     /// Feeds bytes to the session's current item.
@@ -237,8 +241,13 @@ impl<H: Host> Repository<H> {
     }
 
     /// Starts restoring a snapshot, or one item of it.
-    pub fn restore_begin(&mut self, wanted: &str, item: Option<&str>) -> Result<RestoreSession> {
-        RestoreSession::begin(&self.store, &mut self.index, wanted, item)
+    pub fn restore_begin(
+        &mut self,
+        wanted: &str,
+        item: Option<&str>,
+        filter: &SnapshotFilter,
+    ) -> Result<RestoreSession> {
+        RestoreSession::begin(&self.store, &mut self.index, wanted, item, filter)
     }
 
     /// The next block of a restore; empty at the end.
@@ -257,9 +266,10 @@ impl<H: Host> Repository<H> {
         snapshots::list(&self.store, filter)
     }
 
-    /// The snapshot named by a full id, a unique prefix or `latest`.
-    pub fn get_snapshot(&self, wanted: &str) -> Result<Snapshot> {
-        snapshots::get(&self.store, wanted)
+    /// The snapshot named by a full id, a unique prefix or `latest`, among those `filter`
+    /// passes.
+    pub fn get_snapshot(&self, wanted: &str, filter: &SnapshotFilter) -> Result<Snapshot> {
+        snapshots::get(&self.store, wanted, filter)
     }
 
     /// Verifies the repository.
@@ -270,6 +280,49 @@ impl<H: Host> Repository<H> {
     /// Forgets snapshots outside a retention policy and collects the garbage.
     pub fn prune(&mut self, opts: &PruneOptions) -> Result<PruneResult> {
         prune::run(&self.store, &mut self.index, opts)
+    }
+
+    /// Forgets snapshots by id or policy (and with `prune`, collects the garbage).
+    pub fn forget(&mut self, opts: &ForgetOptions) -> Result<PruneResult> {
+        forget::run(&self.store, &mut self.index, opts)
+    }
+
+    /// Changes the tags of snapshots.
+    pub fn tag(&mut self, opts: &TagOptions) -> Result<TagResult> {
+        tag::run(&self.store, opts)
+    }
+
+    /// Starts exporting snapshots (copy).
+    pub fn export_begin(&mut self, args: &crate::copy::ExportArgs) -> Result<ExportSession> {
+        crate::segments::refresh(&self.store, &mut self.index)?;
+        ExportSession::begin(&self.store, args)
+    }
+
+    /// The next block of an export's stream; empty at its end.
+    pub fn export_read(&mut self, s: &mut ExportSession) -> Result<Vec<u8>> {
+        self.store.beat()?;
+        s.read(&self.store, &mut self.index)
+    }
+
+    /// The id and `original` of every snapshot ([`snapshots::originals`]).
+    pub fn known_originals(&self) -> Result<Vec<crate::ids::SnapshotId>> {
+        snapshots::originals(&self.store)
+    }
+
+    /// Feeds the next bytes of an import's stream.
+    pub fn import_write(&mut self, s: &mut ImportSession, data: &[u8]) -> Result<()> {
+        self.store.beat()?;
+        s.write(&self.store, &mut self.index, data)
+    }
+
+    /// Ends an import whose stream arrived whole; answers the snapshots written.
+    pub fn import_finish(&mut self, s: ImportSession) -> Result<Vec<crate::copy::Copied>> {
+        s.finish(&self.store)
+    }
+
+    /// What snapshots hold and what storing them costs.
+    pub fn stats(&mut self, opts: &crate::stats::StatsOptions) -> Result<crate::stats::StatsResult> {
+        crate::stats::run(&self.store, &mut self.index, opts)
     }
 
     /// Repairs what can be repaired.
@@ -304,136 +357,4 @@ impl<H: Host> Repository<H> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::codec::CodecName;
-    use crate::kdf::KdfParams;
-    use crate::layout;
-    use crate::memory::MemoryHost;
-
-    /// Cheap Argon2 settings for tests.
-    pub const FAST_KDF: KdfParams = KdfParams {
-        memory_ki_b: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
-
-    /// Small chunks and packs so tests exercise many of each.
-    pub fn small_options() -> InitOptions {
-        InitOptions {
-            chunking: Some(ChunkingParams {
-                min: 256,
-                avg: 1024,
-                max: 4096,
-            }),
-            pack_size: Some(16 * 1024),
-            kdf: Some(FAST_KDF),
-            ..InitOptions::default()
-        }
-    }
-
-    pub fn client() -> Client {
-        Client {
-            hostname: "testhost".into(),
-            pid: 42,
-            user: "tester".into(),
-        }
-    }
-
-    pub fn plain_repo(host: &MemoryHost) -> Repository<MemoryHost> {
-        Repository::init(host.clone(), None, &small_options(), client()).unwrap()
-    }
-
-    #[test]
-    fn init_refuses_an_existing_repository_and_open_needs_one() {
-        let host = MemoryHost::new(1);
-        assert_eq!(
-            Repository::open(host.clone(), None, client()).err(),
-            Some(Error::RepositoryNotFound)
-        );
-        plain_repo(&host);
-        assert_eq!(
-            Repository::init(host.clone(), None, &small_options(), client()).err(),
-            Some(Error::RepositoryExists)
-        );
-        let cfg = Config::parse(&host.object(layout::CONFIG).unwrap()).unwrap();
-        assert_eq!(cfg.pack_size, 16 * 1024);
-        assert!(cfg.encryption.is_none());
-    }
-
-    #[test]
-    fn encrypted_repositories_need_the_right_passphrase() {
-        let host = MemoryHost::new(2);
-        Repository::init(host.clone(), Some("s3cret"), &small_options(), client()).unwrap();
-        assert_eq!(
-            Repository::open(host.clone(), None, client()).err(),
-            Some(Error::PassphraseRequired)
-        );
-        assert_eq!(
-            Repository::open(host.clone(), Some("nope"), client()).err(),
-            Some(Error::WrongPassphrase)
-        );
-        let r = Repository::open(host.clone(), Some("s3cret"), client()).unwrap();
-        assert!(r.info().encrypted);
-        assert_eq!(
-            Repository::init(MemoryHost::new(3), Some(""), &small_options(), client())
-                .err()
-                .unwrap()
-                .code(),
-            crate::ErrorCode::InvalidArgument
-        );
-    }
-
-    #[test]
-    fn a_config_stripped_of_encryption_is_refused() {
-        let host = MemoryHost::new(4);
-        Repository::init(host.clone(), Some("pw"), &small_options(), client()).unwrap();
-        let mut cfg = Config::parse(&host.object(layout::CONFIG).unwrap()).unwrap();
-        cfg.encryption = None;
-        host.set_object(layout::CONFIG, cfg.to_bytes());
-        assert!(matches!(
-            Repository::open(host, None, client()),
-            Err(Error::CorruptConfig(_))
-        ));
-    }
-
-    #[test]
-    fn bad_init_options_are_refused_before_anything_is_written() {
-        let host = MemoryHost::new(5);
-        for opts in [
-            InitOptions {
-                pack_size: Some(10),
-                ..small_options()
-            },
-            InitOptions {
-                compression: Some(CodecName::Zstd),
-                compression_level: Some(20),
-                ..small_options()
-            },
-            InitOptions {
-                parity: Some(ParityParams {
-                    data_packs: 0,
-                    parity_packs: 1,
-                }),
-                ..small_options()
-            },
-            InitOptions {
-                chunking: Some(ChunkingParams {
-                    min: 1,
-                    avg: 2,
-                    max: 3,
-                }),
-                ..small_options()
-            },
-        ] {
-            assert_eq!(
-                Repository::init(host.clone(), None, &opts, client())
-                    .err()
-                    .unwrap()
-                    .code(),
-                crate::ErrorCode::InvalidArgument
-            );
-        }
-        assert!(host.keys().is_empty());
-    }
-}
+pub(crate) mod tests;

@@ -7,7 +7,7 @@ use crate::host::Host;
 use crate::ingest::{IngestSession, Placed};
 use std::collections::BTreeMap;
 
-use crate::manifest::SnapshotFilter;
+use crate::manifest::{SnapshotFilter, SnapshotItem};
 use crate::restore::tree::{Found, TreeSession, TreeStep, WalkScope};
 use crate::snapshots;
 use crate::tree::pattern::Excludes;
@@ -33,11 +33,11 @@ impl<H: Host> Repository<H> {
     pub fn ingest_tree(
         &mut self,
         s: &mut IngestSession,
-        name: String,
-        kind: Option<String>,
+        item: SnapshotItem,
         parent: Parent,
         exclude: &[String],
     ) -> Result<()> {
+        let name = item.name.as_str();
         let wanted = match parent {
             Parent::None => None,
             Parent::Snapshot(p) => Some(p),
@@ -48,16 +48,16 @@ impl<H: Host> Repository<H> {
                     snap.fields
                         .items
                         .iter()
-                        .any(|i| i.name == name && i.entries.is_some())
+                        .any(|i| i.name == *name && i.entries.is_some())
                 })
                 .map(|snap| snap.id.to_hex()),
         };
         let parent_root = match wanted {
-            Some(p) => self.parent_root(&p, &name)?,
+            Some(p) => self.parent_root(&p, name)?,
             None => None,
         };
         let excludes = Excludes::parse(exclude).map_err(Error::InvalidArgument)?;
-        s.tree(&self.store, &mut self.index, name, kind, parent_root, excludes)
+        s.tree(&self.store, &mut self.index, item, parent_root, excludes)
     }
 
     fn parent_root(&mut self, wanted: &str, name: &str) -> Result<Option<Node>> {
@@ -102,10 +102,11 @@ impl<H: Host> Repository<H> {
         &mut self,
         wanted: &str,
         item: Option<&str>,
+        filter: &SnapshotFilter,
         path: &[u8],
         scope: &WalkScope,
     ) -> Result<TreeSession> {
-        TreeSession::begin(&self.store, &mut self.index, wanted, item, path, scope)
+        TreeSession::begin(&self.store, &mut self.index, wanted, item, filter, path, scope)
     }
 
     /// The walk's next entry; `None` at its end.
@@ -149,7 +150,7 @@ impl<H: Host> Repository<H> {
             _ => {
                 let mut list = Vec::new();
                 for w in wanted {
-                    list.push(self.get_snapshot(w)?);
+                    list.push(self.get_snapshot(w, &SnapshotFilter::default())?);
                 }
                 list.retain(|s| tags.iter().all(|(k, v)| s.fields.tags.get(k) == Some(v)));
                 list
@@ -173,7 +174,8 @@ impl<H: Host> Repository<H> {
             let trees = snapshot.fields.items.iter().filter(|i| i.entries.is_some());
             for tree in trees.filter(|i| item.is_none_or(|name| name == i.name)) {
                 let id = snapshot.id.to_hex();
-                let mut walk = self.walk_begin(&id, Some(&tree.name), b"", &scope)?;
+                let no_filter = SnapshotFilter::default();
+                let mut walk = self.walk_begin(&id, Some(&tree.name), &no_filter, b"", &scope)?;
                 let mut matches = Vec::new();
                 while let Some(step) = self.walk_next(&mut walk)? {
                     matches.push(step);
@@ -194,10 +196,17 @@ impl<H: Host> Repository<H> {
 
     /// What changed in tree item `item` (or the only tree of `to`) from snapshot `from` to
     /// snapshot `to`.
-    pub fn tree_diff(&mut self, from: &str, to: &str, item: Option<&str>) -> Result<Vec<TreeChange>> {
+    pub fn tree_diff(
+        &mut self,
+        from: &str,
+        to: &str,
+        item: Option<&str>,
+        filter: &SnapshotFilter,
+    ) -> Result<Vec<TreeChange>> {
+        let filter = snapshots::having_item(filter, item);
         let (old_id, new_id) = (
-            snapshots::resolve(&self.store, from)?,
-            snapshots::resolve(&self.store, to)?,
+            snapshots::resolve_in(&self.store, from, &filter)?,
+            snapshots::resolve_in(&self.store, to, &filter)?,
         );
         let (old, new) = (
             snapshots::load(&self.store, old_id)?,

@@ -23,7 +23,7 @@ use crate::ids::SnapshotId;
 use crate::index::Index;
 use crate::layout::StorageKey;
 use crate::locking::{self, HeldLock};
-use crate::manifest::ItemTally;
+use crate::manifest::{ItemTally, SnapshotFilter};
 use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
@@ -56,8 +56,9 @@ impl RestoreSession {
         index: &mut Index,
         wanted: &str,
         item: Option<&str>,
+        filter: &SnapshotFilter,
     ) -> Result<RestoreSession> {
-        let id = snapshots::resolve(store, wanted)?;
+        let id = snapshots::resolve_in(store, wanted, &snapshots::having_item(filter, item))?;
         let manifest = snapshots::load(store, id)?;
         let items: Vec<_> = match item {
             None => manifest.items.iter().collect(),
@@ -85,7 +86,9 @@ impl RestoreSession {
                     recursive: true,
                     ..WalkScope::default()
                 };
-                let walk = TreeSession::begin(store, index, &id.to_hex(), Some(&one.item.name), b"", &scope)?;
+                let wanted = id.to_hex();
+                let item = Some(one.item.name.as_str());
+                let walk = TreeSession::begin(store, index, &wanted, item, &Default::default(), b"", &scope)?;
                 return Ok(RestoreSession {
                     snapshot_id: id,
                     size: one.item.size,

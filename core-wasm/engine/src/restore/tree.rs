@@ -13,7 +13,7 @@ use crate::ids::SnapshotId;
 use crate::index::Index;
 use crate::layout::StorageKey;
 use crate::locking::{self, HeldLock};
-use crate::manifest::ItemManifest;
+use crate::manifest::{ItemManifest, SnapshotFilter};
 use crate::segments;
 use crate::snapshots;
 use crate::store::Store;
@@ -118,12 +118,13 @@ impl TreeSession {
         index: &mut Index,
         wanted: &str,
         item: Option<&str>,
+        filter: &SnapshotFilter,
         path: &[u8],
         scope: &WalkScope,
     ) -> Result<TreeSession> {
         let patterns = |p: &[String]| Patterns::parse(p).map_err(Error::InvalidArgument);
         let (include, exclude) = (patterns(&scope.include)?, patterns(&scope.exclude)?);
-        let id = snapshots::resolve(store, wanted)?;
+        let id = snapshots::resolve_in(store, wanted, &snapshots::having_item(filter, item))?;
         let manifest = snapshots::load(store, id)?;
         let label = StorageKey::Snapshot(id).to_string();
         manifest.check_counts().map_err(|detail| Error::CorruptSnapshot {

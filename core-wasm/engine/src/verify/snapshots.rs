@@ -66,11 +66,18 @@ impl<H: Host> Verifier<'_, H> {
             gone,
             damaged,
             unrecorded,
+            leftover,
         } = snapshots::census(self.store)?;
-        for id in unrecorded {
+        let unrecorded = unrecorded
+            .into_iter()
+            .map(|id| (id, snapshots::unrecorded_warning(id)));
+        let leftover = leftover
+            .into_iter()
+            .map(|id| (id, snapshots::leftover_warning(id)));
+        for (id, error) in unrecorded.chain(leftover) {
             self.f.warnings.push(VerifyError {
                 snapshot: Some(id),
-                error: snapshots::unrecorded_warning(id),
+                error,
                 ..Default::default()
             });
         }

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{BlobId, SnapshotId};
 
+mod tally;
+pub use tally::ItemTally;
+
 /// Manifest format version of a snapshot of streams only.
 pub const MANIFEST_VERSION: u64 = 1;
 /// Manifest format version of a snapshot holding a tree item (docs/FORMAT.md §9b): older
@@ -40,6 +43,25 @@ pub struct SnapshotItem {
     /// Entries (files, directories, links, ...) of a tree item; absent for a stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entries: Option<u64>,
+    /// Where the item was read from, as the host named it (an absolute path), or `-` for
+    /// standard input or a stream without a path; absent in snapshots written before
+    /// Cairn recorded it, and when the host did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl SnapshotItem {
+    /// A new item: a name, a type and where it is read from, nothing in it yet.
+    pub fn named(name: String, kind: Option<String>, path: Option<String>) -> SnapshotItem {
+        SnapshotItem {
+            name,
+            kind,
+            size: 0,
+            chunk_count: 0,
+            entries: None,
+            path,
+        }
+    }
 }
 
 /// One item of a stored manifest: what the API shows, plus where its chunk list is.
@@ -84,10 +106,38 @@ pub struct SnapshotFields<I> {
     // and this way marks the field optional in the generated TypeScript.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub warnings: u64,
+    /// The host the snapshot was taken on, as it names itself; absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The user who took it; absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// For a snapshot made from another by `tag` or `copy`: the id of the snapshot it
+    /// descends from that neither made (restic's `original`), so that `copy` knows what
+    /// it copied already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<SnapshotId>,
 }
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// What a snapshot records of where it comes from besides its items (docs/FORMAT.md §9):
+/// the host and user, and for a snapshot `copy` imports, the source's creation time and
+/// original id.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The host the snapshot is taken on.
+    pub host: Option<String>,
+    /// The user taking it.
+    pub user: Option<String>,
+    /// Its creation time when it is not now (a copy keeps its source's).
+    pub created_at: Option<String>,
+    /// The snapshot it descends from (a copy's source, or that one's original).
+    pub original: Option<SnapshotId>,
+    /// Warnings its source had already (a copy keeps its source's).
+    pub warnings: u64,
 }
 
 /// The stored manifest of a snapshot (its id is the SHA-256 of the stored bytes).
@@ -119,13 +169,18 @@ impl Manifest {
             reused_chunks: self.reused_chunks,
             items: self.items.into_iter().map(|i| i.item).collect(),
             warnings: self.warnings,
+            host: self.host,
+            user: self.user,
+            original: self.original,
         };
         Snapshot { id, fields }
     }
 }
 
-/// Which snapshots to list: all tags must match; `after` is inclusive, `before` exclusive.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Which snapshots to list, or which `latest` names: every criterion given must hold (all
+/// tags, the host, an item of that name, an item read from that path); `after` is
+/// inclusive, `before` exclusive. The matching is [`crate::snapshots`]'s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotFilter {
@@ -138,6 +193,22 @@ pub struct SnapshotFilter {
     /// Only snapshots created before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
+    /// Only snapshots taken on this host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Only snapshots with an item of this name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// Only snapshots with an item read from this path (exactly as recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl SnapshotFilter {
+    /// True when the filter lets every snapshot through.
+    pub fn is_empty(&self) -> bool {
+        *self == SnapshotFilter::default()
+    }
 }
 
 /// Encodes a chunk list piece: `id (32) || raw length (u32 LE)` per chunk.
@@ -207,109 +278,8 @@ impl Manifest {
     }
 }
 
-/// Checks an item's chunk lists against its manifest entry while they are read, one list at
-/// a time (docs/FORMAT.md §8 and §9): restore and verify stop at the first disagreement
-/// instead of trusting the lists beyond what the manifest declares.
-#[derive(Debug, Clone)]
-pub struct ItemTally {
-    lists_left: usize,
-    chunks_left: u64,
-    bytes_left: u64,
-    max_chunk: u32,
-}
-
-impl ItemTally {
-    /// Checks what the manifest says of the item alone (its list count fits its chunk
-    /// count, its size fits chunks of at most `max_chunk` bytes) and starts the tally.
-    pub fn new(item: &ItemManifest, max_chunk: u32) -> Result<ItemTally, String> {
-        if item.tree.is_some() || item.item.entries.is_some() {
-            return Err(format!("item `{}` is a tree, not a stream", item.item.name));
-        }
-        let what = format!("item `{}`", item.item.name);
-        Self::of(
-            &what,
-            item.item.size,
-            item.item.chunk_count,
-            item.lists.len(),
-            max_chunk,
-        )
-    }
-
-    /// The same for any content of `size` bytes in `chunks` chunks listed in `lists`
-    /// pieces (a stream item, or a file of a tree: docs/FORMAT.md §9b); `what` names it.
-    pub fn of(what: &str, size: u64, chunks: u64, lists: usize, max_chunk: u32) -> Result<ItemTally, String> {
-        let needed = chunks.div_ceil(LIST_MAX_ENTRIES as u64);
-        if lists as u64 != needed {
-            return Err(format!(
-                "{what} has {lists} chunk lists, its {chunks} chunks need {needed}"
-            ));
-        }
-        let most = chunks.saturating_mul(max_chunk as u64);
-        if size < chunks || size > most {
-            return Err(format!(
-                "{what} declares {size} bytes in {chunks} chunks of 1 to {max_chunk} bytes"
-            ));
-        }
-        Ok(ItemTally {
-            lists_left: lists,
-            chunks_left: chunks,
-            bytes_left: size,
-            max_chunk,
-        })
-    }
-
-    /// Counts one list piece, read in order; fails when it is a list too many, of the
-    /// wrong length, names a chunk longer than the repository's chunks, or takes the item
-    /// past its declared chunk count or size.
-    pub fn add_list(&mut self, entries: &[(BlobId, u32)]) -> Result<(), String> {
-        let Some(left) = self.lists_left.checked_sub(1) else {
-            return Err("more chunk lists than the manifest declares".into());
-        };
-        self.lists_left = left;
-        let n = entries.len();
-        if n == 0 || n > LIST_MAX_ENTRIES || (left > 0 && n != LIST_MAX_ENTRIES) {
-            return Err(format!(
-                "a chunk list of {n} entries where the format allows {}",
-                if left > 0 {
-                    "exactly 8192 (not the last list)"
-                } else {
-                    "1 to 8192"
-                }
-            ));
-        }
-        let mut bytes = 0u64;
-        for (id, len) in entries {
-            if *len == 0 || *len > self.max_chunk {
-                return Err(format!(
-                    "chunk {id} of {len} bytes, outside 1 to {}",
-                    self.max_chunk
-                ));
-            }
-            bytes += *len as u64;
-        }
-        if n as u64 > self.chunks_left || bytes > self.bytes_left {
-            return Err("the chunk lists hold more chunks or bytes than the manifest declares".into());
-        }
-        self.chunks_left -= n as u64;
-        self.bytes_left -= bytes;
-        Ok(())
-    }
-
-    /// After the last list: fails unless the lists added up to exactly what was declared.
-    pub fn finish(&self) -> Result<(), String> {
-        if self.lists_left == 0 && self.chunks_left == 0 && self.bytes_left == 0 {
-            Ok(())
-        } else {
-            Err(format!(
-                "the chunk lists hold {} fewer chunks and {} fewer bytes than the manifest declares",
-                self.chunks_left, self.bytes_left
-            ))
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -320,7 +290,8 @@ mod tests {
         assert_eq!(decode_list(&[]).unwrap(), vec![]);
     }
 
-    fn item(size: u64, chunks: u64, lists: usize) -> ItemManifest {
+    /// A stream item named `a` of that shape.
+    pub(crate) fn item(size: u64, chunks: u64, lists: usize) -> ItemManifest {
         ItemManifest {
             item: SnapshotItem {
                 name: "a".into(),
@@ -328,37 +299,11 @@ mod tests {
                 size,
                 chunk_count: chunks,
                 entries: None,
+                path: None,
             },
             lists: vec![BlobId::new([9; 32]); lists],
             tree: None,
         }
-    }
-
-    #[test]
-    fn the_tally_stops_at_the_first_disagreement_with_the_manifest() {
-        let full: Vec<(BlobId, u32)> = vec![(BlobId::new([1; 32]), 100); LIST_MAX_ENTRIES];
-        // Two lists, 8192 + 3 chunks of 100 bytes: agrees.
-        let mut t = ItemTally::new(&item(819_500, 8195, 2), 4096).unwrap();
-        t.add_list(&full).unwrap();
-        t.add_list(&full[..3]).unwrap();
-        t.finish().unwrap();
-        // The same list repeated past the declared count fails on the list too many.
-        let mut t = ItemTally::new(&item(819_500, 8195, 2), 4096).unwrap();
-        t.add_list(&full).unwrap();
-        assert!(t.add_list(&full).unwrap_err().contains("more chunks"));
-        // A size no chunks can make, and a list count that does not fit the chunk count.
-        assert!(ItemTally::new(&item(u64::MAX, 1, 1), 4096).is_err());
-        assert!(ItemTally::new(&item(100, 1, 2), 4096).is_err());
-        assert!(ItemTally::new(&item(1, 0, 0), 4096).is_err());
-        // A short list that is not the last, a chunk longer than the repository's chunks,
-        // and lists that end before the declared size.
-        let mut t = ItemTally::new(&item(819_500, 8195, 2), 4096).unwrap();
-        assert!(t.add_list(&full[..3]).is_err());
-        let mut t = ItemTally::new(&item(4000, 1, 1), 4096).unwrap();
-        assert!(t.add_list(&[(BlobId::new([1; 32]), 5000)]).is_err());
-        let mut t = ItemTally::new(&item(300, 2, 1), 4096).unwrap();
-        t.add_list(&full[..2]).unwrap();
-        assert!(t.finish().is_err());
     }
 
     #[test]
@@ -374,6 +319,9 @@ mod tests {
             reused_chunks: 1,
             items: vec![item(100, 1, 1), item(100, 1, 1)],
             warnings: 0,
+            host: None,
+            user: None,
+            original: None,
         };
         assert!(m.check_counts().unwrap_err().contains("two items"));
         m.items[1].item.name = "b".into();
@@ -403,11 +351,15 @@ mod tests {
                     size: 10,
                     chunk_count: 1,
                     entries: None,
+                    path: None,
                 },
                 lists: vec![BlobId::new([0xcd; 32])],
                 tree: None,
             }],
             warnings: 0,
+            host: None,
+            user: None,
+            original: None,
         };
         let v = serde_json::to_value(m.clone().into_snapshot(SnapshotId::new([0xab; 32]))).unwrap();
         for f in [

@@ -53,24 +53,54 @@ pub fn soft_open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], ciphertext
 /// 192-bit random nonces a key can seal 2^80 messages before a collision is likely,
 /// where plain AES-256-GCM's 96-bit random nonces allow about 2^32 (docs/FORMAT.md §2).
 pub fn xaes_message_key(key: &[u8; 32], nonce_head: &[u8; 12]) -> [u8; 32] {
-    use aes::cipher::{BlockCipherEncrypt, KeyInit as _};
-    let aes = aes::Aes256::new(key.into());
-    // CMAC's subkey K1: L = AES(0^128), doubled in GF(2^128).
-    let mut l = [0u8; 16].into();
-    aes.encrypt_block(&mut l);
-    let l = u128::from_be_bytes(l.into());
-    let k1 = (l << 1) ^ if l >> 127 == 1 { 0x87 } else { 0 };
-    let mut out = [0u8; 32];
-    for (i, half) in out.chunks_exact_mut(16).enumerate() {
-        // M_i = counter (2 bytes) || label "X" || 0x00 || the nonce's first 12 bytes.
-        let mut m = [0u8; 16];
-        m[..4].copy_from_slice(&[0, i as u8 + 1, b'X', 0]);
-        m[4..].copy_from_slice(nonce_head);
-        let mut block = (u128::from_be_bytes(m) ^ k1).to_be_bytes().into();
-        aes.encrypt_block(&mut block);
-        half.copy_from_slice(&block);
+    use aes::cipher::BlockCipherEncrypt;
+    XAES_KEY.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.as_ref().is_none_or(|m| m.key != *key) {
+            *memo = Some(XaesKey::new(key));
+        }
+        let m = memo.as_ref().expect("set above");
+        // M_i = counter (2 bytes) || label "X" || 0x00 || the nonce's first 12 bytes,
+        // XORed with K1; both blocks in one pass of the cipher.
+        let mut blocks = [0u8, 1].map(|i| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&[0, i + 1, b'X', 0]);
+            b[4..].copy_from_slice(nonce_head);
+            (u128::from_be_bytes(b) ^ m.k1).to_be_bytes().into()
+        });
+        m.aes.encrypt_blocks(&mut blocks);
+        let mut out = [0u8; 32];
+        out[..16].copy_from_slice(&blocks[0]);
+        out[16..].copy_from_slice(&blocks[1]);
+        out
+    })
+}
+
+/// What XAES-256-GCM derives from the key alone: its AES-256 key schedule and CMAC's
+/// subkey K1. Kept for the last key used on this thread (a repository seals every blob
+/// under one key), so each message costs one pass of the cipher, not a key schedule and
+/// three (soft AES inside wasm is slow: docs/DESIGN.md §4).
+struct XaesKey {
+    key: [u8; 32],
+    aes: aes::Aes256,
+    k1: u128,
+}
+
+impl XaesKey {
+    fn new(key: &[u8; 32]) -> XaesKey {
+        use aes::cipher::{BlockCipherEncrypt, KeyInit as _};
+        let aes = aes::Aes256::new(key.into());
+        // CMAC's subkey K1: L = AES(0^128), doubled in GF(2^128).
+        let mut l = [0u8; 16].into();
+        aes.encrypt_block(&mut l);
+        let l = u128::from_be_bytes(l.into());
+        let k1 = (l << 1) ^ if l >> 127 == 1 { 0x87 } else { 0 };
+        XaesKey { key: *key, aes, k1 }
     }
-    out
+}
+
+std::thread_local! {
+    static XAES_KEY: std::cell::RefCell<Option<XaesKey>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Which primitives come from the host (the crypto ones, and the zstd encoder compiled

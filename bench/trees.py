@@ -22,8 +22,8 @@ ENV = {"RESTIC_PASSWORD": "bench-passphrase", "CAIRN_PASSPHRASE": "bench-passphr
 
 
 class CairnTree(Tool):
-    def __init__(self, cairn):
-        super().__init__("cairn", ENV)
+    def __init__(self, cairn, name="cairn"):
+        super().__init__(name, ENV)
         self.cli = [cairn]
 
     def init(self, repo):
@@ -113,13 +113,24 @@ def main():
     ap.add_argument("--ls", required=True, help="a directory of the tree to list, relative to it")
     ap.add_argument("--out", required=True)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--tools", default="cairn,restic,borg,casync", help="which tools, comma-separated")
+    ap.add_argument("--cairn-base", help="another cairn binary to run beside --cairn (say, main's), as `cairn (base)`")
     args = ap.parse_args()
     args.out = os.path.abspath(args.out)
     tree = os.path.abspath(args.tree)
-    tools = [CairnTree(args.cairn)]
-    if not args.no_peers:
-        tools += [ResticTree(os.path.join(args.out, "cache")), BorgTree(os.path.join(args.out, "borg-home")), CasyncTree()]
+    known = {
+        "cairn": lambda: CairnTree(args.cairn),
+        "restic": lambda: ResticTree(os.path.join(args.out, "cache")),
+        "borg": lambda: BorgTree(os.path.join(args.out, "borg-home")),
+        "casync": lambda: CasyncTree(),
+    }
+    names = [n.strip() for n in args.tools.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        sys.exit(f"unknown tools {unknown}: choose among {', '.join(known)}")
+    tools = [known[n]() for n in names]
+    if args.cairn_base:
+        tools.insert(1, CairnTree(args.cairn_base, "cairn (base)"))
     files = sum(len(fs) for _, _, fs in os.walk(tree))
     size = sum(os.lstat(os.path.join(d, f)).st_size for d, _, fs in os.walk(tree) for f in fs)
     results = {t.name: {s: [] for s in STEPS} for t in tools}
@@ -128,8 +139,9 @@ def main():
     for r in range(args.rounds):
         for t in tools[r % len(tools):] + tools[: r % len(tools)]:
             print(f"round {r + 1}: {t.name}", file=sys.stderr)
-            repo = os.path.join(args.out, f"repo-{t.name}")
-            target = os.path.join(args.out, f"restored-{t.name}")
+            slug = t.name.replace(" ", "-").strip("()").replace("(", "").replace(")", "")
+            repo = os.path.join(args.out, f"repo-{slug}")
+            target = os.path.join(args.out, f"restored-{slug}")
             shutil.rmtree(repo, ignore_errors=True)
             shutil.rmtree(target, ignore_errors=True)
             t.run(t.init(repo), log)
@@ -137,22 +149,24 @@ def main():
             repo_after[t.name] = repo_bytes(repo)
             results[t.name]["backup 2 (unchanged)"].append(t.run(t.backup(repo, tree), log))
             results[t.name]["restore"].append(t.run(t.restore(repo, target), log))
-            ls_path = args.ls if t.name in ("cairn", "casync") else os.path.join(tree, args.ls)
+            own_paths = isinstance(t, (CairnTree, CasyncTree))
+            ls_path = args.ls if own_paths else os.path.join(tree, args.ls)
             results[t.name]["ls one directory"].append(t.run(t.ls(repo, ls_path), log))
-            restored = target if t.name in ("cairn", "casync") else os.path.join(target, tree.lstrip("/"))
+            restored = target if own_paths else os.path.join(target, tree.lstrip("/"))
             diff = subprocess.run(["diff", "-rq", "--no-dereference", tree, restored], capture_output=True, text=True)
             if diff.returncode != 0:
                 sys.exit(f"{t.name} restored a different tree:\n{diff.stdout[:2000]}")
             shutil.rmtree(target, ignore_errors=True)
     print(f"Tree: {files} files, {size / MiB:.0f} MiB; best of {args.rounds} rounds, tools alternating; "
           "encrypted everywhere but casync (which cannot); speed vs restic = restic's wall time over the tool's (above 1 is faster).\n")
-    print("| tool | step | wall s | CPU s | max RSS MiB | speed vs restic |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| tool | step | wall s | CPU s | max RSS MiB | speed vs restic | wall s, every round |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for t in tools:
         for step in STEPS:
             m = best(results[t.name][step])
             ratio = best(results["restic"][step]).wall / m.wall if "restic" in results else 0
-            print(f"| {t.name} | {step} | {m.wall:.2f} | {m.cpu:.2f} | {m.rss:.0f} | {ratio:.2f}x |")
+            walls = ", ".join(f"{x.wall:.2f}" for x in results[t.name][step])
+            print(f"| {t.name} | {step} | {m.wall:.2f} | {m.cpu:.2f} | {m.rss:.0f} | {ratio:.2f}x | {walls} |")
     print("\n| tool | repository MiB after backup 1 | size vs restic |")
     print("|---|---:|---:|")
     for t in tools:

@@ -2,6 +2,8 @@
 # Directory trees against restic, borg and casync: the Linux kernel source tree (Debian's
 # linux-source package, about 80,000 files), or any directory given.
 #   bench/trees.sh [ROUNDS] [DIR LS_PATH]     (defaults: 2, the kernel tree, `kernel/sched`)
+#   TOOLS=cairn,restic bench/trees.sh 4       (some of cairn, restic, borg, casync; default all)
+#   CAIRN_BASE=/path/to/other/cairn bench/trees.sh   (also runs that build, as `cairn (base)`)
 # Steps per tool: first backup, second backup of the unchanged tree, full restore, `ls` of
 # one directory; alternated over ROUNDS (bench/trees.py). Prints a Markdown table.
 set -euo pipefail
@@ -24,5 +26,8 @@ if [ -z "$tree" ]; then
 fi
 cargo build --release -q
 rm -rf "$out"; mkdir -p "$out"
-python3 bench/trees.py --cairn "${CARGO_TARGET_DIR:-$PWD/target}/release/cairn" --tree "$tree" \
-    --ls "$ls_path" --out "$out" --rounds "$rounds"
+# A copy, so that a build during the run does not change the binary measured.
+cp "${CARGO_TARGET_DIR:-$PWD/target}/release/cairn" "$out/cairn"
+python3 bench/trees.py --cairn "$PWD/$out/cairn" --tree "$tree" \
+    --ls "$ls_path" --out "$out" --rounds "$rounds" --tools "${TOOLS:-cairn,restic,borg,casync}" \
+    ${CAIRN_BASE:+--cairn-base "$CAIRN_BASE"}

@@ -315,7 +315,8 @@ fn add_jobs(linker: &mut Linker<HostState>) -> Result<()> {
     Ok(())
 }
 
-/// The accelerated crypto intrinsics, computed natively (SHA-NI and AES-NI where the CPU has them).
+/// The accelerated intrinsics, computed natively: the crypto ones (SHA-NI and AES-NI where
+/// the CPU has them), Argon2id and the engine's zstd encoder.
 fn add_crypto(linker: &mut Linker<HostState>) -> Result<()> {
     let m = IMPORT_MODULE;
     linker.func_wrap(
@@ -369,6 +370,25 @@ fn add_crypto(linker: &mut Linker<HostState>) -> Result<()> {
             let out = range(mem, op, 32)?;
             mem[out].copy_from_slice(&key);
             Ok(1)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "zstd_compress",
+        |mut c: Caller<'_, HostState>, level: u32, dp: i32, dl: i32, op: i32, cap: i32| -> Result<i64> {
+            if !(1..=cairn_core::codec::MAX_ZSTD_LEVEL).contains(&level) {
+                return Ok(-1);
+            }
+            let (mem, _) = split(&mut c)?;
+            // The engine's own encoder, compiled natively here: the same frames, faster.
+            match cairn_core::codec::zstd_frame(level, bytes(mem, dp, dl)?) {
+                Some(frame) if frame.len() <= cap as u32 as usize => {
+                    let out = range(mem, op, frame.len())?;
+                    mem[out].copy_from_slice(&frame);
+                    Ok(frame.len() as i64)
+                }
+                _ => Ok(-2),
+            }
         },
     )?;
     linker.func_wrap(

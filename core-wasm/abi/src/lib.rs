@@ -250,6 +250,20 @@ impl Host for AbiHost {
         }
     }
 
+    fn zstd_compress(&self, level: u32, data: &[u8], max_len: usize) -> Option<Option<Vec<u8>>> {
+        let mut out = Vec::<u8>::with_capacity(max_len);
+        let r = unsafe { sys::zstd_compress(level, data.as_ptr(), data.len(), out.as_mut_ptr(), max_len) };
+        match r {
+            n if n >= 0 && n as usize <= max_len => {
+                // SAFETY: the host wrote `n` bytes, at most the capacity, at `out`'s start.
+                unsafe { out.set_len(n as usize) };
+                Some(Some(out))
+            }
+            -2 => Some(None),
+            _ => None,
+        }
+    }
+
     fn argon2id(
         &self,
         passphrase: &[u8],

@@ -108,14 +108,20 @@ impl Compression {
         }
     }
 
-    /// Compresses one chunk; falls back to [`Codec::None`] when that is not smaller, and
-    /// does not try at all when a sample of the chunk does not shrink
-    /// ([`Compression::looks_incompressible`]).
+    /// Compresses one chunk with the engine's own encoders; falls back to [`Codec::None`]
+    /// when that is not smaller, and does not try at all when a sample of the chunk does
+    /// not shrink ([`Compression::looks_incompressible`]).
     pub fn compress(&self, data: &[u8]) -> (Codec, Vec<u8>) {
-        if self.codec == CodecName::None || self.looks_incompressible(data) {
+        self.compress_by(&zstd_frame, data)
+    }
+
+    /// [`Compression::compress`] with zstd frames from `zstd` (a [`ZstdEncoder`]: the
+    /// engine's [`zstd_frame`], or a host's native build of it, docs/DESIGN.md §4).
+    pub fn compress_by(&self, zstd: ZstdEncoder<'_>, data: &[u8]) -> (Codec, Vec<u8>) {
+        if self.codec == CodecName::None || self.looks_incompressible(zstd, data) {
             return (Codec::None, data.to_vec());
         }
-        self.compress_fully(data)
+        self.compress_fully(zstd, data)
     }
 
     /// Whether compressing `data` is not worth trying: a sample of it
@@ -124,7 +130,7 @@ impl Compression {
     /// [`SAMPLE_KEEP`] of its size. Already-compressed or encrypted data then costs one
     /// small compression instead of a whole one. Chunks shorter than [`SAMPLE_MIN`] are
     /// always tried: for them the sample would be most of the work.
-    pub fn looks_incompressible(&self, data: &[u8]) -> bool {
+    pub fn looks_incompressible(&self, zstd: ZstdEncoder<'_>, data: &[u8]) -> bool {
         if self.codec == CodecName::None || data.len() < SAMPLE_MIN {
             return false;
         }
@@ -133,12 +139,12 @@ impl Compression {
         for i in 0..SAMPLE_SLICES {
             sample.extend_from_slice(&data[i * stride..i * stride + SAMPLE_SLICE]);
         }
-        let (codec, out) = self.compress_fully(&sample);
+        let (codec, out) = self.compress_fully(zstd, &sample);
         codec == Codec::None || out.len() as f64 > sample.len() as f64 * SAMPLE_KEEP
     }
 
     /// Compresses one chunk whatever it holds; [`Codec::None`] when that is not smaller.
-    pub fn compress_fully(&self, data: &[u8]) -> (Codec, Vec<u8>) {
+    fn compress_fully(&self, zstd: ZstdEncoder<'_>, data: &[u8]) -> (Codec, Vec<u8>) {
         let packed = match self.codec {
             CodecName::None => None,
             CodecName::Gzip => {
@@ -149,19 +155,70 @@ impl Compression {
                 enc.write_all(data).expect("writing to a Vec cannot fail");
                 Some((Codec::Gzip, enc.finish().expect("writing to a Vec cannot fail")))
             }
-            CodecName::Zstd => Some((
-                Codec::Zstd,
-                structured_zstd::encoding::compress_slice_to_vec(
-                    data,
-                    structured_zstd::encoding::CompressionLevel::Level(self.level as i32),
-                ),
-            )),
+            CodecName::Zstd => zstd(self.level, data).map(|frame| (Codec::Zstd, frame)),
         };
         match packed {
             Some((codec, out)) if out.len() < data.len() => (codec, out),
             _ => (Codec::None, data.to_vec()),
         }
     }
+}
+
+/// Makes zstd frames: called with a level and the data, answers the frame when it is
+/// shorter than the data, `None` otherwise.
+pub type ZstdEncoder<'a> = &'a dyn Fn(u32, &[u8]) -> Option<Vec<u8>>;
+
+/// The engine's own zstd encoder (`structured-zstd`): the frame of `data` at `level`, if
+/// it is shorter than `data`. A host's `zstd_compress` intrinsic must answer exactly this.
+pub fn zstd_frame(level: u32, data: &[u8]) -> Option<Vec<u8>> {
+    let frame = structured_zstd::encoding::compress_slice_to_vec(
+        data,
+        structured_zstd::encoding::CompressionLevel::Level(level as i32),
+    );
+    (frame.len() < data.len()).then_some(frame)
+}
+
+/// Levels a host's zstd encoder is checked at: the default and a high one, which use
+/// different match finders.
+const PROBE_LEVELS: [u32; 2] = [1, 9];
+
+/// Checks a host's `zstd_compress` intrinsic against [`zstd_frame`] (docs/DESIGN.md §4):
+/// `Ok(true)` when it gives the same frames, `Ok(false)` when the host has none, and
+/// `IntrinsicMismatch` when it answers other bytes, or a frame where none is shorter.
+pub fn probe_host_zstd<H: crate::host::Host + ?Sized>(host: &H) -> Result<bool> {
+    // Text with repeats (matches, literals, Huffman and FSE tables), then bytes no codec
+    // shrinks: both answers of the intrinsic are checked.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut text = Vec::new();
+    for i in 0..400u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let line = format!(
+            "{:>5} {} = {:x}; // entry {}\n",
+            i,
+            ["alpha", "beta", "gamma"][(x % 3) as usize],
+            x % 4096,
+            i % 17
+        );
+        text.extend_from_slice(line.as_bytes());
+    }
+    let noise: Vec<u8> = (0..64u64)
+        .map(|i| (x.rotate_left(i as u32 * 7) ^ (i * 0x9d)) as u8)
+        .collect();
+    let mut supplied = false;
+    for level in PROBE_LEVELS {
+        for data in [&text[..], &noise[..]] {
+            let Some(answer) = host.zstd_compress(level, data, data.len() - 1) else {
+                return Ok(false);
+            };
+            if answer != zstd_frame(level, data) {
+                return Err(Error::IntrinsicMismatch("zstd".into()));
+            }
+            supplied = true;
+        }
+    }
+    Ok(supplied)
 }
 
 /// Decodes one stored chunk that must expand to exactly `raw_len` bytes.
@@ -263,14 +320,17 @@ mod tests {
             Compression::with_default_level(CodecName::Gzip),
             Compression::with_default_level(CodecName::Zstd),
         ] {
-            assert!(c.looks_incompressible(&noise));
-            assert!(!c.looks_incompressible(&text));
+            assert!(c.looks_incompressible(&zstd_frame, &noise));
+            assert!(!c.looks_incompressible(&zstd_frame, &text));
             assert!(
-                !c.looks_incompressible(&noise[..SAMPLE_MIN - 1]),
+                !c.looks_incompressible(&zstd_frame, &noise[..SAMPLE_MIN - 1]),
                 "short chunks are always tried"
             );
             let mixed = [&noise[..150_000], &text[..150_000]].concat();
-            assert!(!c.looks_incompressible(&mixed), "half text is worth compressing");
+            assert!(
+                !c.looks_incompressible(&zstd_frame, &mixed),
+                "half text is worth compressing"
+            );
             let (codec, out) = c.compress(&mixed);
             assert_ne!(codec, Codec::None);
             assert!(
@@ -281,7 +341,7 @@ mod tests {
                 mixed.len()
             );
         }
-        assert!(!Compression::with_default_level(CodecName::None).looks_incompressible(&noise));
+        assert!(!Compression::with_default_level(CodecName::None).looks_incompressible(&zstd_frame, &noise));
     }
 
     #[test]

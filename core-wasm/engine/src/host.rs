@@ -172,6 +172,14 @@ pub trait Host: Storage {
     ) -> Option<Option<Vec<u8>>> {
         None
     }
+    /// The engine's own zstd encoder ([`crate::codec::zstd_frame`]) compiled natively, if
+    /// the host has it: the frame of `data` at `level` when it is at most `max_len` bytes
+    /// long, `Some(None)` when it is longer. Its bytes must be exactly the engine's
+    /// (checked when a repository is opened), so what is stored never depends on the host;
+    /// it is only faster than the module's own (docs/DESIGN.md §4).
+    fn zstd_compress(&self, _level: u32, _data: &[u8], _max_len: usize) -> Option<Option<Vec<u8>>> {
+        None
+    }
     /// Native Argon2id (version 0x13) of a passphrase into a 32-byte key, if the host has
     /// one: the same function as [`crate::kdf::argon2id`], faster, and with its memory
     /// outside the module's, which never shrinks (docs/DESIGN.md §4). `None` when not

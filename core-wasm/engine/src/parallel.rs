@@ -123,27 +123,73 @@ fn submit<H: Host, T>(store: &Store<H>, batch: Batch) -> Result<Results<T>> {
     }
 }
 
-/// Starts sealing several blobs, in order: on the host's workers when it runs jobs (the
-/// caller goes on while they work), here at once otherwise. The results are those of
-/// [`Store::seal_blob`] one by one.
-pub fn submit_seals<H: Host>(store: &Store<H>, plains: &[&[u8]]) -> Result<Sealing> {
-    if threads(store) == 1 || plains.len() < 2 {
-        return Ok(Results::Here(plains.iter().map(|p| store.seal_blob(p)).collect()));
+/// Blobs gathered for sealing, in order: each is encoded as a job straight into the batch
+/// the host's workers will run (the plaintext's one copy) when the host runs jobs, and
+/// sealed here at once otherwise. The results are those of [`Store::seal_blob`] one by one.
+pub struct SealBatch {
+    jobs: Option<Batch>,
+    here: Vec<(Codec, Vec<u8>)>,
+    count: usize,
+    bytes: usize,
+    capacity: usize,
+}
+
+impl SealBatch {
+    /// An empty batch; when it becomes a batch of jobs, room for `capacity` bytes of
+    /// plaintext is made at once (no copy as it grows up to that).
+    pub fn with_capacity(capacity: usize) -> SealBatch {
+        SealBatch {
+            jobs: None,
+            here: Vec::new(),
+            count: 0,
+            bytes: 0,
+            capacity,
+        }
     }
-    let compression = store.config().compression;
-    let key = store.data_key();
-    let mut batch = Batch::with_capacity(plains.iter().map(|p| p.len() + 128).sum());
-    for plain in plains {
+
+    /// Adds a blob to seal.
+    pub fn push<H: Host>(&mut self, store: &Store<H>, plain: &[u8]) {
+        self.count += 1;
+        self.bytes += plain.len();
+        if threads(store) == 1 {
+            self.here.push(store.seal_blob(plain));
+            return;
+        }
+        let capacity = self.capacity;
+        let batch = self.jobs.get_or_insert_with(|| Batch::with_capacity(capacity));
         let nonce = store.nonce();
         let job = Job::Seal {
-            compression,
-            key,
+            compression: store.config().compression,
+            key: store.data_key(),
             nonce: &nonce,
             plain,
         };
         batch.push_with(|out| jobs::encode_into(out, &job));
     }
-    submit(store, batch)
+
+    /// How many blobs it holds.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Their plaintext bytes.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Starts sealing: on the host's workers (the caller goes on while they work), or
+    /// already done here.
+    pub fn submit<H: Host>(self, store: &Store<H>) -> Result<Sealing> {
+        match self.jobs {
+            Some(batch) => submit(store, batch),
+            None => Ok(Results::Here(self.here)),
+        }
+    }
 }
 
 /// One stored blob to open: its id, codec, plaintext length and stored bytes.

@@ -163,7 +163,8 @@ pub fn seal_blob<H: Host + ?Sized>(
     nonce: &[u8],
     plaintext: &[u8],
 ) -> (Codec, Vec<u8>) {
-    let (codec, packed) = params.compression.compress(plaintext);
+    let zstd = |level: u32, data: &[u8]| crypto.zstd_frame(host, level, data);
+    let (codec, packed) = params.compression.compress_by(&zstd, plaintext);
     match params.key {
         None => (codec, packed),
         key => (codec, seal_bytes(host, crypto, key, nonce, AAD_BLOB, &packed)),

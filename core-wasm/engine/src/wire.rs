@@ -122,6 +122,8 @@ macro_rules! cairn_imports {
             argon2id(pass_ptr: ptr, pass_len: len, salt_ptr: ptr, salt_len: len, memory_kib: u32, iterations: u32, parallelism: u32, out_ptr: out) -> i32;
             /// AES-256-GCM open; out gets `data_len - 16` bytes: 1 ok, 0 not supplied, -1 authentication failed.
             aes256gcm_open(key_ptr: ptr, nonce_ptr: ptr, aad_ptr: ptr, aad_len: len, data_ptr: ptr, data_len: len, out_ptr: out) -> i32;
+            /// The engine's zstd encoder compiled natively: the frame of the data at `level` written at `out_ptr`, its length; -1 not supplied; -2 longer than `out_cap`.
+            zstd_compress(level: u32, data_ptr: ptr, data_len: len, out_ptr: out, out_cap: len) -> i64;
         }
     };
 }
@@ -378,7 +380,7 @@ mod tests {
         assert_eq!(get_range.results, [ValType::I64]);
         let take = IMPORTS.iter().find(|i| i.name == "take_pending").unwrap();
         assert!(take.results.is_empty());
-        assert_eq!(IMPORTS.len(), 21);
+        assert_eq!(IMPORTS.len(), 22);
         assert!(IMPORTS.iter().all(|i| !i.doc.is_empty()));
     }
 

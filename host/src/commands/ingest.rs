@@ -65,14 +65,17 @@ pub fn run(g: &Globals, mut a: IngestArgs) -> Result<()> {
         false => g.locate(a.repo.take(), &mut [])?,
     };
     let mut inputs = open_inputs(&a)?;
+    let exclude = exclude_patterns(&a)?;
     let trees = TreeOptions {
         walk: WalkOptions {
             one_file_system: a.one_file_system,
             exclude_caches: a.exclude_caches,
+            read_ahead: true,
+            excludes: !exclude.is_empty(),
         },
         parent: a.parent.clone(),
         no_parent: a.force,
-        exclude: exclude_patterns(&a)?,
+        exclude,
     };
     let total: Option<u64> = inputs.iter().map(|i| i.size).sum();
     let progress = Progress::new(total, "ingesting");

@@ -141,20 +141,59 @@ pub(crate) fn unsupported(e: &io::Error) -> bool {
     e.raw_os_error() == Some(rustix::io::Errno::NOTSUP.raw_os_error())
 }
 
+/// The names of the extended attributes of an open file, straight through its descriptor
+/// (one `flistxattr` when it has none, the common case).
+fn fd_names(fd: BorrowedFd<'_>) -> io::Result<Vec<std::ffi::OsString>> {
+    let mut buf = vec![0u8; 1024];
+    let len = loop {
+        match rustix::fs::flistxattr(fd, &mut buf[..]) {
+            Ok(n) => break n,
+            Err(rustix::io::Errno::RANGE) => {
+                buf.resize(rustix::fs::flistxattr_query(fd)?.max(buf.len() * 2), 0)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(buf[..len]
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| OsStr::from_bytes(n).to_os_string())
+        .collect())
+}
+
+/// The value of one extended attribute of an open file; `None` when it is gone.
+fn fd_value(fd: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<Vec<u8>>> {
+    loop {
+        let size = match rustix::fs::fgetxattr_query(fd, name) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::NODATA) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut value = vec![0u8; size];
+        match rustix::fs::fgetxattr(fd, name, &mut value[..]) {
+            Ok(n) => {
+                value.truncate(n);
+                return Ok(Some(value));
+            }
+            // Grown between the two calls: ask its size again.
+            Err(rustix::io::Errno::RANGE) => continue,
+            Err(rustix::io::Errno::NODATA) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Reads the extended attributes of an entry, sorted by name. Names that are not UTF-8
 /// are left out and named in the second result (the format keeps text names).
 pub(crate) fn read_xattrs(place: XattrPlace<'_>) -> io::Result<(Vec<Xattr>, Vec<String>)> {
-    use xattr::FileExt;
-    let (names, file, path) = match place {
+    let (names, fd, path) = match place {
         XattrPlace::Fd(fd) => {
-            // A duplicate of the descriptor, as a `File` for `FileExt`.
-            let file = std::fs::File::from(fd.try_clone_to_owned()?);
-            let names = match file.list_xattr() {
-                Ok(n) => n.collect::<Vec<_>>(),
+            let names = match fd_names(fd) {
+                Ok(n) => n,
                 Err(e) if unsupported(&e) => Vec::new(),
                 Err(e) => return Err(e),
             };
-            (names, Some(file), None)
+            (names, Some(fd), None)
         }
         XattrPlace::At(dir, name) => {
             let path = at_path(dir, name);
@@ -173,8 +212,8 @@ pub(crate) fn read_xattrs(place: XattrPlace<'_>) -> io::Result<(Vec<Xattr>, Vec<
             skipped.push(String::from_utf8_lossy(name.as_bytes()).into_owned());
             continue;
         };
-        let value = match (&file, &path) {
-            (Some(f), _) => f.get_xattr(&name),
+        let value = match (fd, &path) {
+            (Some(fd), _) => fd_value(fd, &name),
             (_, Some(p)) => xattr::get(p, &name),
             _ => unreachable!("one of the two is set"),
         };

@@ -13,6 +13,7 @@ use cairn_core::error::ErrorCode;
 
 mod apply;
 mod meta;
+mod scan;
 mod walk;
 mod write;
 

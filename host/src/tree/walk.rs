@@ -1,26 +1,25 @@
 //! Reading a directory tree for a backup: depth first, each directory's entries sorted by
-//! their name bytes, every entry described from `lstat` (docs/DESIGN.md §23).
+//! their name bytes, every entry described from `lstat` (docs/DESIGN.md §23). The file
+//! system side ([`super::scan`]) runs on this thread in step with the sink, or on a
+//! thread of its own ahead of it ([`WalkOptions::read_ahead`]); either way the sink sees
+//! the same calls.
 
-use std::ffi::{OsStr, OsString};
-use std::fs::File;
-use std::io::{ErrorKind, Read};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use cairn_core::ops::TreeEntryAnswer;
-use cairn_core::tree::{text_of, Entry, EntryKind};
-use rustix::fs::{fstat, openat, readlinkat, statat, AtFlags, Dir, Mode, OFlags, CWD};
+use cairn_core::tree::{Entry, EntryKind};
+use rustix::fs::{fstat, openat, Mode, OFlags, CWD};
 
-use super::meta::{self, fingerprint, kind_of, Fingerprint, Owners, XattrPlace};
+use super::scan::{self, Counted, Feed, Item, ScanOptions, Scanned};
 use super::TreeError;
 use crate::error::CliError;
 
 /// Bytes of file content read and handed to [`TreeSink::write`] at a time at most.
 pub const BLOCK: usize = 1 << 20;
-
-/// The start of a `CACHEDIR.TAG` that marks a cache directory (bford.info/cachedir).
-const CACHEDIR_SIGNATURE: &[u8] = b"Signature: 8a477f597d28d172789f06886806bc55";
 
 /// What the walker feeds, entry by entry (the CLI implements it over the engine's tree ops).
 pub trait TreeSink {
@@ -53,6 +52,14 @@ pub struct WalkOptions {
     /// Record only the `CACHEDIR.TAG` of a directory that holds a valid one, not the rest
     /// of its contents.
     pub exclude_caches: bool,
+    /// Read the tree on a thread of its own, ahead of the sink: directories listed and
+    /// entries described before the sink takes them, and small files read ahead while
+    /// the sink keeps asking for files' content. Without it, every file is read only once
+    /// the sink has asked for it, in step.
+    pub read_ahead: bool,
+    /// The sink may exclude entries: reading ahead then waits for its answer before
+    /// entering a directory, so an excluded one is never read.
+    pub excludes: bool,
 }
 
 /// What a walk saw.
@@ -76,24 +83,20 @@ pub struct WalkSummary {
     pub caches: u64,
     /// Directories not entered because they are on another device (`one_file_system`).
     pub mount_points: u64,
+    /// Files read ahead that the sink then did not ask for: reading ahead guessed wrong
+    /// and read them for nothing.
+    pub unasked: u64,
 }
 
-/// One directory on the current path: its descriptor and its sorted names.
-struct Level {
-    fd: OwnedFd,
-    names: Vec<OsString>,
-    next: usize,
-}
-
-struct Walker<'a> {
-    options: WalkOptions,
-    sink: &'a mut dyn TreeSink,
-    owners: Owners,
-    summary: WalkSummary,
-    buf: Vec<u8>,
-    root_dev: u64,
-    path: PathBuf,
-}
+/// Items read ahead and not yet taken, in batches, at most.
+const BATCHES_AHEAD: usize = 4;
+/// A batch is sent once it holds this many items, or [`BATCH_BYTES`] of content.
+const BATCH_ITEMS: usize = 64;
+/// Content bytes that close a batch.
+const BATCH_BYTES: usize = 1 << 20;
+/// How many of the sink's answers in a row (with content asked for or not) switch
+/// reading files ahead on or off.
+const AHEAD_SWITCH: i32 = 8;
 
 /// Walks the tree at `root` into `sink` (see [`TreeSink`] for the order of calls).
 ///
@@ -118,264 +121,240 @@ pub fn walk(root: &Path, options: &WalkOptions, sink: &mut dyn TreeSink) -> Resu
         Err(e) => return Err(read(e).into()),
     };
     let st = fstat(&fd).map_err(read)?;
-    let mut walker = Walker {
-        options: *options,
-        sink,
-        owners: Owners::default(),
-        summary: WalkSummary::default(),
-        buf: Vec::new(),
-        root_dev: fingerprint(&st).dev,
-        path: root.to_path_buf(),
+    let scan_options = ScanOptions {
+        one_file_system: options.one_file_system,
+        exclude_caches: options.exclude_caches,
     };
-    let mut entry = walker.owners.entry(&root_name(root), EntryKind::Dir, &st);
-    let xattr_problem = walker.add_xattrs(&mut entry, XattrPlace::Fd(fd.as_fd()));
-    walker.summary.dirs += 1;
-    walker.sink.entry(root, &entry)?;
-    if let Some(message) = xattr_problem {
-        walker.problem(&message, false)?;
+    let mut replay = Replay::new(sink);
+    if !options.read_ahead {
+        scan::scan(root, fd, &st, scan_options, &mut InStep(&mut replay))?;
+        return Ok(replay.summary);
     }
-    let mut stack = Vec::new();
-    walker.enter(fd, &mut stack)?;
-    walker.run(stack)?;
-    Ok(walker.summary)
+    let ahead = Arc::new(AtomicBool::new(true));
+    let (items, batches) = sync_channel::<Vec<Item>>(BATCHES_AHEAD);
+    let (answer_tx, answers) = sync_channel::<bool>(1);
+    std::thread::scope(|scope| {
+        let mut feed = Ahead {
+            items,
+            answers,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            ahead: ahead.clone(),
+            awaits_dirs: options.excludes,
+        };
+        let scanner = std::thread::Builder::new()
+            .name("cairn-walk".into())
+            .spawn_scoped(scope, move || {
+                let r = scan::scan(root, fd, &st, scan_options, &mut feed);
+                r.and_then(|()| feed.flush())
+            })
+            .map_err(|e| CliError::Protocol(format!("cannot start the tree's reading thread: {e}")))?;
+        let r = replay.take_all(&batches, &answer_tx, &ahead);
+        // Unblock a scanner still sending (the sink failed) before waiting for it.
+        drop(batches);
+        drop(answer_tx);
+        let scanned = scanner
+            .join()
+            .unwrap_or_else(|_| Err(CliError::Protocol("the tree's reading thread panicked".into())));
+        // The sink's error is the one to report; the scanner then only saw the end.
+        r.and(scanned.or_else(|e| if replay.stopped { Ok(()) } else { Err(e) }))
+    })?;
+    Ok(replay.summary)
 }
 
-/// The root entry's name: the last component of the path, or of the path made absolute
-/// (for `.` and the like), or `root` for `/`.
-fn root_name(root: &Path) -> Vec<u8> {
-    let canonical = std::fs::canonicalize(root).ok();
-    let name = root
-        .file_name()
-        .filter(|n| cairn_core::tree::check_name(n.as_bytes()).is_ok())
-        .or_else(|| canonical.as_deref().and_then(Path::file_name));
-    name.map_or_else(|| b"root".to_vec(), |n| n.as_bytes().to_vec())
+/// The scanner in step with the sink: each item goes to it at once.
+struct InStep<'r, 's>(&'r mut Replay<'s>);
+
+impl Feed for InStep<'_, '_> {
+    fn item(&mut self, item: Item) -> Result<bool, CliError> {
+        self.0.take(item)
+    }
+    fn read_ahead(&self) -> bool {
+        false
+    }
+    fn awaits_dirs(&self) -> bool {
+        true
+    }
 }
 
-impl Walker<'_> {
-    fn problem(&mut self, message: &str, drop: bool) -> Result<(), CliError> {
-        self.summary.problems += 1;
-        self.sink.problem(&self.path, message, drop)
+/// The scanner on a thread of its own: items go in batches through a bounded channel.
+struct Ahead {
+    items: SyncSender<Vec<Item>>,
+    answers: Receiver<bool>,
+    batch: Vec<Item>,
+    batch_bytes: usize,
+    ahead: Arc<AtomicBool>,
+    awaits_dirs: bool,
+}
+
+impl Ahead {
+    fn flush(&mut self) -> Result<(), CliError> {
+        self.batch_bytes = 0;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.items
+            .send(std::mem::take(&mut self.batch))
+            .map_err(|_| stopped())
+    }
+}
+
+/// What the scanner sees when the walk stopped without it (the sink failed).
+fn stopped() -> CliError {
+    CliError::Protocol("the walk stopped".into())
+}
+
+impl Feed for Ahead {
+    fn item(&mut self, item: Item) -> Result<bool, CliError> {
+        let awaits = matches!(&item, Item::Entry(s) if s.awaits_answer);
+        if let Item::Entry(s) = &item {
+            self.batch_bytes += s.content.as_ref().map_or(0, |c| c.bytes.len());
+        }
+        self.batch.push(item);
+        if awaits || self.batch.len() >= BATCH_ITEMS || self.batch_bytes >= BATCH_BYTES {
+            self.flush()?;
+        }
+        if !awaits {
+            return Ok(true);
+        }
+        self.answers.recv().map_err(|_| stopped())
+    }
+    fn read_ahead(&self) -> bool {
+        self.ahead.load(Ordering::Relaxed)
+    }
+    fn awaits_dirs(&self) -> bool {
+        self.awaits_dirs
+    }
+}
+
+/// Gives the scanner's items to the sink: the sink's answers decide which files are read
+/// (those not read ahead are read now) and which directories are skipped.
+struct Replay<'s> {
+    sink: &'s mut dyn TreeSink,
+    summary: WalkSummary,
+    /// Inside a directory the sink excluded (its items came anyway): how deep.
+    skipping: usize,
+    /// The sink's recent answers for files: positive when it mostly asks for content.
+    wants: i32,
+    buf: Vec<u8>,
+    started: bool,
+    /// The sink failed: the walk is over.
+    stopped: bool,
+}
+
+impl<'s> Replay<'s> {
+    fn new(sink: &'s mut dyn TreeSink) -> Self {
+        Replay {
+            sink,
+            summary: WalkSummary::default(),
+            skipping: 0,
+            wants: AHEAD_SWITCH,
+            buf: Vec::new(),
+            started: false,
+            stopped: false,
+        }
     }
 
-    /// Lists the directory open at `fd` and pushes it; a directory that cannot be listed
-    /// is reported and left at once, as empty.
-    fn enter(&mut self, fd: OwnedFd, stack: &mut Vec<Level>) -> Result<(), CliError> {
-        let mut names = Vec::new();
-        let listed = Dir::read_from(&fd).and_then(|dir| {
-            for item in dir {
-                let item = item?;
-                let name = OsStr::from_bytes(item.file_name().to_bytes());
-                if name != "." && name != ".." {
-                    names.push(name.to_os_string());
+    /// Takes batches until the scanner is done, answering those that wait.
+    fn take_all(
+        &mut self,
+        batches: &Receiver<Vec<Item>>,
+        answers: &SyncSender<bool>,
+        ahead: &AtomicBool,
+    ) -> Result<(), CliError> {
+        for batch in batches {
+            for item in batch {
+                let awaits = matches!(&item, Item::Entry(s) if s.awaits_answer);
+                let r = self.take(item);
+                self.stopped = r.is_err();
+                let enter = r?;
+                if awaits && answers.send(enter).is_err() {
+                    return Ok(());
                 }
             }
-            Ok(())
-        });
-        if let Err(e) = listed {
-            self.problem(
-                &format!("cannot list this directory, recorded as empty: {e}"),
-                false,
-            )?;
-            return self.sink.leave();
+            ahead.store(self.wants > 0, Ordering::Relaxed);
         }
-        names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        if self.options.exclude_caches && is_cache(&fd, &names) {
-            names.retain(|n| n == "CACHEDIR.TAG");
-            self.summary.caches += 1;
-        }
-        stack.push(Level { fd, names, next: 0 });
         Ok(())
     }
 
-    fn run(&mut self, mut stack: Vec<Level>) -> Result<(), CliError> {
-        while let Some(top) = stack.last_mut() {
-            let Some(name) = top.names.get(top.next).cloned() else {
-                stack.pop();
-                self.sink.leave()?;
-                self.path.pop();
-                continue;
-            };
-            top.next += 1;
-            self.path.push(&name);
-            if let Some(sub) = self.visit(top.fd.as_fd(), &name)? {
-                self.enter(sub, &mut stack)?;
-            } else {
-                self.path.pop();
+    /// Gives one item to the sink; for a directory, answers whether to enter it.
+    fn take(&mut self, item: Item) -> Result<bool, CliError> {
+        if self.skipping > 0 {
+            match item {
+                Item::Entry(s) if s.entry.kind == EntryKind::Dir && !s.awaits_answer => self.skipping += 1,
+                Item::Leave => self.skipping -= 1,
+                _ => {}
+            }
+            return Ok(false);
+        }
+        match item {
+            Item::Entry(s) => self.entry(*s),
+            Item::Problem(path, message, drop) => {
+                self.summary.problems += 1;
+                self.sink.problem(&path, &message, drop).map(|()| true)
+            }
+            Item::Leave => self.sink.leave().map(|()| true),
+            Item::Count(c) => {
+                match c {
+                    Counted::Socket => self.summary.sockets += 1,
+                    Counted::Cache => self.summary.caches += 1,
+                    Counted::MountPoint => self.summary.mount_points += 1,
+                }
+                Ok(true)
             }
         }
-        Ok(())
     }
 
-    /// Describes `name` in `dir` to the sink and streams its content; answers the open
-    /// directory to enter when it is one (the path then stays pushed until its `leave`).
-    fn visit(&mut self, dir: BorrowedFd<'_>, name: &OsStr) -> Result<Option<OwnedFd>, CliError> {
-        let st = match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => st,
-            Err(rustix::io::Errno::NOENT) => {
-                return self
-                    .problem("vanished before it was read, left out", true)
-                    .map(|()| None);
-            }
-            Err(e) => {
-                return self
-                    .problem(&format!("cannot be read, left out: {e}"), true)
-                    .map(|()| None)
-            }
-        };
-        let Some(kind) = kind_of(&st) else {
-            self.summary.sockets += 1;
-            return Ok(None);
-        };
-        let mut entry = self.owners.entry(name.as_bytes(), kind, &st);
-        let mut problem = None;
-        if kind == EntryKind::Symlink {
-            match readlinkat(dir, name, Vec::new()) {
-                Ok(target) => {
-                    let (text, hex) = text_of(target.as_bytes());
-                    entry.size = target.as_bytes().len() as u64;
-                    (entry.target, entry.target_hex) = (Some(text), hex);
-                }
-                Err(e) => {
-                    let message = format!("cannot read the link, left out: {e}");
-                    return self.problem(&message, true).map(|()| None);
-                }
-            }
+    fn entry(&mut self, s: Scanned) -> Result<bool, CliError> {
+        let answer = self.sink.entry(&s.path, &s.entry)?;
+        let root = !std::mem::replace(&mut self.started, true);
+        if s.content.is_some() && (answer.excluded || !answer.content) {
+            self.summary.unasked += 1;
         }
-        if let Some(message) = self.add_xattrs(&mut entry, XattrPlace::At(dir, name)) {
-            problem = Some(message);
+        if answer.excluded && !root {
+            self.summary.excluded += 1;
+            if s.entry.kind == EntryKind::Dir && !s.awaits_answer {
+                self.skipping = 1;
+            }
+            return Ok(false);
         }
-        match kind {
+        match s.entry.kind {
             EntryKind::File => self.summary.files += 1,
             EntryKind::Dir => self.summary.dirs += 1,
             _ => self.summary.others += 1,
         }
-        let answer = self.sink.entry(&self.path, &entry)?;
-        if answer.excluded {
-            match kind {
-                EntryKind::File => self.summary.files -= 1,
-                EntryKind::Dir => self.summary.dirs -= 1,
-                _ => self.summary.others -= 1,
+        if let Some(note) = &s.note {
+            self.summary.problems += 1;
+            self.sink.problem(&s.path, note, false)?;
+        }
+        if s.entry.kind == EntryKind::File {
+            self.wants =
+                (self.wants + if answer.content { 1 } else { -1 }).clamp(-AHEAD_SWITCH, AHEAD_SWITCH);
+        }
+        if !answer.content || s.entry.kind != EntryKind::File {
+            return Ok(true);
+        }
+        let problem = match (s.content, s.file) {
+            (Some(fetched), _) => {
+                for block in fetched.bytes.chunks(BLOCK) {
+                    self.summary.bytes_read += block.len() as u64;
+                    self.sink.write(block)?;
+                }
+                fetched.problem
             }
-            self.summary.excluded += 1;
-            return Ok(None);
-        }
-        if let Some(message) = problem {
-            self.problem(&message, false)?;
-        }
-        match kind {
-            EntryKind::File if answer.content => {
-                self.read_file(dir, name, fingerprint(&st))?;
-                Ok(None)
+            (None, Some(at)) => {
+                let (sink, summary) = (&mut *self.sink, &mut self.summary);
+                scan::stream(at.dir.as_fd(), &at.name, at.seen, &mut self.buf, &mut |b| {
+                    summary.bytes_read += b.len() as u64;
+                    sink.write(b)
+                })?
             }
-            EntryKind::Dir => self.open_dir(dir, name, fingerprint(&st)),
-            _ => Ok(None),
-        }
-    }
-
-    /// Adds the entry's extended attributes; answers the problem to report, if any.
-    fn add_xattrs(&mut self, entry: &mut Entry, place: XattrPlace<'_>) -> Option<String> {
-        match meta::read_xattrs(place) {
-            Ok((xattrs, skipped)) => {
-                entry.xattrs = xattrs;
-                (!skipped.is_empty()).then(|| {
-                    format!(
-                        "extended attributes with names that are not UTF-8 left out: {}",
-                        skipped.join(", ")
-                    )
-                })
-            }
-            Err(e) => Some(format!(
-                "cannot read its extended attributes, recorded without them: {e}"
-            )),
-        }
-    }
-
-    /// Opens a directory just described, to enter it; or reports why not and leaves it.
-    fn open_dir(
-        &mut self,
-        dir: BorrowedFd<'_>,
-        name: &OsStr,
-        seen: Fingerprint,
-    ) -> Result<Option<OwnedFd>, CliError> {
-        if self.options.one_file_system && seen.dev != self.root_dev {
-            self.summary.mount_points += 1;
-            self.sink.leave()?;
-            return Ok(None);
-        }
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let opened = openat(dir, name, flags, Mode::empty()).and_then(|fd| fstat(&fd).map(|st| (fd, st)));
-        let message = match opened {
-            Ok((fd, st)) if (fingerprint(&st).dev, fingerprint(&st).inode) == (seen.dev, seen.inode) => {
-                return Ok(Some(fd));
-            }
-            Ok(_) => "was replaced while it was read, recorded as empty".to_string(),
-            Err(e) => format!("cannot open this directory, recorded as empty: {e}"),
+            (None, None) => None,
         };
-        self.problem(&message, false)?;
-        self.sink.leave()?;
-        Ok(None)
-    }
-
-    /// Streams a regular file's content to the sink and checks it did not change meanwhile.
-    fn read_file(&mut self, dir: BorrowedFd<'_>, name: &OsStr, seen: Fingerprint) -> Result<(), CliError> {
-        // NONBLOCK: if a pipe took the file's place since `lstat`, opening must not hang.
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let opened = openat(dir, name, flags, Mode::empty()).and_then(|fd| fstat(&fd).map(|st| (fd, st)));
-        let fd = match opened {
-            Ok((fd, st)) if kind_of(&st) == Some(EntryKind::File) && fingerprint(&st).inode == seen.inode => {
-                fd
-            }
-            Ok(_) => return self.problem("was replaced while it was read, left out", true),
-            Err(rustix::io::Errno::NOENT) => {
-                return self.problem("vanished before it was read, left out", true)
-            }
-            Err(e) => return self.problem(&format!("cannot be read, left out: {e}"), true),
-        };
-        let mut file = File::from(fd);
-        if self.buf.len() != BLOCK {
-            self.buf = vec![0; BLOCK];
+        if let Some((message, drop)) = problem {
+            self.summary.problems += 1;
+            self.sink.problem(&s.path, &message, drop)?;
         }
-        let mut total = 0u64;
-        loop {
-            let n = match file.read(&mut self.buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return self.problem(&format!("reading failed, left out: {e}"), true),
-            };
-            total += n as u64;
-            self.summary.bytes_read += n as u64;
-            self.sink.write(&self.buf[..n])?;
-            if total == seen.size {
-                // All `lstat` promised: skip the read that would find the end (a read per
-                // file saved). A file that grew meanwhile has a new size or mtime, which
-                // the `fstat` below reports as changed.
-                break;
-            }
-        }
-        let after = fstat(&file).map(|st| fingerprint(&st));
-        if after.ok() != Some(seen) || total != seen.size {
-            self.problem("changed while it was read", false)?;
-        }
-        Ok(())
+        Ok(true)
     }
-}
-
-/// True when the directory holds a `CACHEDIR.TAG` file that starts with the signature.
-fn is_cache(dir: &OwnedFd, names: &[OsString]) -> bool {
-    if names
-        .binary_search_by(|n| n.as_bytes().cmp(b"CACHEDIR.TAG"))
-        .is_err()
-    {
-        return false;
-    }
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let Ok(fd) = openat(dir, "CACHEDIR.TAG", flags, Mode::empty()) else {
-        return false;
-    };
-    if fstat(&fd).ok().and_then(|st| kind_of(&st)) != Some(EntryKind::File) {
-        return false;
-    }
-    let mut start = [0u8; CACHEDIR_SIGNATURE.len()];
-    File::from(fd).read_exact(&mut start).is_ok() && start == CACHEDIR_SIGNATURE
 }

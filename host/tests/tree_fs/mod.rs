@@ -2,6 +2,7 @@
 //! directories): walk order and entries, problems while reading, and round trips
 //! compared field by field and with `rsync -aHAXn --checksum`.
 
+mod ahead;
 mod cli;
 mod compare;
 mod restore;
@@ -39,6 +40,8 @@ pub struct Recorder {
     pub on_first_write: Option<Box<dyn FnMut()>>,
     pub on_entry: Option<PathHook>,
     pub exclude_name: Option<Vec<u8>>,
+    /// Ask for no file's content (as for files unchanged since a parent snapshot).
+    pub no_content: bool,
 }
 
 impl TreeSink for Recorder {
@@ -55,7 +58,7 @@ impl TreeSink for Recorder {
         self.events
             .push(Event::Entry(path.to_path_buf(), entry.clone(), Vec::new()));
         Ok(TreeEntryAnswer {
-            content: entry.kind == EntryKind::File,
+            content: entry.kind == EntryKind::File && !self.no_content,
             excluded: false,
         })
     }

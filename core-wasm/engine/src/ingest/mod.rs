@@ -60,8 +60,8 @@ impl ItemBuilder {
     }
 }
 
-/// Blobs to seal, in order: id, kind and plaintext.
-type Queued = Vec<(BlobId, BlobKind, Vec<u8>)>;
+/// Blobs being sealed, in order: id, kind and plaintext length.
+type Queued = Vec<(BlobId, BlobKind, u32)>;
 /// A batch being sealed, with its blobs.
 type InFlight = (crate::parallel::Sealing, Queued);
 
@@ -85,11 +85,11 @@ struct IngestState {
     items: Vec<ItemManifest>,
     current: Option<ItemBuilder>,
     packs: PackStream,
-    /// New blobs waiting to be sealed, in order, with their total plaintext bytes.
+    /// New blobs waiting to be sealed, in order, and their batch.
     queued: Queued,
+    batch: crate::parallel::SealBatch,
     /// Ids queued or in flight: stored by this ingest, not in a pack yet.
     queued_ids: HashSet<BlobId>,
-    queued_bytes: usize,
     /// The batches being sealed while the next one fills, oldest first (at most
     /// `queue::SEAL_BATCHES_IN_FLIGHT`).
     in_flight: std::collections::VecDeque<InFlight>,
@@ -146,8 +146,8 @@ impl IngestSession {
                 current: None,
                 packs: PackStream::new(ParityStream::default(), store.config().pack_size),
                 queued: Vec::new(),
+                batch: queue::new_batch(store),
                 queued_ids: HashSet::new(),
-                queued_bytes: 0,
                 in_flight: Default::default(),
                 written: Vec::new(),
                 stats: Stats::default(),

@@ -28,6 +28,14 @@ const SEAL_BATCHES_IN_FLIGHT: usize = 2;
 /// Plaintext bytes queued for sealing at most.
 const SEAL_BATCH_BYTES: usize = 16 << 20;
 
+/// An empty batch to seal, with room for what fills one (docs/DESIGN.md §18).
+pub(super) fn new_batch<H: Host>(store: &Store<H>) -> parallel::SealBatch {
+    let threads = parallel::threads(store);
+    let fills = (threads * SEAL_SHARE_BYTES).min(SEAL_BATCH_BYTES);
+    // One more chunk of the largest size may arrive before the batch is found full.
+    parallel::SealBatch::with_capacity(fills + store.config().chunking.max as usize + 64 * 1024)
+}
+
 impl IngestState {
     /// Queues a blob for the open pack unless it is already stored or queued; true if it
     /// was new. Queued blobs are sealed in batches ([`IngestState::rotate`]).
@@ -43,17 +51,17 @@ impl IngestState {
             return Ok(false);
         }
         self.queued_ids.insert(id);
-        self.queued_bytes += plain.len();
-        self.queued.push((id, kind, plain.to_vec()));
+        self.queued.push((id, kind, plain.len() as u32));
+        self.batch.push(store, plain);
         let threads = parallel::threads(store);
-        let count = self.queued.len();
+        let (count, bytes) = (self.batch.len(), self.batch.bytes());
         let full = if threads > 1 {
-            (count >= threads * SEAL_BATCH_PER_THREAD && self.queued_bytes >= threads * SEAL_SHARE_BYTES)
+            (count >= threads * SEAL_BATCH_PER_THREAD && bytes >= threads * SEAL_SHARE_BYTES)
                 || count >= threads * SEAL_BATCH_MAX_PER_THREAD
         } else {
             count >= SEAL_BATCH_PER_THREAD
         };
-        if full || self.queued_bytes >= SEAL_BATCH_BYTES {
+        if full || bytes >= SEAL_BATCH_BYTES {
             self.rotate(store, index)?;
         }
         Ok(true)
@@ -64,11 +72,10 @@ impl IngestState {
     /// [`SEAL_BATCHES_IN_FLIGHT`] batches out, adds the oldest to the open pack: blobs
     /// reach packs in the order they came.
     fn rotate<H: Host>(&mut self, store: &Store<H>, index: &mut Index) -> Result<()> {
-        let batch = std::mem::take(&mut self.queued);
-        self.queued_bytes = 0;
-        let plains: Vec<&[u8]> = batch.iter().map(|(_, _, p)| p.as_slice()).collect();
-        let sealing = parallel::submit_seals(store, &plains)?;
-        self.in_flight.push_back((sealing, batch));
+        let blobs = std::mem::take(&mut self.queued);
+        let batch = std::mem::replace(&mut self.batch, new_batch(store));
+        let sealing = batch.submit(store)?;
+        self.in_flight.push_back((sealing, blobs));
         if self.in_flight.len() > SEAL_BATCHES_IN_FLIGHT {
             let oldest = self.in_flight.pop_front().expect("more than none");
             self.add_sealed(store, index, oldest)?;
@@ -93,13 +100,10 @@ impl IngestState {
         (sealing, batch): InFlight,
     ) -> Result<()> {
         let sealing = sealing.collect(store)?;
-        for ((id, kind, plain), (codec, stored)) in batch.iter().zip(sealing.sealed()?) {
-            self.queued_ids.remove(id);
+        for (&(id, kind, len), (codec, stored)) in batch.iter().zip(sealing.sealed()?) {
+            self.queued_ids.remove(&id);
             self.stats.stored += stored.len() as u64;
-            let Some(record) = self
-                .packs
-                .add(store, index, *id, *kind, codec, plain.len() as u32, stored)?
-            else {
+            let Some(record) = self.packs.add(store, index, id, kind, codec, len, stored)? else {
                 continue;
             };
             self.written.push(record);

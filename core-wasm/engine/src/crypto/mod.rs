@@ -1,5 +1,6 @@
 //! Cryptographic primitives: SHA-256, HMAC-SHA-256, AES-256-GCM and XAES-256-GCM's
-//! key derivation (Argon2id is in [`crate::kdf`]).
+//! key derivation (Argon2id is in [`crate::kdf`]), and which of them, with the zstd
+//! encoder, a host supplies ([`Crypto`]).
 //!
 //! The engine carries pure-Rust implementations (the browser has no synchronous
 //! alternative) and uses a host's accelerated ones when offered, after checking each on a
@@ -52,33 +53,65 @@ pub fn soft_open(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], ciphertext
 /// 192-bit random nonces a key can seal 2^80 messages before a collision is likely,
 /// where plain AES-256-GCM's 96-bit random nonces allow about 2^32 (docs/FORMAT.md §2).
 pub fn xaes_message_key(key: &[u8; 32], nonce_head: &[u8; 12]) -> [u8; 32] {
-    use aes::cipher::{BlockCipherEncrypt, KeyInit as _};
-    let aes = aes::Aes256::new(key.into());
-    // CMAC's subkey K1: L = AES(0^128), doubled in GF(2^128).
-    let mut l = [0u8; 16].into();
-    aes.encrypt_block(&mut l);
-    let l = u128::from_be_bytes(l.into());
-    let k1 = (l << 1) ^ if l >> 127 == 1 { 0x87 } else { 0 };
-    let mut out = [0u8; 32];
-    for (i, half) in out.chunks_exact_mut(16).enumerate() {
-        // M_i = counter (2 bytes) || label "X" || 0x00 || the nonce's first 12 bytes.
-        let mut m = [0u8; 16];
-        m[..4].copy_from_slice(&[0, i as u8 + 1, b'X', 0]);
-        m[4..].copy_from_slice(nonce_head);
-        let mut block = (u128::from_be_bytes(m) ^ k1).to_be_bytes().into();
-        aes.encrypt_block(&mut block);
-        half.copy_from_slice(&block);
-    }
-    out
+    use aes::cipher::BlockCipherEncrypt;
+    XAES_KEY.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.as_ref().is_none_or(|m| m.key != *key) {
+            *memo = Some(XaesKey::new(key));
+        }
+        let m = memo.as_ref().expect("set above");
+        // M_i = counter (2 bytes) || label "X" || 0x00 || the nonce's first 12 bytes,
+        // XORed with K1; both blocks in one pass of the cipher.
+        let mut blocks = [0u8, 1].map(|i| {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&[0, i + 1, b'X', 0]);
+            b[4..].copy_from_slice(nonce_head);
+            (u128::from_be_bytes(b) ^ m.k1).to_be_bytes().into()
+        });
+        m.aes.encrypt_blocks(&mut blocks);
+        let mut out = [0u8; 32];
+        out[..16].copy_from_slice(&blocks[0]);
+        out[16..].copy_from_slice(&blocks[1]);
+        out
+    })
 }
 
-/// Which primitives come from the host; the rest run in pure Rust.
+/// What XAES-256-GCM derives from the key alone: its AES-256 key schedule and CMAC's
+/// subkey K1. Kept for the last key used on this thread (a repository seals every blob
+/// under one key), so each message costs one pass of the cipher, not a key schedule and
+/// three (soft AES inside wasm is slow: docs/DESIGN.md §4).
+struct XaesKey {
+    key: [u8; 32],
+    aes: aes::Aes256,
+    k1: u128,
+}
+
+impl XaesKey {
+    fn new(key: &[u8; 32]) -> XaesKey {
+        use aes::cipher::{BlockCipherEncrypt, KeyInit as _};
+        let aes = aes::Aes256::new(key.into());
+        // CMAC's subkey K1: L = AES(0^128), doubled in GF(2^128).
+        let mut l = [0u8; 16].into();
+        aes.encrypt_block(&mut l);
+        let l = u128::from_be_bytes(l.into());
+        let k1 = (l << 1) ^ if l >> 127 == 1 { 0x87 } else { 0 };
+        XaesKey { key: *key, aes, k1 }
+    }
+}
+
+std::thread_local! {
+    static XAES_KEY: std::cell::RefCell<Option<XaesKey>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Which primitives come from the host (the crypto ones, and the zstd encoder compiled
+/// natively); the rest run in pure Rust.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Crypto {
     host_sha256: bool,
     host_hmac: bool,
     host_aes: bool,
     host_argon2: bool,
+    host_zstd: bool,
 }
 
 // FIPS 180-2, appendix B.2: SHA-256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq").
@@ -157,7 +190,19 @@ impl Crypto {
             }
             c.host_argon2 = true;
         }
+        c.host_zstd = crate::codec::probe_host_zstd(host)?;
         Ok(c)
+    }
+
+    /// The zstd frame of `data` at `level` when it is shorter than `data`
+    /// ([`crate::codec::zstd_frame`]), natively when the host offers it.
+    pub fn zstd_frame<H: Host + ?Sized>(&self, host: &H, level: u32, data: &[u8]) -> Option<Vec<u8>> {
+        if self.host_zstd {
+            if let Some(frame) = host.zstd_compress(level, data, data.len().saturating_sub(1)) {
+                return frame;
+            }
+        }
+        crate::codec::zstd_frame(level, data)
     }
 
     /// Argon2id of a passphrase into a 32-byte key ([`crate::kdf::argon2id`]), natively when
@@ -242,201 +287,4 @@ impl Crypto {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::memory::MemoryHost;
-
-    #[test]
-    fn xaes_256_gcm_c2sp_vectors() {
-        // C2SP XAES-256-GCM.md, "Test vectors": the derived key of the first, then both
-        // messages sealed end to end (derived key, AES-256-GCM under the nonce's tail).
-        let n: &[u8; 24] = b"ABCDEFGHIJKLMNOPQRSTUVWX";
-        let head: &[u8; 12] = n[..12].try_into().unwrap();
-        let tail: &[u8; 12] = n[12..].try_into().unwrap();
-        assert_eq!(
-            hex::encode(xaes_message_key(&[1; 32], head)),
-            "c8612c9ed53fe43e8e005b828a1631a0bbcb6ab2f46514ec4f439fcfd0fa969b"
-        );
-        let sealed = soft_seal(&xaes_message_key(&[1; 32], head), tail, b"", b"XAES-256-GCM");
-        assert_eq!(
-            hex::encode(sealed),
-            "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271"
-        );
-        let sealed = soft_seal(
-            &xaes_message_key(&[3; 32], head),
-            tail,
-            b"c2sp.org/XAES-256-GCM",
-            b"XAES-256-GCM",
-        );
-        assert_eq!(
-            hex::encode(sealed),
-            "986ec1832593df5443a179437fd083bf3fdb41abd740a21f71eb769d"
-        );
-    }
-
-    #[test]
-    fn sha256_fips_180_vectors() {
-        assert_eq!(
-            hex::encode(soft_sha256(b"abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(hex::encode(soft_sha256(SHA_MSG)), SHA_DIGEST);
-        assert_eq!(
-            hex::encode(soft_sha256(&vec![b'a'; 1_000_000])),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
-        );
-    }
-
-    #[test]
-    fn hmac_sha256_rfc_4231_vectors() {
-        assert_eq!(
-            hex::encode(soft_hmac_sha256(&[0x0b; 20], b"Hi There")),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
-        );
-        assert_eq!(hex::encode(soft_hmac_sha256(HMAC_KEY, HMAC_MSG)), HMAC_TAG);
-        // Test case 6: a key longer than the block size.
-        assert_eq!(
-            hex::encode(soft_hmac_sha256(
-                &[0xaa; 131],
-                b"Test Using Larger Than Block-Size Key - Hash Key First"
-            )),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
-        );
-    }
-
-    #[test]
-    fn aes256gcm_nist_cavp_vectors() {
-        let key: [u8; 32] = unhex(GCM_KEY);
-        let nonce: [u8; 12] = unhex(GCM_NONCE);
-        let ct = soft_seal(&key, &nonce, &unhex::<16>(GCM_AAD), &unhex::<32>(GCM_PT));
-        assert_eq!(hex::encode(&ct), GCM_CT_TAG);
-        assert_eq!(
-            soft_open(&key, &nonce, &unhex::<16>(GCM_AAD), &ct).unwrap(),
-            unhex::<32>(GCM_PT)
-        );
-        // gcmEncryptExtIV256.rsp, Count 0 of the empty-plaintext, empty-AAD section.
-        let key: [u8; 32] = unhex("b52c505a37d78eda5dd34f20c22540ea1b58963cf8e5bf8ffa85f9f2492505b4");
-        let nonce: [u8; 12] = unhex("516c33929df5a3284ff463d7");
-        assert_eq!(
-            hex::encode(soft_seal(&key, &nonce, b"", b"")),
-            "bdc1ac884d332457a1d2664f168c76f0"
-        );
-    }
-
-    #[test]
-    fn aes256gcm_rejects_any_altered_byte() {
-        let key = [7u8; 32];
-        let nonce = [9u8; 12];
-        let ct = soft_seal(&key, &nonce, b"aad", b"secret data");
-        for i in 0..ct.len() {
-            let mut bad = ct.clone();
-            bad[i] ^= 0x80;
-            assert!(soft_open(&key, &nonce, b"aad", &bad).is_none(), "byte {i}");
-        }
-        assert!(soft_open(&key, &nonce, b"other", &ct).is_none());
-        assert!(soft_open(&[8u8; 32], &nonce, b"aad", &ct).is_none());
-    }
-
-    /// A host whose intrinsics can be made to lie.
-    #[derive(Clone)]
-    struct LyingHost {
-        inner: MemoryHost,
-        lie_sha: bool,
-        lie_aes: bool,
-        lie_argon: bool,
-    }
-    impl crate::host::Storage for LyingHost {
-        fn get(&self, k: &str) -> Result<Vec<u8>, crate::host::StorageError> {
-            self.inner.get(k)
-        }
-        fn get_range(&self, k: &str, o: u64, l: u64) -> Result<Vec<u8>, crate::host::StorageError> {
-            self.inner.get_range(k, o, l)
-        }
-        fn put(&self, k: &str, d: &[u8]) -> Result<(), crate::host::StorageError> {
-            self.inner.put(k, d)
-        }
-        fn put_new(&self, k: &str, d: &[u8]) -> Result<(), crate::host::StorageError> {
-            self.inner.put_new(k, d)
-        }
-        fn list(&self, p: &str) -> Result<Vec<String>, crate::host::StorageError> {
-            self.inner.list(p)
-        }
-        fn delete(&self, k: &str) -> Result<(), crate::host::StorageError> {
-            self.inner.delete(k)
-        }
-    }
-    impl Host for LyingHost {
-        fn random(&self, b: &mut [u8]) {
-            self.inner.random(b)
-        }
-        fn now_ms(&self) -> i64 {
-            0
-        }
-        fn event(&self, _: &str, _: &str) {}
-        fn sha256(&self, d: &[u8]) -> Option<[u8; 32]> {
-            let mut h = soft_sha256(d);
-            if self.lie_sha {
-                h[31] ^= 1;
-            }
-            Some(h)
-        }
-        fn aes256gcm_seal(&self, k: &[u8; 32], n: &[u8; 12], a: &[u8], p: &[u8]) -> Option<Vec<u8>> {
-            let mut c = soft_seal(k, n, a, p);
-            if self.lie_aes {
-                c[0] ^= 1;
-            }
-            Some(c)
-        }
-        fn aes256gcm_open(&self, k: &[u8; 32], n: &[u8; 12], a: &[u8], c: &[u8]) -> Option<Option<Vec<u8>>> {
-            Some(soft_open(k, n, a, c))
-        }
-        fn argon2id(&self, p: &[u8], s: &[u8], params: &crate::kdf::KdfParams) -> Option<[u8; 32]> {
-            let mut k = crate::kdf::argon2id(p, s, params).ok()?;
-            if self.lie_argon {
-                k[0] ^= 1;
-            }
-            Some(k)
-        }
-    }
-
-    #[test]
-    fn honest_intrinsics_are_used_and_lying_ones_refused() {
-        let honest = LyingHost {
-            inner: MemoryHost::new(1),
-            lie_sha: false,
-            lie_aes: false,
-            lie_argon: false,
-        };
-        let c = Crypto::new(&honest).unwrap();
-        assert!(c.host_sha256 && c.host_aes && c.host_argon2 && !c.host_hmac);
-        let params = crate::kdf::KdfParams {
-            memory_ki_b: 256,
-            iterations: 2,
-            parallelism: 1,
-        };
-        let key = c.argon2id(&honest, b"pw", b"salt-salt-salt-1", &params).unwrap();
-        assert_eq!(
-            key,
-            crate::kdf::argon2id(b"pw", b"salt-salt-salt-1", &params).unwrap()
-        );
-        let e = Crypto::new(&LyingHost {
-            lie_argon: true,
-            ..honest.clone()
-        })
-        .unwrap_err();
-        assert_eq!(e, Error::IntrinsicMismatch("Argon2id".into()));
-        let e = Crypto::new(&LyingHost {
-            lie_sha: true,
-            ..honest.clone()
-        })
-        .unwrap_err();
-        assert_eq!(e, Error::IntrinsicMismatch("SHA-256".into()));
-        let e = Crypto::new(&LyingHost {
-            lie_aes: true,
-            ..honest
-        })
-        .unwrap_err();
-        assert_eq!(e, Error::IntrinsicMismatch("AES-256-GCM".into()));
-        assert_eq!(Crypto::new(&MemoryHost::new(1)).unwrap(), Crypto::software());
-    }
-}
+mod tests;

@@ -84,8 +84,13 @@ fn main() {
         .args([
             "build",
             "--release",
+            // The JS package's module too (js/scripts/build-wasm.mjs runs the same
+            // command): built together, both resolve features alike and share every
+            // dependency's build (docs/DESIGN.md §31).
             "-p",
             "cairn-abi",
+            "-p",
+            "cairn-bindgen",
             "--target",
             WASM_TARGET,
             "--target-dir",

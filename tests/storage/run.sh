@@ -32,11 +32,14 @@ for b in cairn-test cairn-root-test cairn-e2e; do s3_make_bucket "$b"; done
 echo "SeaweedFS S3 at $CAIRN_TEST_S3"
 
 echo "== conformance: S3 storage (and HTTP over a public bucket), HTTP storage over http.server"
-cargo test --release -p cairn --test host -- storage_s3:: storage_http::
+# With the whole workspace's features (tests/run's resolution, docs/DESIGN.md §31): the
+# test binary built there is reused, not built again with another feature set.
+cargo test --release --workspace --features cairn-core/typescript --test host -- storage_s3:: storage_http::
 
 echo "== end to end: the CLI on s3://"
-cargo build --release -p cairn
-cairn=$PWD/target/release/cairn
+# CAIRN names a CLI built already (tests/run); otherwise build it.
+[ -n "${CAIRN:-}" ] || cargo build --release -p cairn
+cairn=${CAIRN:-$PWD/target/release/cairn}
 # Every command is bounded: a hang is a failure, not a stuck CI run.
 run() { timeout 300 "$cairn" "$@"; }
 head -c 12000000 /dev/urandom >"$tmp/random.bin"

@@ -2,13 +2,13 @@
 //! (docs/DESIGN.md §3).
 //!
 //! This crate is marshalling only: it moves bytes between the runtime and
-//! [`cairn_core::api::Api`], which holds every operation. It builds for
-//! `wasm32-unknown-unknown`; on other targets it is empty.
+//! [`cairn_core::api::Api`], which holds every operation. It is built for
+//! `wasm32-unknown-unknown` only (by host/build.rs); it also compiles for the build
+//! machine, so that the workspace's one native `cargo clippy` lints it (docs/DESIGN.md §31).
 //!
 //! The contract with the host (imports, exports, statuses, replies, panics) is written
 //! once, in [`cairn_core::wire`]; the `extern` block below is generated from its table.
 
-#![cfg(target_arch = "wasm32")]
 #![warn(missing_docs)]
 
 use std::alloc::{alloc, dealloc, Layout};

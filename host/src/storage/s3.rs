@@ -18,7 +18,8 @@ use cairn_core::host::{Storage, StorageError};
 use cairn_core::layout;
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::options::{ListOptions, ReadOptions, WriteOptions};
-use opendal::{blocking, services, ErrorKind, Operator};
+use opendal::{blocking, services, ErrorKind, HttpTransporter, Operator};
+use opendal_http_transport_reqwest::ReqwestTransport;
 
 use super::{attempts, checked, timeout, FIRST_BACKOFF, REQUEST_TIMEOUT, STEP_TIMEOUT};
 use crate::error::{CliError, Result};
@@ -60,8 +61,9 @@ impl S3Storage {
         let region = env("AWS_REGION")
             .or_else(|| env("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".into());
-        // OpenDAL's HTTP client (reqwest), installed once per process.
-        opendal::install_default();
+        // TLS through rustls with ring (Cargo.toml says why); an error only says that a
+        // provider is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // The repository's prefix is the operator's root: keys are relative to it.
         let mut builder = services::S3::default()
             .bucket(bucket)
@@ -90,8 +92,12 @@ impl S3Storage {
                 e.message()
             ))
         };
-        let op = Operator::new(builder)
-            .map_err(unusable)?
+        let op = Operator::new(builder).map_err(unusable)?;
+        // OpenDAL's reqwest transport, one client per process, given to this operator.
+        let transport = HttpTransporter::new(ReqwestTransport::default());
+        let context = op.base_context().with_http_transport(transport);
+        let op = op
+            .with_context(context)
             // Time-outs inside retries: a request that times out is tried again.
             .layer(
                 TimeoutLayer::new()

@@ -3,7 +3,7 @@
 //! parity. Every field is defined once, here, and documented on [`StatsResult`].
 //!
 //! It finds every blob the chosen snapshots need exactly as prune does
-//! ([`crate::prune::mark_used`]), under a shared lock, reading chunk lists and tree
+//! (`prune::mark_used`), under a shared lock, reading chunk lists and tree
 //! pieces but no chunk.
 
 use std::collections::{BTreeSet, HashSet};

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 size=${1:-200} runs=${2:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cargo build --release -q -p cairn
-cairn=$PWD/target/release/cairn
+# CAIRN names a CLI built already; otherwise build it.
+[ -n "${CAIRN:-}" ] || cargo build --release -q -p cairn
+cairn=${CAIRN:-$PWD/target/release/cairn}
 command -v restic >/dev/null || apt-get install -y -q restic >/dev/null
 python3 bench/gen_data.py --size-mib "$size" "$tmp/data" >/dev/null
 

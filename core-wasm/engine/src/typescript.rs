@@ -83,6 +83,15 @@ pub fn generate() -> String {
     // Answers the hosts compose from several operations.
     types.register::<crate::copy::CopyResult>();
     let declarations = ts.export(&types).expect("the types export to TypeScript");
+    // serde_json's Value (what `cat` answers) comes from specta without a comment, and
+    // TypeDoc refuses an undocumented export.
+    let declarations = declarations.replace(
+        "\nexport type JsonValue =",
+        &format!(
+            "\n{}export type JsonValue =",
+            jsdoc("Any JSON value: what `cat` answers.", "")
+        ),
+    );
 
     let mut out = String::new();
     out.push_str("// @ts-self-types=\"./api.d.ts\"\n");

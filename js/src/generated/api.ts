@@ -578,6 +578,9 @@ passphrase?: string | null;
  */
 client?: Client }
 
+/**
+ * Any JSON value: what `cat` answers.
+ */
 export type JsonValue = null | boolean | number | string | JsonValue[] | Partial<{ [key in string]: JsonValue }>
 
 /**

@@ -118,7 +118,12 @@ export function snapshotScenarios(test, { Repository, CairnError, sourceStream, 
       await src.ingest(more, { items: [{ name: "dump" }] });
       const third = await src.copy(two);
       const last = await two.getSnapshot(third.copied[0].to);
-      assert.ok(last.reusedChunks > 5 * last.newChunks, `only the new end is stored: ${JSON.stringify(last)}`);
+      // Each repository draws its own chunker key, so where the cuts fall
+      // varies from run to run. Appending 5,000 bytes can rewrite only the
+      // old last chunk (which ended at the end of the stream, not at a cut)
+      // and whatever follows it: at most three chunks of at most 64 KiB.
+      assert.ok(last.newChunks >= 1 && last.newChunks <= 3, `only the new end is stored: ${JSON.stringify(last)}`);
+      assert.equal(last.reusedChunks, last.chunkCount - last.newChunks);
       for (const r of [src, one, two]) await r.close();
     } finally {
       t.remove();

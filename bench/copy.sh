@@ -11,9 +11,7 @@ cd "$(dirname "$0")/.."
 size=${1:-200} runs=${2:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# CAIRN names a CLI built already; otherwise build it.
-[ -n "${CAIRN:-}" ] || cargo build --release -q -p cairn
-cairn=${CAIRN:-$PWD/target/release/cairn}
+source tests/lib/cairn.sh
 command -v restic >/dev/null || apt-get install -y -q restic >/dev/null
 python3 bench/gen_data.py --size-mib "$size" "$tmp/data" >/dev/null
 

@@ -8,7 +8,7 @@
 # without it, straight to SeaweedFS and through tests/storage/s3_proxy.py, which holds each
 # request DELAY_MS to stand for a service far away. Prints tables; never asserts a time.
 #
-# Usage: bench/s3.sh [SIZE_MIB (200)] [RUNS (3)] [DELAY_MS (20)]
+# Usage: [CAIRN=path/to/cairn] bench/s3.sh [SIZE_MIB (200)] [RUNS (3)] [DELAY_MS (20)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-200} runs=${2:-3} delay=${3:-20}
@@ -16,8 +16,7 @@ source tests/storage/seaweed.sh
 tmp=$(mktemp -d)
 trap 'seaweed_stop; rm -rf "$tmp"' EXIT
 seaweed_install >/dev/null
-cargo build --release -q -p cairn
-cairn=$PWD/target/release/cairn
+source tests/lib/cairn.sh
 seaweed_start "$tmp/weed" >/dev/null
 s3_make_bucket bench
 python3 bench/gen_data.py --size-mib "$size" "$tmp/data" >/dev/null

@@ -16,6 +16,8 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use wasmtime::{Caller, Linker, Memory, Result};
 
+use cairn_core::jobs;
+
 use crate::jobs::JobPool;
 use crate::storage::fs::FsStorage;
 use crate::storage::SharedStorage;
@@ -27,11 +29,43 @@ pub const IMPORT_MODULE: &str = wire::IMPORT_MODULE;
 /// Receives the module's events: name and JSON payload.
 pub type EventSink = Box<dyn FnMut(&str, &str)>;
 
+/// An answer held for the module until it takes it (imports `pending_len`, `take_pending`).
+enum Pending {
+    /// Bytes, whole.
+    Bytes(Vec<u8>),
+    /// A batch's results as its shares came back from the workers: joined
+    /// (`jobs::join_parts`) as they are copied into the module, not before.
+    Shares(Vec<Vec<u8>>),
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        match self {
+            Pending::Bytes(b) => b.len(),
+            Pending::Shares(s) => 4 + s.iter().map(|s| s.len() - 4).sum::<usize>(),
+        }
+    }
+
+    /// Copies the answer's first `out.len()` bytes (at most) into `out`.
+    fn copy_to(&self, out: &mut [u8]) {
+        let parts = match self {
+            Pending::Bytes(b) => vec![std::borrow::Cow::Borrowed(&b[..])],
+            Pending::Shares(s) => jobs::join_parts(s).expect("shares checked when collected"),
+        };
+        let mut at = 0;
+        for part in parts {
+            let n = part.len().min(out.len() - at);
+            out[at..at + n].copy_from_slice(&part[..n]);
+            at += n;
+        }
+    }
+}
+
 /// What the imports work on: the store's data.
 pub struct HostState {
     storage: Option<WriteBehind<SharedStorage>>,
     memory: Option<Memory>,
-    pending: Vec<u8>,
+    pending: Pending,
     on_event: EventSink,
     panic_message: Option<String>,
     jobs: Option<JobPool>,
@@ -43,7 +77,7 @@ impl HostState {
         HostState {
             storage: Some(WriteBehind::new(storage)),
             memory: None,
-            pending: Vec::new(),
+            pending: Pending::Bytes(Vec::new()),
             on_event,
             panic_message: None,
             jobs: None,
@@ -86,7 +120,7 @@ impl HostState {
     fn hold(&mut self, key: &[u8], r: Result<Vec<u8>, StorageError>) -> i64 {
         match r {
             Ok(bytes) => {
-                self.pending = bytes;
+                self.pending = Pending::Bytes(bytes);
                 self.pending.len() as i64
             }
             Err(e) => self.hold_error(key, e) as i64,
@@ -104,14 +138,14 @@ impl HostState {
     /// A job import's answer: the value, or -2 with the failure's message held pending.
     fn hold_job(&mut self, r: std::result::Result<i64, String>) -> i64 {
         r.unwrap_or_else(|message| {
-            self.pending = message.into_bytes();
+            self.pending = Pending::Bytes(message.into_bytes());
             -2
         })
     }
 
     /// Minus the status of `e`, with its message held pending.
     fn hold_error(&mut self, key: &[u8], e: StorageError) -> i32 {
-        self.pending = wire::failure_message(&e, &String::from_utf8_lossy(key)).into_bytes();
+        self.pending = Pending::Bytes(wire::failure_message(&e, &String::from_utf8_lossy(key)).into_bytes());
         StorageStatus::of(&e).code()
     }
 }
@@ -230,10 +264,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
         "take_pending",
         |mut c: Caller<'_, HostState>, dp: i32, dl: i32| -> Result<()> {
             let (mem, st) = split(&mut c)?;
-            let pending = std::mem::take(&mut st.pending);
+            let pending = std::mem::replace(&mut st.pending, Pending::Bytes(Vec::new()));
             let n = pending.len().min(dl as u32 as usize);
             let r = range(mem, dp, n)?;
-            mem[r].copy_from_slice(&pending[..n]);
+            pending.copy_to(&mut mem[r]);
             Ok(())
         },
     )?;
@@ -304,10 +338,11 @@ fn add_jobs(linker: &mut Linker<HostState>) -> Result<()> {
                 Some(pool) => pool.collect(ticket as u64),
                 None => Err("no jobs were submitted".into()),
             };
-            let r = r.map(|results| {
-                let n = results.len() as i64;
-                st.pending = results;
-                n
+            // The shares are checked here, and joined as the module takes them.
+            let r = r.and_then(|shares| jobs::join_parts(&shares).map(drop).map(|()| shares));
+            let r = r.map(|shares| {
+                st.pending = Pending::Shares(shares);
+                st.pending.len() as i64
             });
             Ok(st.hold_job(r))
         },

@@ -100,8 +100,9 @@ impl JobPool {
         Ok(self.next_ticket)
     }
 
-    /// Waits for a submitted batch; its framed results, in order.
-    pub fn collect(&mut self, ticket: u64) -> Result<Vec<u8>, String> {
+    /// Waits for a submitted batch; the framed results of its shares, in order (which
+    /// `jobs::join` puts together).
+    pub fn collect(&mut self, ticket: u64) -> Result<Vec<Vec<u8>>, String> {
         let waiting = self
             .submitted
             .remove(&ticket)
@@ -110,6 +111,6 @@ impl JobPool {
         for rx in waiting {
             shares.push(rx.recv().map_err(|_| "a job thread has stopped".to_string())??);
         }
-        jobs::join(&shares)
+        Ok(shares)
     }
 }

@@ -200,8 +200,15 @@ impl Runtime {
 
     /// The next block of a restore session; empty at the end.
     pub fn read(&mut self, session: u32) -> Result<Vec<u8>> {
+        self.read_with(session, <[u8]>::to_vec)
+    }
+
+    /// The next block of a restore session (empty at the end), handed to `f` where it lies
+    /// in the module's memory, before that is freed: a restore writes it to its output
+    /// from there, without a copy in between.
+    pub fn read_with<T>(&mut self, session: u32, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
         let packed = self.guard(|rt| rt.ex.read.call(&mut rt.store, session as i32))?;
-        self.reply(packed)
+        self.reply_with(packed, f)
     }
 
     /// True once the module has trapped: nothing more can run (not even `close`).
@@ -249,28 +256,28 @@ impl Runtime {
 
     /// Copies out and frees a packed reply ([`wire::pack_reply`]); its payload on success.
     fn reply(&mut self, packed: i64) -> Result<Vec<u8>> {
+        self.reply_with(packed, <[u8]>::to_vec)
+    }
+
+    /// Hands the payload of a packed reply ([`wire::pack_reply`]) to `f` where it lies, then
+    /// frees the reply; `f`'s answer on success, the engine's error otherwise.
+    fn reply_with<T>(&mut self, packed: i64, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
         let (ptr, len) = wire::unpack_reply(packed);
         let (ptr, len) = (ptr as usize, len as usize);
         if len == 0 {
             return Err(CliError::Protocol("a reply without a status byte".into()));
         }
-        let mut status = [0u8; 1];
-        let mut payload = vec![0u8; len - 1];
-        let outside = |e| CliError::Protocol(format!("the reply is outside memory: {e}"));
-        self.ex
-            .memory
-            .read(&self.store, ptr, &mut status)
-            .map_err(outside)?;
-        self.ex
-            .memory
-            .read(&self.store, ptr + 1, &mut payload)
-            .map_err(outside)?;
-        self.guard(|rt| rt.ex.free.call(&mut rt.store, (ptr as i32, len as i32)))?;
-        match status[0] {
-            wire::REPLY_OK => Ok(payload),
-            wire::REPLY_ERR => Err(engine_error(&payload)),
+        let reply = ptr
+            .checked_add(len)
+            .and_then(|end| self.ex.memory.data(&self.store).get(ptr..end))
+            .ok_or_else(|| CliError::Protocol(format!("the reply ({ptr}, {len} bytes) is outside memory")))?;
+        let answer = match reply[0] {
+            wire::REPLY_OK => Ok(f(&reply[1..])),
+            wire::REPLY_ERR => Err(engine_error(&reply[1..])),
             other => Err(CliError::Protocol(format!("a reply with status byte {other}"))),
-        }
+        };
+        self.guard(|rt| rt.ex.free.call(&mut rt.store, (ptr as i32, len as i32)))?;
+        answer
     }
 }
 

@@ -29,9 +29,7 @@ seaweed_cluster_start "$tmp/weed"
 s3_make_bucket cairn-dist
 echo "SeaweedFS cluster: master $SEAWEED_MASTER, S3 at $CAIRN_TEST_S3, volume servers ${SEAWEED_VOLUME_PIDS[*]}"
 
-# CAIRN names a CLI built already (tests/run); otherwise build it.
-[ -n "${CAIRN:-}" ] || cargo build --release -p cairn
-cairn=${CAIRN:-$PWD/target/release/cairn}
+source tests/lib/cairn.sh
 run() { timeout 300 "$cairn" "$@"; }
 python3 bench/gen_data.py --size-mib 24 --seed 13 "$tmp/data" >/dev/null
 head -c 8000000 /dev/urandom >"$tmp/data/random.bin"

@@ -37,9 +37,7 @@ echo "== conformance: S3 storage (and HTTP over a public bucket), HTTP storage o
 cargo test --release --workspace --features cairn-core/typescript --test host -- storage_s3:: storage_http::
 
 echo "== end to end: the CLI on s3://"
-# CAIRN names a CLI built already (tests/run); otherwise build it.
-[ -n "${CAIRN:-}" ] || cargo build --release -p cairn
-cairn=${CAIRN:-$PWD/target/release/cairn}
+source tests/lib/cairn.sh
 # Every command is bounded: a hang is a failure, not a stuck CI run.
 run() { timeout 300 "$cairn" "$@"; }
 head -c 12000000 /dev/urandom >"$tmp/random.bin"

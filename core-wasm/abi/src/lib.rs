@@ -334,6 +334,11 @@ fn reply(ok: bool, payload: &[u8]) -> i64 {
     let mut buf = Vec::with_capacity(payload.len() + 1);
     buf.push(if ok { wire::REPLY_OK } else { wire::REPLY_ERR });
     buf.extend_from_slice(payload);
+    hand_over(buf)
+}
+
+/// Hands a reply buffer (status byte, payload) to the host, which frees it with [`cairn_free`].
+fn hand_over(buf: Vec<u8>) -> i64 {
     let buf = buf.into_boxed_slice();
     let len = buf.len();
     let ptr = Box::into_raw(buf) as *mut u8;
@@ -404,15 +409,22 @@ thread_local! {
 #[no_mangle]
 pub unsafe extern "C" fn cairn_jobs(batch_ptr: *const u8, batch_len: usize) -> i64 {
     let batch = input(batch_ptr, batch_len);
-    let result = JOB_CRYPTO.with(|crypto| cairn_core::jobs::run_batch(&AbiHost, crypto, batch));
+    let result = JOB_CRYPTO
+        .with(|crypto| cairn_core::jobs::run_batch_after(&AbiHost, crypto, batch, vec![wire::REPLY_OK]));
     match result {
-        Ok(out) => reply(true, &out),
+        // The results were written after the status byte: handed over as they are.
+        Ok(out) => hand_over(out),
         Err(e) => reply_result(Err(cairn_core::Error::Internal(format!("a batch of jobs: {e}")))),
     }
 }
 
-/// The next block of a restore session; an empty payload means the end.
+/// The next block of a restore session; an empty payload means the end. The block is
+/// written once, after the status byte, straight from where the engine holds it.
 #[no_mangle]
 pub extern "C" fn cairn_read(session: u32) -> i64 {
-    API.with(|api| reply_result(api.borrow_mut().read(session)))
+    let mut buf = vec![wire::REPLY_OK];
+    API.with(|api| match api.borrow_mut().read_into(session, &mut buf) {
+        Ok(()) => hand_over(buf),
+        Err(e) => reply_result(Err(e)),
+    })
 }

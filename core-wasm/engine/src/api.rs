@@ -79,11 +79,22 @@ impl<H: Host + Clone> Api<H> {
     /// The next block of a restore session, or of the file a walk handed out last; an
     /// empty block means the end.
     pub fn read(&mut self, session: u32) -> Result<Vec<u8>> {
+        let mut block = Vec::new();
+        self.read_into(session, &mut block)?;
+        Ok(block)
+    }
+
+    /// [`Api::read`], appending the block to `out` (nothing at the end): a binding that
+    /// puts a header before the block (the ABI's status byte) copies it only once.
+    pub fn read_into(&mut self, session: u32, out: &mut Vec<u8>) -> Result<()> {
         let repo = self.repo.as_mut().ok_or_else(not_open)?;
         match self.sessions.get_mut(&session) {
-            Some(Session::Restore(s)) => repo.restore_read(s),
-            Some(Session::Walk(s)) => repo.walk_read(s),
-            Some(Session::Export(s)) => repo.export_read(s),
+            Some(Session::Restore(s)) => repo.restore_read_into(s, out),
+            Some(Session::Walk(s)) => repo.walk_read_into(s, out),
+            Some(Session::Export(s)) => {
+                out.extend_from_slice(&repo.export_read(s)?);
+                Ok(())
+            }
             _ => Err(Error::SessionNotFound(session)),
         }
     }

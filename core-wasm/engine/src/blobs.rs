@@ -12,6 +12,7 @@ use crate::index::{Index, Location};
 use crate::layout::StorageKey;
 use crate::manifest;
 use crate::parallel;
+pub use crate::parallel::Plaintexts;
 use crate::store::Store;
 
 /// Longest span of contiguous blobs fetched with one storage call.
@@ -29,7 +30,7 @@ pub fn read<H: Host>(store: &Store<H>, index: &Index, id: &BlobId) -> Result<Vec
 /// they are opened and checked in parallel when the host runs jobs ([`parallel`]).
 pub fn read_many<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -> Result<Vec<Vec<u8>>> {
     let reading = start_reading(store, index, ids)?;
-    finish_reading(store, index, reading)
+    Ok(finish_reading(store, index, reading)?.into_vecs())
 }
 
 /// Blobs lying back to back in one pack, fetched with one storage call.
@@ -141,17 +142,21 @@ pub fn start_reading<H: Host>(store: &Store<H>, index: &Index, ids: &[BlobId]) -
     })
 }
 
-/// The plaintext of the blobs of [`start_reading`], in order; the first that cannot be
-/// opened or is not its id is the error, naming its pack.
-pub fn finish_reading<H: Host>(store: &Store<H>, index: &Index, reading: Reading) -> Result<Vec<Vec<u8>>> {
-    let opened = reading.opening.collect(store)?.into_opened()?;
+/// The plaintext of the blobs of [`start_reading`], in order, where they were opened; the
+/// first that cannot be opened or is not its id is the error, naming its pack.
+pub fn finish_reading<H: Host>(
+    store: &Store<H>,
+    index: &Index,
+    reading: Reading,
+) -> Result<parallel::Plaintexts> {
     reading
-        .ids
-        .iter()
-        .zip(&reading.packs)
-        .zip(opened)
-        .map(|((id, pack), r)| r.map_err(|e| corrupt(index, *pack, format!("blob {id}: {e}"))))
-        .collect()
+        .opening
+        .collect(store)?
+        .into_plaintexts()?
+        .map_err(|(i, e)| {
+            let id = reading.ids[i];
+            corrupt(index, reading.packs[i], format!("blob {id}: {e}"))
+        })
 }
 
 fn corrupt(index: &Index, pack: u32, detail: String) -> Error {

@@ -88,17 +88,85 @@ impl Opening {
         }
     }
 
-    /// [`Opening::opened`], owned: moved when opened here, copied out of the framed results
-    /// otherwise.
-    pub fn into_opened(self) -> Result<Vec<std::result::Result<Vec<u8>, String>>> {
-        match self {
-            Results::Here(done) => Ok(done),
-            framed => Ok(framed
-                .opened()?
-                .into_iter()
-                .map(|r| r.map(<[u8]>::to_vec))
-                .collect()),
+    /// The plaintexts, kept where they were made (after [`Results::collect`]); or the
+    /// first blob that cannot be opened: its position and why.
+    pub fn into_plaintexts(self) -> Result<std::result::Result<Plaintexts, (usize, String)>> {
+        let held = match self {
+            Results::Here(done) => {
+                let mut plains = Vec::with_capacity(done.len());
+                for (i, r) in done.into_iter().enumerate() {
+                    match r {
+                        Ok(plain) => plains.push(plain),
+                        Err(why) => return Ok(Err((i, why))),
+                    }
+                }
+                Held::Here(plains)
+            }
+            Results::Framed(framed, n) => {
+                let mut ranges = Vec::with_capacity(n);
+                for (i, item) in Self::items(&framed, n)?.into_iter().enumerate() {
+                    let plain = jobs::open_result(item).map_err(Error::Internal)?;
+                    match plain {
+                        // Where the plaintext lies in the results (a slice of them).
+                        Ok(p) => {
+                            let start = p.as_ptr() as usize - framed.as_ptr() as usize;
+                            ranges.push(start..start + p.len());
+                        }
+                        Err(why) => return Ok(Err((i, why))),
+                    }
+                }
+                Held::Framed(framed, ranges)
+            }
+            Results::Submitted(..) => return Err(uncollected()),
+        };
+        Ok(Ok(Plaintexts(held)))
+    }
+}
+
+/// Opened blobs' plaintexts, in order, kept where they were made: each in its own buffer
+/// when opened here, as ranges of the batch's results when opened on the host's workers.
+/// A restore hands each on from there ([`Plaintexts::get`]) instead of copying it out first.
+pub struct Plaintexts(Held);
+
+enum Held {
+    Here(Vec<Vec<u8>>),
+    Framed(Vec<u8>, Vec<std::ops::Range<usize>>),
+}
+
+impl Plaintexts {
+    /// How many blobs.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Held::Here(plains) => plains.len(),
+            Held::Framed(_, ranges) => ranges.len(),
         }
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The plaintext of blob `i`.
+    pub fn get(&self, i: usize) -> &[u8] {
+        match &self.0 {
+            Held::Here(plains) => &plains[i],
+            Held::Framed(framed, ranges) => &framed[ranges[i].clone()],
+        }
+    }
+
+    /// The plaintext of blob `i`, owned: moved out when it has a buffer of its own (which
+    /// is left empty), copied otherwise.
+    pub fn take(&mut self, i: usize) -> Vec<u8> {
+        match &mut self.0 {
+            Held::Here(plains) => std::mem::take(&mut plains[i]),
+            Held::Framed(framed, ranges) => framed[ranges[i].clone()].to_vec(),
+        }
+    }
+
+    /// Every plaintext, owned.
+    pub fn into_vecs(mut self) -> Vec<Vec<u8>> {
+        (0..self.len()).map(|i| self.take(i)).collect()
     }
 }
 

@@ -189,6 +189,25 @@ pub fn open_blob<H: Host + ?Sized>(
     }
 }
 
+/// [`open_blob`], appending the plaintext to `out`; on an error `out` is left as it was.
+pub fn open_blob_into<H: Host + ?Sized>(
+    host: &H,
+    crypto: &Crypto,
+    key: Option<SealKey<'_>>,
+    codec: Codec,
+    raw_len: usize,
+    stored: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    match key {
+        None => codec::decompress_into(codec, stored, raw_len, out),
+        key => {
+            let packed = open_bytes(host, crypto, key, AAD_BLOB, stored)?;
+            codec::decompress_into(codec, &packed, raw_len, out)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! answer: with `--json` exactly as the engine gives it, otherwise as text made from it.
 
 mod about;
+mod atomic_file;
 mod copy;
 mod find;
 mod forget;

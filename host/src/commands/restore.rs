@@ -1,6 +1,5 @@
 //! `cairn restore`: writes a snapshot, or one item of it, to standard output or a file.
 
-use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,6 +9,7 @@ use cairn_core::manifest::{Snapshot, SnapshotFilter};
 use cairn_core::ops::{self, SessionHandle, SnapshotRef, WalkArgs};
 use serde::Serialize;
 
+pub(super) use super::atomic_file::AtomicFile;
 use super::{no_events, with_repo, Globals, OpenRepo};
 use crate::cli::RestoreArgs;
 use crate::error::{CliError, Result};
@@ -84,7 +84,7 @@ pub fn run(g: &Globals, mut a: RestoreArgs) -> Result<()> {
         let written = match &a.output {
             Some(path) => {
                 let mut out = AtomicFile::create(path)?;
-                let written = copy(repo, session, size, &mut out.file, path)?;
+                let written = copy(repo, session, size, &mut out, path)?;
                 out.commit()?;
                 written
             }
@@ -174,97 +174,23 @@ pub(super) fn copy(
     };
     let mut done = 0u64;
     let result = loop {
-        let block = match repo.runtime().read(session) {
-            Ok(block) => block,
+        // Each block is written from the engine's memory, where it lies, with no copy.
+        let written = repo
+            .runtime()
+            .read_with(session, |block| out.write_all(block).map(|()| block.len()));
+        match written {
             Err(e) => break Err(e),
-        };
-        if block.is_empty() {
-            break out.flush().map_err(write_error).map(|()| done);
-        }
-        if let Err(e) = out.write_all(&block) {
+            Ok(Ok(0)) => break out.flush().map_err(write_error).map(|()| done),
+            Ok(Ok(n)) => done += n as u64,
             // The reader of standard output has gone (`cairn restore ... | head`): it took
             // what it wanted, so stop quietly, as other command-line tools do.
-            if path == Path::new("-") && e.kind() == std::io::ErrorKind::BrokenPipe {
-                break Ok(done);
+            Ok(Err(e)) if path == Path::new("-") && e.kind() == std::io::ErrorKind::BrokenPipe => {
+                break Ok(done)
             }
-            break Err(write_error(e));
+            Ok(Err(e)) => break Err(write_error(e)),
         }
-        done += block.len() as u64;
         progress.set_position(done);
     };
     progress.finish();
     result
-}
-
-/// A file written under a temp name beside its target and renamed into place only when
-/// complete, so that a failed restore leaves no half-written file. A target that exists and
-/// is not a regular file (`/dev/null`, a named pipe, a terminal) is written to directly:
-/// renaming over it would replace the device or pipe itself.
-pub(super) struct AtomicFile {
-    pub(super) file: File,
-    /// The temp file, for a regular target.
-    temp: Option<PathBuf>,
-    target: PathBuf,
-    committed: bool,
-}
-
-impl AtomicFile {
-    /// Opens the temp file beside `target` (or `target` itself, when special).
-    pub(super) fn create(target: &Path) -> Result<AtomicFile> {
-        let open_error = |source| CliError::WriteOutput {
-            path: target.to_path_buf(),
-            source,
-        };
-        let special = std::fs::metadata(target).is_ok_and(|m| !m.is_file() && !m.is_dir());
-        if special {
-            let file = OpenOptions::new().write(true).open(target).map_err(open_error)?;
-            return Ok(AtomicFile {
-                file,
-                temp: None,
-                target: target.to_path_buf(),
-                committed: false,
-            });
-        }
-        let dir = target
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map_or_else(|| "restore".into(), |n| n.to_string_lossy().into_owned());
-        let temp = dir.join(format!(".{name}.cairn-{}.tmp", std::process::id()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(open_error)?;
-        Ok(AtomicFile {
-            file,
-            temp: Some(temp),
-            target: target.to_path_buf(),
-            committed: false,
-        })
-    }
-
-    /// Renames the complete file into place.
-    pub(super) fn commit(mut self) -> Result<()> {
-        let write_error = |source| CliError::WriteOutput {
-            path: self.target.clone(),
-            source,
-        };
-        if let Some(temp) = &self.temp {
-            self.file.sync_all().map_err(write_error)?;
-            std::fs::rename(temp, &self.target).map_err(write_error)?;
-        }
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if let (false, Some(temp)) = (self.committed, &self.temp) {
-            let _ = std::fs::remove_file(temp);
-        }
-    }
 }

@@ -136,7 +136,7 @@ fn restore_stream(
         filter: Default::default(),
     })?;
     let mut out = AtomicFile::create(&path)?;
-    copy(repo, begun.session, begun.size, &mut out.file, &path)?;
+    copy(repo, begun.session, begun.size, &mut out, &path)?;
     out.commit()?;
     repo.call::<ops::RestoreEnd>(&SessionHandle {
         session: begun.session,

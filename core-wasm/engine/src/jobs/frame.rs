@@ -6,15 +6,23 @@
 /// A frame being written: items go straight into it, each after its length.
 pub struct Batch {
     buf: Vec<u8>,
+    /// Where the frame starts in `buf` (after what [`Batch::after`] was given).
+    start: usize,
     count: u32,
 }
 
 impl Batch {
     /// An empty frame with room for `bytes` bytes of items.
     pub fn with_capacity(bytes: usize) -> Batch {
-        let mut buf = Vec::with_capacity(bytes + 4);
+        Batch::after(Vec::with_capacity(bytes + 4))
+    }
+
+    /// An empty frame written after the bytes `buf` holds (a reply's status byte), in its
+    /// spare room, so the whole goes out without a copy.
+    pub fn after(mut buf: Vec<u8>) -> Batch {
+        let start = buf.len();
         buf.extend_from_slice(&0u32.to_le_bytes());
-        Batch { buf, count: 0 }
+        Batch { buf, start, count: 0 }
     }
 
     /// Appends one item, which `write` puts at the end of the buffer it is given.
@@ -42,9 +50,10 @@ impl Batch {
         self.count == 0
     }
 
-    /// The finished frame.
+    /// The finished frame (after what [`Batch::after`] was given).
     pub fn finish(mut self) -> Vec<u8> {
-        self.buf[..4].copy_from_slice(&self.count.to_le_bytes());
+        let at = self.start;
+        self.buf[at..at + 4].copy_from_slice(&self.count.to_le_bytes());
         self.buf
     }
 }
@@ -142,18 +151,26 @@ fn reframe(batch: &[u8], share: &[&[u8]]) -> Vec<u8> {
 /// Joins framed results of consecutive shares into the results of the whole batch, with
 /// one copy.
 pub fn join(shares: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    let mut count = 0u32;
-    let mut len = 4;
-    for s in shares {
-        count += Reader(s).u32()?;
-        len += s.len() - 4;
-    }
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(&count.to_le_bytes());
-    for s in shares {
-        out.extend_from_slice(&s[4..]);
+    let mut out = Vec::with_capacity(4 + shares.iter().map(|s| s.len() - 4).sum::<usize>());
+    for part in join_parts(shares)? {
+        out.extend_from_slice(&part);
     }
     Ok(out)
+}
+
+/// What [`join`] writes, as pieces to be written one after the other: the batch's count,
+/// then each share's items. A host that copies the results somewhere anyway (into the
+/// engine's memory) writes the pieces there, rather than joining them first.
+pub fn join_parts(shares: &[Vec<u8>]) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, String> {
+    let mut count = 0u32;
+    for s in shares {
+        count = count
+            .checked_add(Reader(s).u32()?)
+            .ok_or("too many job results")?;
+    }
+    let mut parts = vec![std::borrow::Cow::Owned(count.to_le_bytes().to_vec())];
+    parts.extend(shares.iter().map(|s| std::borrow::Cow::Borrowed(&s[4..])));
+    Ok(parts)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 mod frame;
 
 use frame::Reader;
-pub use frame::{frame, join, split, unframe, Batch};
+pub use frame::{frame, join, join_parts, split, unframe, Batch};
 
 use crate::codec::{Codec, CodecName, Compression};
 use crate::crypto::Crypto;
@@ -229,19 +229,41 @@ pub fn run_into<H: Host + ?Sized>(host: &H, crypto: &Crypto, job: &Job<'_>, out:
             id,
             raw_len,
             stored,
-        } => match open(host, crypto, codec, key, id_key, id, raw_len, stored) {
-            Ok(plain) => {
-                out.push(0);
-                if keep {
-                    out.extend_from_slice(&plain);
+        } => {
+            // The plaintext is decoded straight into the results, after its status byte.
+            let at = out.len();
+            out.push(0);
+            match open_into(host, crypto, codec, key, id_key, id, raw_len, stored, out) {
+                Ok(()) if keep => {}
+                Ok(()) => out.truncate(at + 1),
+                Err(why) => {
+                    out.truncate(at);
+                    out.push(1);
+                    out.extend_from_slice(why.as_bytes());
                 }
             }
-            Err(why) => {
-                out.push(1);
-                out.extend_from_slice(why.as_bytes());
-            }
-        },
+        }
     }
+}
+
+/// Bytes the results of `jobs` take at most, besides errors' messages: what a batch's
+/// results reserve, so that they are written without growing their buffer. A check
+/// decodes its plaintext after the results too, and drops it: room for the largest.
+fn results_room(jobs: &[Job<'_>]) -> usize {
+    let (mut kept, mut checked) = (4, 0);
+    for job in jobs {
+        kept += 4 + match *job {
+            Job::Seal { plain, .. } => plain.len() + 64,
+            Job::Open {
+                keep: true, raw_len, ..
+            } => raw_len as usize + 1,
+            Job::Open { raw_len, .. } => {
+                checked = checked.max(raw_len as usize);
+                1
+            }
+        };
+    }
+    kept + checked
 }
 
 /// Decrypts and decompresses a stored blob and checks it hashes to `id`: what an open job
@@ -258,14 +280,44 @@ pub fn open<H: Host + ?Sized>(
     stored: &[u8],
 ) -> Result<Vec<u8>, String> {
     let plain = seal::open_blob(host, crypto, key, codec, raw_len as usize, stored)?;
+    check_id(host, crypto, id_key, id, &plain)?;
+    Ok(plain)
+}
+
+/// [`open`], appending the plaintext to `out`; on an error `out` is left as it was.
+#[allow(clippy::too_many_arguments)]
+pub fn open_into<H: Host + ?Sized>(
+    host: &H,
+    crypto: &Crypto,
+    codec: Codec,
+    key: Option<SealKey<'_>>,
+    id_key: IdKey<'_>,
+    id: BlobId,
+    raw_len: u32,
+    stored: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let at = out.len();
+    seal::open_blob_into(host, crypto, key, codec, raw_len as usize, stored, out)?;
+    check_id(host, crypto, id_key, id, &out[at..]).inspect_err(|_| out.truncate(at))
+}
+
+/// Checks that `plain` hashes to `id`.
+fn check_id<H: Host + ?Sized>(
+    host: &H,
+    crypto: &Crypto,
+    id_key: IdKey<'_>,
+    id: BlobId,
+    plain: &[u8],
+) -> Result<(), String> {
     let actual = match id_key {
-        IdKey::Sha256 => crypto.sha256(host, &plain),
-        IdKey::Hmac(k) => crypto.hmac_sha256(host, k, &plain),
+        IdKey::Sha256 => crypto.sha256(host, plain),
+        IdKey::Hmac(k) => crypto.hmac_sha256(host, k, plain),
     };
     if actual != *id.as_bytes() {
         return Err("it does not hash to its id".into());
     }
-    Ok(plain)
+    Ok(())
 }
 
 /// Decodes a seal's result: the codec and the stored bytes.
@@ -290,11 +342,25 @@ pub fn open_result(bytes: &[u8]) -> Result<Result<&[u8], String>, String> {
 /// Runs a whole framed batch on this instance: what a host's worker instance does with
 /// its share of a batch, and what the engine does when its host runs no jobs.
 pub fn run_batch<H: Host + ?Sized>(host: &H, crypto: &Crypto, batch: &[u8]) -> Result<Vec<u8>, String> {
-    let jobs = unframe(batch)?;
-    let mut out = Batch::with_capacity(batch.len());
-    for j in jobs {
-        let job = decode(j)?;
-        out.push_with(|buf| run_into(host, crypto, &job, buf));
+    run_batch_after(host, crypto, batch, Vec::new())
+}
+
+/// [`run_batch`], writing the results after the bytes `head` holds (a reply's status
+/// byte), so that they need no copy to be handed over.
+pub fn run_batch_after<H: Host + ?Sized>(
+    host: &H,
+    crypto: &Crypto,
+    batch: &[u8],
+    mut head: Vec<u8>,
+) -> Result<Vec<u8>, String> {
+    let jobs = unframe(batch)?
+        .into_iter()
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    head.reserve_exact(results_room(&jobs));
+    let mut out = Batch::after(head);
+    for job in &jobs {
+        out.push_with(|buf| run_into(host, crypto, job, buf));
     }
     Ok(out.finish())
 }

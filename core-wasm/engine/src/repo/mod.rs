@@ -250,10 +250,10 @@ impl<H: Host> Repository<H> {
         RestoreSession::begin(&self.store, &mut self.index, wanted, item, filter)
     }
 
-    /// The next block of a restore; empty at the end.
-    pub fn restore_read(&mut self, s: &mut RestoreSession) -> Result<Vec<u8>> {
+    /// Appends the next block of a restore to `out`; nothing at the end.
+    pub fn restore_read_into(&mut self, s: &mut RestoreSession, out: &mut Vec<u8>) -> Result<()> {
         self.store.beat()?;
-        s.read(&self.store, &self.index)
+        s.read_into(&self.store, &self.index, out)
     }
 
     /// Ends a restore.

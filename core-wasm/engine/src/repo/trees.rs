@@ -115,10 +115,11 @@ impl<H: Host> Repository<H> {
         s.next(&self.store, &self.index)
     }
 
-    /// The next block of the file the walk handed out last.
-    pub fn walk_read(&mut self, s: &mut TreeSession) -> Result<Vec<u8>> {
+    /// Appends the next block of the file the walk handed out last to `out`; nothing at
+    /// its end.
+    pub fn walk_read_into(&mut self, s: &mut TreeSession, out: &mut Vec<u8>) -> Result<()> {
         self.store.beat()?;
-        s.read(&self.store, &self.index)
+        s.read_into(&self.store, &self.index, out)
     }
 
     /// Ends a walk.

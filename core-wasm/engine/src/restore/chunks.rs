@@ -23,6 +23,10 @@ use crate::tree::{Chunks, Content, Node};
 pub const BATCH_BYTES: u64 = 8 << 20;
 /// Chunks read ahead per module instance the host runs jobs on.
 pub const BATCH_CHUNKS_PER_THREAD: usize = 8;
+/// Batches being opened on the host's workers while one is handed out: two, so that the
+/// workers find the next one waiting when they finish one, instead of waiting for the
+/// reader to take a whole batch first (docs/DESIGN.md §32).
+pub const IN_FLIGHT: usize = 2;
 
 /// One piece of a content's chunk list: a chunk-list blob, or entries a tree holds inline.
 #[derive(Debug, Clone)]
@@ -80,10 +84,11 @@ pub struct ChunkStream {
     plan: Option<ContentPlan>,
     current: Vec<(BlobId, u32)>,
     pos: usize,
-    /// Chunks read ahead, in order.
-    ready: VecDeque<Vec<u8>>,
-    /// The next batch, being opened while the reader takes `ready`, with its list entries.
-    in_flight: Option<(blobs::Reading, Vec<(BlobId, u32)>)>,
+    /// Chunks read ahead and checked, in order, and how many of them were handed out.
+    ready: Option<(blobs::Plaintexts, usize)>,
+    /// The next batches, being opened while the reader takes `ready`, with their list
+    /// entries, in order: [`IN_FLIGHT`] of them when the host runs jobs, else one.
+    in_flight: VecDeque<(blobs::Reading, Vec<(BlobId, u32)>)>,
     /// When to announce the next batches' reads.
     window: Window,
 }
@@ -110,19 +115,56 @@ impl ChunkStream {
 
     /// The next block; empty at the end.
     pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
-        loop {
-            if let Some(block) = self.ready.pop_front() {
-                return Ok(block);
+        let mut block = Vec::new();
+        self.read_into(store, index, &mut block)?;
+        Ok(block)
+    }
+
+    /// Appends the next block to `out` (nothing at the end): copied once, from where it
+    /// was opened to where the reader wants it, or moved there when `out` is empty and
+    /// the block has a buffer of its own.
+    pub fn read_into<H: Host>(&mut self, store: &Store<H>, index: &Index, out: &mut Vec<u8>) -> Result<()> {
+        if let Some((plains, i)) = self.next(store, index)? {
+            if out.is_empty() {
+                *out = plains.take(i);
+            } else {
+                super::append(out, plains.get(i));
             }
-            if let Some((reading, entries)) = self.in_flight.take() {
-                // Start the next batch before handing out this one, so it is opened while
-                // the host writes these chunks.
-                self.read_ahead(store, index)?;
+        }
+        Ok(())
+    }
+
+    /// The batch that holds the next block, and its position there; `None` at the end.
+    fn next<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &Index,
+    ) -> Result<Option<(&mut blobs::Plaintexts, usize)>> {
+        if !self.fill(store, index)? {
+            return Ok(None);
+        }
+        let (plains, next) = self.ready.as_mut().expect("a batch with blocks left");
+        *next += 1;
+        Ok(Some((plains, *next - 1)))
+    }
+
+    /// Reads until a block is ready; false at the end.
+    fn fill<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<bool> {
+        loop {
+            match &self.ready {
+                Some((plains, next)) if *next < plains.len() => return Ok(true),
+                Some(_) => self.ready = None,
+                None => {}
+            }
+            if let Some((reading, entries)) = self.in_flight.pop_front() {
+                // Start the next batches before handing out this one, so they are opened
+                // while the host writes these chunks.
+                self.top_up(store, index)?;
                 self.receive(store, index, reading, &entries)?;
                 continue;
             }
             if self.pos < self.current.len() {
-                self.read_ahead(store, index)?;
+                self.top_up(store, index)?;
                 continue;
             }
             if let Some(plan) = self.plan.as_ref() {
@@ -153,9 +195,22 @@ impl ChunkStream {
             }
             match self.plans.pop_front() {
                 Some(plan) => self.plan = Some(plan),
-                None => return Ok(Vec::new()),
+                None => return Ok(false),
             }
         }
+    }
+
+    /// Starts reading batches of the current list until as many are in flight as the host
+    /// keeps busy ([`IN_FLIGHT`] on its workers, one when it runs none), or the list ends.
+    fn top_up<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<()> {
+        let most = match parallel::threads(store) {
+            1 => 1,
+            _ => IN_FLIGHT,
+        };
+        while self.in_flight.len() < most && self.pos < self.current.len() {
+            self.read_ahead(store, index)?;
+        }
+        Ok(())
     }
 
     /// Starts reading the next batch of chunks of the current list (none at its end).
@@ -168,7 +223,8 @@ impl ChunkStream {
         self.announce(store, index);
         let entries = self.current[self.pos..end].to_vec();
         let ids: Vec<BlobId> = entries.iter().map(|(id, _)| *id).collect();
-        self.in_flight = Some((blobs::start_reading(store, index, &ids)?, entries));
+        self.in_flight
+            .push_back((blobs::start_reading(store, index, &ids)?, entries));
         self.pos = end;
         Ok(())
     }
@@ -224,7 +280,7 @@ impl ChunkStream {
         plan
     }
 
-    /// Puts a read batch into `ready`, each chunk checked against its list entry's length.
+    /// Makes a read batch `ready`, each chunk checked against its list entry's length.
     fn receive<H: Host>(
         &mut self,
         store: &Store<H>,
@@ -232,18 +288,17 @@ impl ChunkStream {
         reading: blobs::Reading,
         entries: &[(BlobId, u32)],
     ) -> Result<()> {
-        for (data, &(id, len)) in blobs::finish_reading(store, index, reading)?
-            .into_iter()
-            .zip(entries)
-        {
+        let plains = blobs::finish_reading(store, index, reading)?;
+        for (i, &(id, len)) in entries.iter().enumerate() {
+            let data = plains.get(i);
             if data.len() != len as usize {
                 return Err(Error::CorruptSnapshot {
                     file: id.to_hex(),
                     detail: format!("chunk list says {len} bytes, chunk has {}", data.len()),
                 });
             }
-            self.ready.push_back(data);
         }
+        self.ready = Some((plains, 0));
         Ok(())
     }
 }

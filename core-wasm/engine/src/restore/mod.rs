@@ -33,6 +33,13 @@ use tree::{TreeSession, WalkScope};
 
 pub use chunks::{BATCH_BYTES, BATCH_CHUNKS_PER_THREAD};
 
+/// Appends `block` to `out`, growing it by exactly that much (a reply buffer is handed
+/// over at its length).
+fn append(out: &mut Vec<u8>, block: &[u8]) {
+    out.reserve_exact(block.len());
+    out.extend_from_slice(block);
+}
+
 /// What a restore reads from.
 enum Source {
     /// Stream items' chunks, in order.
@@ -143,16 +150,27 @@ impl RestoreSession {
 
     /// The next block; empty at the end (the lock is released then).
     pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
-        let block = match &mut self.source {
-            Source::Chunks(c) => c.read(store, index)?,
-            Source::Tar(t) => t.read(store, index)?,
-        };
-        if block.is_empty() {
+        let mut block = Vec::new();
+        self.read_into(store, index, &mut block)?;
+        Ok(block)
+    }
+
+    /// [`RestoreSession::read`], appending the block to `out` (nothing at the end).
+    pub fn read_into<H: Host>(&mut self, store: &Store<H>, index: &Index, out: &mut Vec<u8>) -> Result<()> {
+        let before = out.len();
+        match &mut self.source {
+            Source::Chunks(c) => c.read_into(store, index, out)?,
+            Source::Tar(t) => match t.read(store, index)? {
+                block if out.is_empty() => *out = block,
+                block => append(out, &block),
+            },
+        }
+        if out.len() == before {
             if let Some(lock) = self.lock.take() {
                 locking::release(store, lock)?;
             }
         }
-        Ok(block)
+        Ok(())
     }
 
     /// Ends a restore early (or after the end): releases its lock.

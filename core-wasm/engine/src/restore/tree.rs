@@ -242,9 +242,16 @@ impl TreeSession {
     /// The next block of the file handed out last; empty at its end (and for anything
     /// that is not a file).
     pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
+        let mut block = Vec::new();
+        self.read_into(store, index, &mut block)?;
+        Ok(block)
+    }
+
+    /// [`TreeSession::read`], appending the block to `out` (nothing at the end).
+    pub fn read_into<H: Host>(&mut self, store: &Store<H>, index: &Index, out: &mut Vec<u8>) -> Result<()> {
         match self.content.as_mut() {
-            Some(c) => c.read(store, index),
-            None => Ok(Vec::new()),
+            Some(c) => c.read_into(store, index, out),
+            None => Ok(()),
         }
     }
 

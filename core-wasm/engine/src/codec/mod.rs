@@ -223,14 +223,8 @@ pub fn probe_host_zstd<H: crate::host::Host + ?Sized>(host: &H) -> Result<bool> 
 
 /// Decodes one stored chunk that must expand to exactly `raw_len` bytes.
 pub fn decompress(codec: Codec, stored: &[u8], raw_len: usize) -> std::result::Result<Vec<u8>, String> {
-    let out = match codec {
-        Codec::None => stored.to_vec(),
-        Codec::Gzip => read_bounded(flate2::read::GzDecoder::new(stored), raw_len)?,
-        Codec::Zstd => read_bounded(structured_zstd::decoding::StreamingDecoder::new(stored), raw_len)?,
-    };
-    if out.len() != raw_len {
-        return Err(format!("decoded {} bytes, expected {raw_len}", out.len()));
-    }
+    let mut out = Vec::new();
+    decompress_into(codec, stored, raw_len, &mut out)?;
     Ok(out)
 }
 
@@ -246,162 +240,62 @@ pub fn decompress_owned(
     }
 }
 
-/// Reads at most `limit + 1` bytes, so a corrupt or hostile stream cannot exhaust memory.
-fn read_bounded(r: impl Read, limit: usize) -> std::result::Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(limit);
+/// [`decompress`] appending to `out` (a batch's results, say), so the plaintext is written
+/// once, where it is wanted. On an error `out` is left as it was.
+///
+/// zstd decodes straight into the `raw_len` bytes reserved for it (structured-zstd's
+/// `decode_all`, which never writes past them and refuses a frame that declares more),
+/// rather than through a streaming decoder's window and a copy out of it: restore spends
+/// most of its engine time here (docs/DESIGN.md §32).
+pub fn decompress_into(
+    codec: Codec,
+    stored: &[u8],
+    raw_len: usize,
+    out: &mut Vec<u8>,
+) -> std::result::Result<(), String> {
+    let start = out.len();
+    let result = match codec {
+        Codec::None => {
+            out.extend_from_slice(stored);
+            Ok(())
+        }
+        Codec::Gzip => read_bounded(flate2::read::GzDecoder::new(stored), raw_len, out),
+        Codec::Zstd if stored.is_empty() => Err("decompression: an empty zstd chunk".to_string()),
+        Codec::Zstd => {
+            out.resize(start + raw_len, 0);
+            let mut decoder = structured_zstd::decoding::FrameDecoder::new();
+            match decoder.decode_all(stored, &mut out[start..]) {
+                Ok(n) => {
+                    out.truncate(start + n);
+                    Ok(())
+                }
+                Err(e) => Err(format!("decompression: {e}")),
+            }
+        }
+    };
+    let decoded = out.len() - start;
+    let result = result.and_then(|()| {
+        if decoded == raw_len {
+            Ok(())
+        } else {
+            Err(format!("decoded {decoded} bytes, expected {raw_len}"))
+        }
+    });
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+/// Appends at most `limit + 1` bytes to `out`, so a corrupt or hostile stream cannot
+/// exhaust memory.
+fn read_bounded(r: impl Read, limit: usize, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    out.reserve(limit);
     r.take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("decompression: {e}"))?;
-    Ok(out)
+        .read_to_end(out)
+        .map(drop)
+        .map_err(|e| format!("decompression: {e}"))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> Vec<u8> {
-        (0..100_000u32)
-            .flat_map(|i| format!("row {} value {}\n", i, i % 97).into_bytes())
-            .collect()
-    }
-
-    /// `len` bytes of xorshift output: incompressible by every codec.
-    fn noise(len: usize, mut x: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
-    #[test]
-    fn every_codec_round_trips_and_shrinks_text() {
-        let data = sample();
-        for c in [
-            Compression::with_default_level(CodecName::Gzip),
-            Compression {
-                codec: CodecName::Gzip,
-                level: 9,
-            },
-            Compression::with_default_level(CodecName::Zstd),
-            Compression {
-                codec: CodecName::Zstd,
-                level: 9,
-            },
-        ] {
-            let (codec, out) = c.compress(&data);
-            assert_ne!(codec, Codec::None);
-            assert!(out.len() < data.len() / 3);
-            assert_eq!(decompress(codec, &out, data.len()).unwrap(), data);
-        }
-        let (codec, out) = Compression::with_default_level(CodecName::None).compress(&data);
-        assert_eq!((codec, &out), (Codec::None, &data));
-    }
-
-    #[test]
-    fn incompressible_chunks_are_stored_raw() {
-        let noise = noise(50_000, 1);
-        for c in [
-            Compression::with_default_level(CodecName::Gzip),
-            Compression::with_default_level(CodecName::Zstd),
-        ] {
-            assert_eq!(c.compress(&noise), (Codec::None, noise.clone()));
-        }
-    }
-
-    #[test]
-    fn only_chunks_whose_sample_does_not_shrink_skip_compression() {
-        let noise = noise(300_000, 7);
-        let text = sample();
-        for c in [
-            Compression::with_default_level(CodecName::Gzip),
-            Compression::with_default_level(CodecName::Zstd),
-        ] {
-            assert!(c.looks_incompressible(&zstd_frame, &noise));
-            assert!(!c.looks_incompressible(&zstd_frame, &text));
-            assert!(
-                !c.looks_incompressible(&zstd_frame, &noise[..SAMPLE_MIN - 1]),
-                "short chunks are always tried"
-            );
-            let mixed = [&noise[..150_000], &text[..150_000]].concat();
-            assert!(
-                !c.looks_incompressible(&zstd_frame, &mixed),
-                "half text is worth compressing"
-            );
-            let (codec, out) = c.compress(&mixed);
-            assert_ne!(codec, Codec::None);
-            assert!(
-                out.len() < mixed.len() * 2 / 3,
-                "{:?}: {} of {}",
-                c.codec,
-                out.len(),
-                mixed.len()
-            );
-        }
-        assert!(!Compression::with_default_level(CodecName::None).looks_incompressible(&zstd_frame, &noise));
-    }
-
-    #[test]
-    fn gzip_output_is_a_standard_member() {
-        let (_, out) = Compression::with_default_level(CodecName::Gzip).compress(&sample());
-        assert_eq!(&out[..3], &[0x1f, 0x8b, 8], "gzip magic and deflate method");
-    }
-
-    #[test]
-    fn zstd_output_is_a_standard_frame() {
-        let (_, out) = Compression::with_default_level(CodecName::Zstd).compress(&sample());
-        assert_eq!(&out[..4], &[0x28, 0xb5, 0x2f, 0xfd], "zstd frame magic");
-    }
-
-    #[test]
-    fn damaged_or_mislabelled_data_is_an_error_not_a_panic() {
-        let data = sample();
-        let (codec, mut out) = Compression::default().compress(&data);
-        assert!(
-            decompress(codec, &out, data.len() - 1).is_err(),
-            "longer than recorded"
-        );
-        assert!(
-            decompress(codec, &out, data.len() + 1).is_err(),
-            "shorter than recorded"
-        );
-        let mid = out.len() / 2;
-        out[mid] ^= 0xff;
-        assert!(decompress(codec, &out, data.len()).is_err());
-        assert!(decompress(Codec::Zstd, b"not zstd at all", 10).is_err());
-        assert!(decompress(Codec::Gzip, &out[..10], data.len()).is_err());
-    }
-
-    #[test]
-    fn levels_are_checked() {
-        for level in [0, 20] {
-            assert!(Compression {
-                codec: CodecName::Zstd,
-                level
-            }
-            .validate()
-            .is_err());
-        }
-        assert!(Compression {
-            codec: CodecName::Zstd,
-            level: 19
-        }
-        .validate()
-        .is_ok());
-        assert!(Compression {
-            codec: CodecName::Gzip,
-            level: 0
-        }
-        .validate()
-        .is_err());
-        assert!(Compression {
-            codec: CodecName::Gzip,
-            level: 6
-        }
-        .validate()
-        .is_ok());
-    }
-}
+mod tests;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use cairn_core::error::ErrorCode;
 
 mod apply;
+mod content;
 mod meta;
 mod scan;
 mod walk;

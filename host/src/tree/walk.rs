@@ -14,6 +14,7 @@ use cairn_core::ops::TreeEntryAnswer;
 use cairn_core::tree::{Entry, EntryKind};
 use rustix::fs::{fstat, openat, Mode, OFlags, CWD};
 
+use super::content;
 use super::scan::{self, Counted, Feed, Item, ScanOptions, Scanned};
 use super::TreeError;
 use crate::error::CliError;
@@ -344,7 +345,7 @@ impl<'s> Replay<'s> {
             }
             (None, Some(at)) => {
                 let (sink, summary) = (&mut *self.sink, &mut self.summary);
-                scan::stream(at.dir.as_fd(), &at.name, at.seen, &mut self.buf, &mut |b| {
+                content::stream(at.dir.as_fd(), &at.name, at.seen, &mut self.buf, &mut |b| {
                     summary.bytes_read += b.len() as u64;
                     sink.write(b)
                 })?

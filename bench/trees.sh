@@ -4,6 +4,7 @@
 #   bench/trees.sh [ROUNDS] [DIR LS_PATH]     (defaults: 2, the kernel tree, `kernel/sched`)
 #   TOOLS=cairn,restic bench/trees.sh 4       (some of cairn, restic, borg, casync; default all)
 #   CAIRN_BASE=/path/to/other/cairn bench/trees.sh   (also runs that build, as `cairn (base)`)
+#   CAIRN=/path/to/cairn bench/trees.sh           (that binary instead of building one)
 # Steps per tool: first backup, second backup of the unchanged tree, full restore, `ls` of
 # one directory; alternated over ROUNDS (bench/trees.py). Prints a Markdown table.
 set -euo pipefail
@@ -24,10 +25,10 @@ if [ -z "$tree" ]; then
         mv "$tree.tmp" "$tree"
     fi
 fi
-cargo build --release -q
+source tests/lib/cairn.sh
 rm -rf "$out"; mkdir -p "$out"
 # A copy, so that a build during the run does not change the binary measured.
-cp "${CARGO_TARGET_DIR:-$PWD/target}/release/cairn" "$out/cairn"
+cp "$cairn" "$out/cairn"
 python3 bench/trees.py --cairn "$PWD/$out/cairn" --tree "$tree" \
     --ls "$ls_path" --out "$out" --rounds "$rounds" --tools "${TOOLS:-cairn,restic,borg,casync}" \
     ${CAIRN_BASE:+--cairn-base "$CAIRN_BASE"}

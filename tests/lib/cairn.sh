@@ -6,5 +6,5 @@ if [ -n "${CAIRN:-}" ]; then
     cairn=$CAIRN
 else
     cargo build --release -q -p cairn
-    cairn=$PWD/target/release/cairn
+    cairn=${CARGO_TARGET_DIR:-$PWD/target}/release/cairn
 fi

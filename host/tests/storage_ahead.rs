@@ -115,6 +115,41 @@ fn announced_reads_are_fetched_several_at_once_and_each_once() {
 }
 
 #[test]
+fn neighbouring_ranges_of_one_object_are_fetched_once_and_answer_each() {
+    let (inner, s) = slow(2, 1);
+    // Three ranges of pack 0 back to back (one of them twice, as a repeated chunk is),
+    // then one of pack 1, then a range of pack 0 that leaves a gap: three fetches.
+    s.will_read(&[
+        range(&pack(0), 0, 100),
+        range(&pack(0), 100, 300),
+        range(&pack(0), 100, 300),
+        range(&pack(0), 400, 50),
+        range(&pack(1), 0, 10),
+        range(&pack(0), 600, 10),
+    ]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        inner.requests.load(Ordering::SeqCst),
+        3,
+        "merged where they touch"
+    );
+    assert_eq!(s.get_range(&pack(0), 100, 300).unwrap(), vec![0; 300]);
+    assert_eq!(s.get_range(&pack(0), 0, 100).unwrap(), vec![0; 100]);
+    assert_eq!(s.get_range(&pack(0), 400, 50).unwrap(), vec![0; 50]);
+    assert_eq!(s.get_range(&pack(0), 100, 300).unwrap(), vec![0; 300], "again");
+    assert_eq!(s.get_range(&pack(1), 0, 10).unwrap(), vec![1; 10]);
+    assert_eq!(s.get_range(&pack(0), 600, 10).unwrap(), vec![0; 10]);
+    assert_eq!(
+        inner.requests.load(Ordering::SeqCst),
+        3,
+        "every part from its fetch"
+    );
+    // Every part taken: the bytes are gone, the next read goes to storage.
+    assert_eq!(s.get_range(&pack(0), 0, 100).unwrap(), vec![0; 100]);
+    assert_eq!(inner.requests.load(Ordering::SeqCst), 4);
+}
+
+#[test]
 fn a_range_inside_one_fetched_ahead_is_sliced_from_it() {
     let (inner, s) = slow(2, 1);
     s.will_read(&[

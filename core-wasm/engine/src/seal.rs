@@ -180,16 +180,13 @@ pub fn open_blob<H: Host + ?Sized>(
     raw_len: usize,
     stored: &[u8],
 ) -> Result<Vec<u8>, String> {
-    match key {
-        None => codec::decompress(codec, stored, raw_len),
-        key => {
-            let packed = open_bytes(host, crypto, key, AAD_BLOB, stored)?;
-            codec::decompress_owned(codec, packed, raw_len)
-        }
-    }
+    let mut out = Vec::new();
+    open_blob_into(host, crypto, key, codec, raw_len, stored, &mut out)?;
+    Ok(out)
 }
 
 /// [`open_blob`], appending the plaintext to `out`; on an error `out` is left as it was.
+/// Into an empty `out`, a decrypted blob stored uncompressed is moved, not copied.
 pub fn open_blob_into<H: Host + ?Sized>(
     host: &H,
     crypto: &Crypto,
@@ -203,7 +200,12 @@ pub fn open_blob_into<H: Host + ?Sized>(
         None => codec::decompress_into(codec, stored, raw_len, out),
         key => {
             let packed = open_bytes(host, crypto, key, AAD_BLOB, stored)?;
-            codec::decompress_into(codec, &packed, raw_len, out)
+            if out.is_empty() {
+                *out = codec::decompress_owned(codec, packed, raw_len)?;
+                Ok(())
+            } else {
+                codec::decompress_into(codec, &packed, raw_len, out)
+            }
         }
     }
 }

@@ -279,8 +279,8 @@ pub fn open<H: Host + ?Sized>(
     raw_len: u32,
     stored: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let plain = seal::open_blob(host, crypto, key, codec, raw_len as usize, stored)?;
-    check_id(host, crypto, id_key, id, &plain)?;
+    let mut plain = Vec::new();
+    open_into(host, crypto, codec, key, id_key, id, raw_len, stored, &mut plain)?;
     Ok(plain)
 }
 

@@ -113,13 +113,6 @@ impl ChunkStream {
         }
     }
 
-    /// The next block; empty at the end.
-    pub fn read<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Vec<u8>> {
-        let mut block = Vec::new();
-        self.read_into(store, index, &mut block)?;
-        Ok(block)
-    }
-
     /// Appends the next block to `out` (nothing at the end): copied once, from where it
     /// was opened to where the reader wants it, or moved there when `out` is empty and
     /// the block has a buffer of its own.

@@ -68,7 +68,7 @@ impl JobMethods {
             .iter()
             .map(|s| bytes(&s).ok_or("the JS host's collectJobs answered a share that is not a Uint8Array"))
             .collect::<Result<Vec<_>, _>>()?;
-        cairn_core::jobs::join(&shares)
+        cairn_core::jobs::join(shares)
     }
 }
 

@@ -264,7 +264,7 @@ impl Host for MemoryHost {
                 .iter()
                 .map(|share| crate::jobs::run_batch(self, &crypto, share))
                 .collect::<Result<Vec<_>, _>>()?;
-            crate::jobs::join(&results)
+            crate::jobs::join(results)
         };
         let results = run();
         let mut inner = self.inner.borrow_mut();

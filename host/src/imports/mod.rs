@@ -30,24 +30,24 @@ pub type EventSink = Box<dyn FnMut(&str, &str)>;
 enum Pending {
     /// Bytes, whole.
     Bytes(Vec<u8>),
-    /// A batch's results as its shares came back from the workers: joined
-    /// (`jobs::join_parts`) as they are copied into the module, not before.
-    Shares(Vec<Vec<u8>>),
+    /// A batch's results as its shares came back from the workers, checked: joined as
+    /// they are copied into the module, not before.
+    Shares(jobs::Joined),
 }
 
 impl Pending {
     fn len(&self) -> usize {
         match self {
             Pending::Bytes(b) => b.len(),
-            Pending::Shares(s) => 4 + s.iter().map(|s| s.len() - 4).sum::<usize>(),
+            Pending::Shares(s) => s.len(),
         }
     }
 
     /// Copies the answer's first `out.len()` bytes (at most) into `out`.
     fn copy_to(&self, out: &mut [u8]) {
-        let parts = match self {
-            Pending::Bytes(b) => vec![std::borrow::Cow::Borrowed(&b[..])],
-            Pending::Shares(s) => jobs::join_parts(s).expect("shares checked when collected"),
+        let parts: Box<dyn Iterator<Item = &[u8]>> = match self {
+            Pending::Bytes(b) => Box::new(std::iter::once(&b[..])),
+            Pending::Shares(s) => Box::new(s.parts()),
         };
         let mut at = 0;
         for part in parts {
@@ -336,7 +336,7 @@ fn add_jobs(linker: &mut Linker<HostState>) -> Result<()> {
                 None => Err("no jobs were submitted".into()),
             };
             // The shares are checked here, and joined as the module takes them.
-            let r = r.and_then(|shares| jobs::join_parts(&shares).map(drop).map(|()| shares));
+            let r = r.and_then(jobs::Joined::new);
             let r = r.map(|shares| {
                 st.pending = Pending::Shares(shares);
                 st.pending.len() as i64

@@ -150,27 +150,57 @@ fn reframe(batch: &[u8], share: &[&[u8]]) -> Vec<u8> {
 
 /// Joins framed results of consecutive shares into the results of the whole batch, with
 /// one copy.
-pub fn join(shares: &[Vec<u8>]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(4 + shares.iter().map(|s| s.len() - 4).sum::<usize>());
-    for part in join_parts(shares)? {
-        out.extend_from_slice(&part);
-    }
-    Ok(out)
+pub fn join(shares: Vec<Vec<u8>>) -> Result<Vec<u8>, String> {
+    Joined::new(shares).map(Joined::into_vec)
 }
 
-/// What [`join`] writes, as pieces to be written one after the other: the batch's count,
-/// then each share's items. A host that copies the results somewhere anyway (into the
-/// engine's memory) writes the pieces there, rather than joining them first.
-pub fn join_parts(shares: &[Vec<u8>]) -> Result<Vec<std::borrow::Cow<'_, [u8]>>, String> {
-    let mut count = 0u32;
-    for s in shares {
-        count = count
-            .checked_add(Reader(s).u32()?)
-            .ok_or("too many job results")?;
+/// The framed results of consecutive shares, checked, standing for the results of the
+/// whole batch ([`join`]) without being joined: a host that copies the results somewhere
+/// anyway (into the engine's memory) writes their [`Joined::parts`] there instead.
+#[derive(Debug)]
+pub struct Joined {
+    /// The batch's result count, as its frame begins.
+    count: [u8; 4],
+    shares: Vec<Vec<u8>>,
+}
+
+impl Joined {
+    /// Checks that each share begins with its count and that the counts add up.
+    pub fn new(shares: Vec<Vec<u8>>) -> Result<Joined, String> {
+        let mut count = 0u32;
+        for s in &shares {
+            count = count
+                .checked_add(Reader(s).u32()?)
+                .ok_or("too many job results")?;
+        }
+        Ok(Joined {
+            count: count.to_le_bytes(),
+            shares,
+        })
     }
-    let mut parts = vec![std::borrow::Cow::Owned(count.to_le_bytes().to_vec())];
-    parts.extend(shares.iter().map(|s| std::borrow::Cow::Borrowed(&s[4..])));
-    Ok(parts)
+
+    /// The length of the joined results.
+    pub fn len(&self) -> usize {
+        self.parts().map(<[u8]>::len).sum()
+    }
+
+    /// Whether the joined results are empty (never: they begin with their count).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The joined results as pieces to be written one after the other: the count, then
+    /// each share's items.
+    pub fn parts(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::once(&self.count[..]).chain(self.shares.iter().map(|s| &s[4..]))
+    }
+
+    /// The joined results, with one copy.
+    pub fn into_vec(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        self.parts().for_each(|p| out.extend_from_slice(p));
+        out
+    }
 }
 
 #[cfg(test)]
@@ -195,9 +225,9 @@ mod tests {
             3,
             "one job each when there are as many jobs as shares"
         );
-        assert_eq!(join(&shares).unwrap(), batch, "split and joined again");
+        assert_eq!(join(shares.clone()).unwrap(), batch, "split and joined again");
         assert_eq!(split(&batch, 5).unwrap().len(), 3, "never an empty share");
-        assert_eq!(join(&split(&frame(&[]), 2).unwrap()).unwrap(), frame(&[]));
+        assert_eq!(join(split(&frame(&[]), 2).unwrap()).unwrap(), frame(&[]));
         assert!(unframe(&[1, 0, 0, 0, 5, 0, 0, 0]).is_err());
         assert!(unframe(&[0, 0, 0, 0, 9]).is_err(), "trailing bytes");
     }
@@ -211,7 +241,7 @@ mod tests {
         let shares = split(&batch, 2).unwrap();
         assert_eq!(unframe(&shares[0]).unwrap().len(), 1);
         assert_eq!(unframe(&shares[1]).unwrap().len(), 9);
-        assert_eq!(join(&shares).unwrap(), batch);
+        assert_eq!(join(shares.clone()).unwrap(), batch);
         // Whatever the sizes and the count, shares are consecutive, non-empty and at most n.
         for n in 1..6 {
             for len in 0..12usize {
@@ -223,7 +253,7 @@ mod tests {
                     "{n} {len}"
                 );
                 assert!(len == 0 || shares.iter().all(|s| !unframe(s).unwrap().is_empty()));
-                assert_eq!(join(&shares).unwrap(), batch);
+                assert_eq!(join(shares.clone()).unwrap(), batch);
             }
         }
     }

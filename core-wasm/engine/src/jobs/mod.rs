@@ -14,7 +14,7 @@
 mod frame;
 
 use frame::Reader;
-pub use frame::{frame, join, join_parts, split, unframe, Batch};
+pub use frame::{frame, join, split, unframe, Batch, Joined};
 
 use crate::codec::{Codec, CodecName, Compression};
 use crate::crypto::Crypto;

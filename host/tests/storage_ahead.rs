@@ -115,38 +115,70 @@ fn announced_reads_are_fetched_several_at_once_and_each_once() {
 }
 
 #[test]
-fn neighbouring_ranges_of_one_object_are_fetched_once_and_answer_each() {
+fn near_ranges_of_one_object_are_fetched_once_and_answer_each() {
     let (inner, s) = slow(2, 1);
-    // Three ranges of pack 0 back to back (one of them twice, as a repeated chunk is),
-    // then one of pack 1, then a range of pack 0 that leaves a gap: three fetches.
+    let big = pack(7);
+    inner.put(&big, &vec![7; 3 << 20]).unwrap();
+    // Ranges of pack 0 back to back (one of them twice, as a repeated chunk is), one of
+    // pack 1, then more of pack 0 across a small gap and before the first: two fetches.
+    // Then two ranges of a larger object over a megabyte apart: two more.
     s.will_read(&[
-        range(&pack(0), 0, 100),
-        range(&pack(0), 100, 300),
-        range(&pack(0), 100, 300),
-        range(&pack(0), 400, 50),
+        range(&pack(0), 100, 100),
+        range(&pack(0), 200, 300),
+        range(&pack(0), 200, 300),
+        range(&pack(0), 500, 50),
         range(&pack(1), 0, 10),
         range(&pack(0), 600, 10),
+        range(&pack(0), 0, 10),
+        range(&big, 0, 10),
+        range(&big, (2 << 20) + 10, 10),
     ]);
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        inner.requests.load(Ordering::SeqCst),
-        3,
-        "merged where they touch"
-    );
-    assert_eq!(s.get_range(&pack(0), 100, 300).unwrap(), vec![0; 300]);
-    assert_eq!(s.get_range(&pack(0), 0, 100).unwrap(), vec![0; 100]);
-    assert_eq!(s.get_range(&pack(0), 400, 50).unwrap(), vec![0; 50]);
-    assert_eq!(s.get_range(&pack(0), 100, 300).unwrap(), vec![0; 300], "again");
+    assert_eq!(inner.requests.load(Ordering::SeqCst), 4, "merged where near");
+    assert_eq!(s.get_range(&pack(0), 200, 300).unwrap(), vec![0; 300]);
+    assert_eq!(s.get_range(&pack(0), 100, 100).unwrap(), vec![0; 100]);
+    assert_eq!(s.get_range(&pack(0), 500, 50).unwrap(), vec![0; 50]);
+    assert_eq!(s.get_range(&pack(0), 200, 300).unwrap(), vec![0; 300], "again");
     assert_eq!(s.get_range(&pack(1), 0, 10).unwrap(), vec![1; 10]);
     assert_eq!(s.get_range(&pack(0), 600, 10).unwrap(), vec![0; 10]);
+    assert_eq!(s.get_range(&pack(0), 0, 10).unwrap(), vec![0; 10]);
+    assert_eq!(s.get_range(&big, 0, 10).unwrap(), vec![7; 10]);
+    assert_eq!(s.get_range(&big, (2 << 20) + 10, 10).unwrap(), vec![7; 10]);
     assert_eq!(
         inner.requests.load(Ordering::SeqCst),
-        3,
+        4,
         "every part from its fetch"
     );
     // Every part taken: the bytes are gone, the next read goes to storage.
     assert_eq!(s.get_range(&pack(0), 0, 100).unwrap(), vec![0; 100]);
-    assert_eq!(inner.requests.load(Ordering::SeqCst), 4);
+    assert_eq!(inner.requests.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn a_later_announcement_is_answered_by_what_an_earlier_one_fetched() {
+    let (inner, s) = slow(2, 1);
+    s.will_read(&[range(&pack(0), 0, 500), range(&pack(0), 500, 500)]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(s.get_range(&pack(0), 0, 500).unwrap(), vec![0; 500]);
+    // The reader announces again from where it is: what is fetched answers the rest of
+    // it, and a range of it read a second time later on, without a new request.
+    s.will_read(&[
+        range(&pack(0), 500, 500),
+        range(&pack(1), 0, 10),
+        range(&pack(0), 0, 100),
+    ]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(s.get_range(&pack(0), 500, 500).unwrap(), vec![0; 500]);
+    assert_eq!(s.get_range(&pack(1), 0, 10).unwrap(), vec![1; 10]);
+    assert_eq!(s.get_range(&pack(0), 0, 100).unwrap(), vec![0; 100]);
+    assert_eq!(inner.requests.load(Ordering::SeqCst), 2);
+    // A hint that leaves it out frees it.
+    s.will_read(&[range(&pack(0), 0, 100)]);
+    s.will_read(&[]);
+    std::thread::sleep(Duration::from_millis(50));
+    let before = inner.requests.load(Ordering::SeqCst);
+    assert_eq!(s.get_range(&pack(0), 0, 100).unwrap(), vec![0; 100]);
+    assert_eq!(inner.requests.load(Ordering::SeqCst), before + 1);
 }
 
 #[test]

@@ -32,6 +32,10 @@ pub const BUDGET: u64 = 64 << 20;
 const UNKNOWN_SIZE: u64 = 64 << 10;
 /// The longest range fetched for several announced ranges of one object.
 pub const MERGE_MAX: u64 = 16 << 20;
+/// The most bytes fetched between two announced ranges of one object to fetch them as
+/// one: reading 1 MiB more costs less than one more request to any S3 service measured
+/// (docs/DESIGN.md §32).
+pub const GAP_MAX: u64 = 1 << 20;
 
 /// What the environment variable names that turns fetching ahead off (`0`), to measure
 /// what it gains.
@@ -60,8 +64,9 @@ impl Fetch {
         }
     }
 
-    /// Takes in `next` when it is a range of the same object that starts within or right
-    /// after this fetch's range and keeps it within [`MERGE_MAX`]; false otherwise.
+    /// Takes in `next` when it is a range of the same object that lies within [`GAP_MAX`]
+    /// of this fetch's range, before or after it, and keeps it within [`MERGE_MAX`]; false
+    /// otherwise.
     fn absorb(&mut self, next: &Planned) -> bool {
         let (
             Planned::Range { key, offset, len },
@@ -75,20 +80,25 @@ impl Fetch {
             return false;
         };
         let (end, next_end) = (offset.saturating_add(*len), o.saturating_add(*l));
-        if key != k || *o < *offset || *o > end || next_end.max(end) - *offset > MERGE_MAX {
+        let (start, stop) = ((*offset).min(*o), end.max(next_end));
+        let near = o.saturating_sub(end) <= GAP_MAX && offset.saturating_sub(next_end) <= GAP_MAX;
+        if key != k || !near || stop - start > MERGE_MAX {
             return false;
         }
-        *len = next_end.max(end) - *offset;
+        (*offset, *len) = (start, stop - start);
         self.parts.push(next.clone());
         true
     }
 }
 
-/// Announced reads in order, neighbouring ranges of one object fetched as one ([`Fetch::absorb`]).
+/// Announced reads grouped into fetches, in the order of each fetch's first read: a range
+/// joins the fetch of its object it lies near ([`Fetch::absorb`]), wherever that fetch's
+/// earlier reads stand in the plan, so that a pack a restore comes back to (a chunk the
+/// stream repeats, the next batch) is read once.
 fn coalesce(reads: impl IntoIterator<Item = Planned>) -> VecDeque<Fetch> {
     let mut fetches: VecDeque<Fetch> = VecDeque::new();
     for read in reads {
-        if !fetches.back_mut().is_some_and(|f| f.absorb(&read)) {
+        if !fetches.iter_mut().any(|f| f.absorb(&read)) {
             fetches.push_back(Fetch::one(read));
         }
     }
@@ -100,14 +110,13 @@ struct Slot {
     id: u64,
     read: Planned,
     /// The announced reads it answers and were not taken yet: it is dropped when the last
-    /// is taken.
+    /// is taken, or, when a later hint leaves them all out, at once (fetched) or when its
+    /// fetch ends.
     parts: Vec<Planned>,
     /// Its share of [`BUDGET`].
     cost: u64,
     /// `None` while in flight.
     data: Option<Vec<u8>>,
-    /// False once a later hint left it out: dropped when its fetch ends (still usable).
-    keep: bool,
     /// False once its key was written: never used, dropped when its fetch ends.
     fresh: bool,
 }
@@ -244,14 +253,14 @@ impl ReadAhead {
                 parts,
                 cost: c,
                 data: None,
-                keep: true,
                 fresh: true,
             });
             drop(st);
             let got = fetch(&inner, &read);
             st = shared.lock();
             if let Some(i) = st.slots.iter().position(|s| s.id == id) {
-                let wanted = st.slots[i].keep && st.slots[i].fresh;
+                // A later hint that left it out emptied its parts.
+                let wanted = !st.slots[i].parts.is_empty() && st.slots[i].fresh;
                 match got {
                     Ok(data) if wanted => {
                         let c = (data.len() as u64).max(st.slots[i].cost);
@@ -388,23 +397,28 @@ impl Storage for ReadAhead {
 
     fn will_read(&self, reads: &[Planned]) {
         let mut st = self.shared.lock();
-        // What was fetched and is not announced again is not wanted any more.
+        // Each announced read is answered by the first fetch, made or under way, that
+        // holds it; the others are queued. A fetch that answers none is not wanted.
+        for s in &mut st.slots {
+            s.parts.clear();
+        }
+        let mut rest = Vec::new();
+        for r in reads {
+            match st.slots.iter_mut().find(|s| s.fresh && answers(&s.read, r)) {
+                Some(s) => s.parts.push(r.clone()),
+                None => rest.push(r.clone()),
+            }
+        }
         let mut freed = 0;
         st.slots.retain_mut(|s| {
-            s.keep = s.parts.iter().any(|p| reads.contains(p));
-            let drop_now = !s.keep && s.data.is_some();
+            let drop_now = s.parts.is_empty() && s.data.is_some();
             if drop_now {
                 freed += s.cost;
             }
             !drop_now
         });
         st.held -= freed;
-        let queue = coalesce(
-            reads
-                .iter()
-                .filter(|r| !st.slots.iter().any(|s| s.fresh && s.parts.contains(r)))
-                .cloned(),
-        );
+        let queue = coalesce(rest);
         st.queue = queue;
         while st.fetchers < IN_FLIGHT.min(st.queue.len()) {
             let (inner, shared) = (self.inner.clone(), self.shared.clone());

@@ -7,7 +7,9 @@
 //! has been read, so the host always knows the next steps and the hint is sent about
 //! twice per window rather than before every read.
 
-use crate::host::Planned;
+use crate::host::{Host, Planned};
+use crate::layout::StorageKey;
+use crate::store::Store;
 
 /// Bytes announced ahead at most: what a host may hold fetched ahead at once.
 pub const AHEAD_BYTES: u64 = 64 << 20;
@@ -32,16 +34,54 @@ impl Plan {
 
     /// Adds one step's reads.
     pub fn step(&mut self, reads: impl IntoIterator<Item = Planned>) {
+        self.also(reads);
+        self.steps += 1;
+    }
+
+    /// Adds reads made between steps (a tree walk's directory pieces): their bytes count,
+    /// but they are no step, so a reader still announces again after half its steps.
+    pub fn also(&mut self, reads: impl IntoIterator<Item = Planned>) {
         for r in reads {
             self.bytes += r.size();
             self.reads.push(r);
         }
-        self.steps += 1;
     }
 }
 
+/// Whole objects announced ahead at most while a reader goes through a list of them
+/// (snapshot manifests, index segments): small objects, a request each, which a storage
+/// far away would otherwise serve one round trip after another.
+pub const OBJECTS_AHEAD: usize = 64;
+
+/// The objects named by `ids`, in order, each read by `read` as it is taken, announced
+/// ahead (as `key` names them) at the first read and every [`OBJECTS_AHEAD`] / 2 reads
+/// after that, [`OBJECTS_AHEAD`] at a time, so the host always knows the next ones. A list
+/// of one object is not announced: nothing could be fetched beside it.
+pub fn read_each<'s, H: Host, I: Copy + 's, T>(
+    store: &'s Store<H>,
+    ids: Vec<I>,
+    key: impl Fn(I) -> StorageKey + 's,
+    read: impl Fn(&Store<H>, I) -> T + 's,
+) -> impl Iterator<Item = (I, T)> + 's {
+    let keys: Vec<StorageKey> = ids.iter().map(|id| key(*id)).collect();
+    ids.into_iter().enumerate().map(move |(i, id)| {
+        if keys.len() > 1 && i.is_multiple_of(OBJECTS_AHEAD / 2) {
+            let reads: Vec<Planned> = keys[i..]
+                .iter()
+                .take(OBJECTS_AHEAD)
+                .map(|k| Planned::Get {
+                    key: k.to_string(),
+                    size: 0,
+                })
+                .collect();
+            store.will_read(&reads);
+        }
+        (id, read(store, id))
+    })
+}
+
 /// When a reader announces its next steps again (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Window {
     left: usize,
     len: usize,

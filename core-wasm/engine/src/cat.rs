@@ -67,8 +67,8 @@ pub fn run<H: Host>(store: &Store<H>, args: &CatArgs) -> Result<Value> {
         CatWhat::Index => {
             no_id()?;
             let mut out = Vec::new();
-            for sid in segments::ids(store)? {
-                let (supersedes, packs) = segments::read(store, &sid)?;
+            for (sid, read) in segments::read_each(store, segments::ids(store)?) {
+                let (supersedes, packs) = read?;
                 out.push(json!({
                     "id": sid,
                     "supersedes": supersedes,

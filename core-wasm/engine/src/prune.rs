@@ -122,8 +122,8 @@ pub type Present = (SnapshotId, i64, Manifest);
 /// Every snapshot present, with its creation time.
 pub fn manifests<H: Host>(store: &Store<H>) -> Result<Vec<Present>> {
     let mut all = Vec::new();
-    for id in snapshots::ids(store)? {
-        let m = snapshots::load(store, id)?;
+    for (id, m) in snapshots::load_all(store)? {
+        let m = m?;
         let t = snapshots::created_ms(id, &m)?;
         all.push((id, t, m));
     }

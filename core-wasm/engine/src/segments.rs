@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use crate::ahead;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::SegmentId;
@@ -77,10 +78,12 @@ pub fn write<H: Host>(
 /// A new segment that supersedes others makes the whole index reload without them.
 pub fn refresh<H: Host>(store: &Store<H>, index: &mut Index) -> Result<()> {
     let mut fresh = Vec::new();
-    for id in ids(store)? {
-        if !index.has_segment(&id) {
-            fresh.push((id, read(store, &id)?));
-        }
+    let new: Vec<SegmentId> = ids(store)?
+        .into_iter()
+        .filter(|id| !index.has_segment(id))
+        .collect();
+    for (id, read) in read_each(store, new) {
+        fresh.push((id, read?));
     }
     if fresh.iter().any(|(_, (sup, _))| !sup.is_empty()) {
         *index = load(store)?;
@@ -96,10 +99,20 @@ pub fn refresh<H: Host>(store: &Store<H>, index: &mut Index) -> Result<()> {
 /// The index of every segment in storage; the first damaged segment is the error.
 pub fn load<H: Host>(store: &Store<H>) -> Result<Index> {
     let mut all = Vec::new();
-    for id in ids(store)? {
-        all.push((id, read(store, &id)?));
+    for (id, read) in read_each(store, ids(store)?) {
+        all.push((id, read?));
     }
     Ok(index_of(all))
+}
+
+/// The segments `ids`, in order, each read and checked ([`read`]) as it is taken, the
+/// reads announced ahead ([`ahead::read_each`]) so that a storage far away fetches several
+/// at once.
+pub fn read_each<H: Host>(
+    store: &Store<H>,
+    ids: Vec<SegmentId>,
+) -> impl Iterator<Item = (SegmentId, Result<SegmentBody>)> + '_ {
+    ahead::read_each(store, ids, StorageKey::Segment, |s, id| read(s, &id))
 }
 
 /// The index of every segment that reads back intact, and the errors of those that do
@@ -107,8 +120,8 @@ pub fn load<H: Host>(store: &Store<H>) -> Result<Index> {
 pub fn load_tolerant<H: Host>(store: &Store<H>) -> Result<(Index, Vec<Error>)> {
     let mut all = Vec::new();
     let mut errors = Vec::new();
-    for id in ids(store)? {
-        match read(store, &id) {
+    for (id, read) in read_each(store, ids(store)?) {
+        match read {
             Ok(s) => all.push((id, s)),
             // A newer format must not be taken for damage (and superseded by a reindex).
             Err(e @ (Error::Storage { .. } | Error::UnsupportedVersion { .. })) => return Err(e),

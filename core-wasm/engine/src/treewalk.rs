@@ -126,6 +126,30 @@ impl TreeWalk {
         }
     }
 
+    /// The pieces the walk reads next (at most `most`), in about the order it reads them:
+    /// those of the directory it enters next, then, from the deepest directory open up,
+    /// those of the directories among its entries still to come and its own pieces still
+    /// to come. Pieces of directories deeper down are unknown until their parents are read.
+    pub fn pieces_ahead(&self, most: usize) -> Vec<BlobId> {
+        let mut out: Vec<BlobId> = self.descend.iter().flatten().copied().collect();
+        for level in self.stack.iter().rev() {
+            if out.len() >= most {
+                break;
+            }
+            for node in &level.nodes {
+                if let Content::Dir(pieces) = &node.content {
+                    out.extend(pieces);
+                    if out.len() >= most {
+                        break;
+                    }
+                }
+            }
+            out.extend(&level.pieces);
+        }
+        out.truncate(most);
+        out
+    }
+
     /// The path of the entry returned last, below the top directory (`""` for the top).
     pub fn path(&self) -> Vec<u8> {
         self.names.join(&b'/')

@@ -75,6 +75,24 @@ pub struct ContentPlan {
     pub file: String,
 }
 
+/// What a reader reads after a stream, announced with it ([`ChunkStream::read_into_before`]).
+pub struct After<'a> {
+    /// The streams it reads next, in order.
+    pub streams: Vec<&'a ChunkStream>,
+    /// The blobs it reads between those (a few, small), asked for only when the stream
+    /// announces.
+    pub blobs: &'a dyn Fn() -> Vec<BlobId>,
+}
+
+impl Default for After<'_> {
+    fn default() -> Self {
+        After {
+            streams: Vec::new(),
+            blobs: &Vec::new,
+        }
+    }
+}
+
 /// Blocks of a sequence of contents, in order.
 #[derive(Default)]
 pub struct ChunkStream {
@@ -113,11 +131,38 @@ impl ChunkStream {
         }
     }
 
+    /// Continues the announcing of the stream read before this one (`window`, taken from it
+    /// with [`ChunkStream::window`]): a reader of many small contents announces about
+    /// twice per window across them, not once per content.
+    pub fn with_window(mut self, window: Window) -> ChunkStream {
+        self.window = window;
+        self
+    }
+
+    /// Where this stream's announcing stands, for the stream read next.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
     /// Appends the next block to `out` (nothing at the end): copied once, from where it
     /// was opened to where the reader wants it, or moved there when `out` is empty and
     /// the block has a buffer of its own.
     pub fn read_into<H: Host>(&mut self, store: &Store<H>, index: &Index, out: &mut Vec<u8>) -> Result<()> {
-        if let Some((plains, i)) = self.next(store, index)? {
+        self.read_into_before(store, index, out, &After::default())
+    }
+
+    /// [`ChunkStream::read_into`] for a reader that reads what `after` says next (a tree
+    /// walk: the files it hands out after this one, the directory pieces it reads between
+    /// them): those reads are announced with this stream's own, so that a far storage
+    /// fetches ahead across many small files.
+    pub fn read_into_before<H: Host>(
+        &mut self,
+        store: &Store<H>,
+        index: &Index,
+        out: &mut Vec<u8>,
+        after: &After<'_>,
+    ) -> Result<()> {
+        if let Some((plains, i)) = self.next(store, index, after)? {
             if out.is_empty() {
                 *out = plains.take(i);
             } else {
@@ -132,8 +177,9 @@ impl ChunkStream {
         &mut self,
         store: &Store<H>,
         index: &Index,
+        after: &After<'_>,
     ) -> Result<Option<(&mut blobs::Plaintexts, usize)>> {
-        if !self.fill(store, index)? {
+        if !self.fill(store, index, after)? {
             return Ok(None);
         }
         let (plains, next) = self.ready.as_mut().expect("a batch with blocks left");
@@ -142,7 +188,7 @@ impl ChunkStream {
     }
 
     /// Reads until a block is ready; false at the end.
-    fn fill<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<bool> {
+    fn fill<H: Host>(&mut self, store: &Store<H>, index: &Index, after: &After<'_>) -> Result<bool> {
         loop {
             match &self.ready {
                 Some((plains, next)) if *next < plains.len() => return Ok(true),
@@ -152,17 +198,17 @@ impl ChunkStream {
             if let Some((reading, entries)) = self.in_flight.pop_front() {
                 // Start the next batches before handing out this one, so they are opened
                 // while the host writes these chunks.
-                self.top_up(store, index)?;
+                self.top_up(store, index, after)?;
                 self.receive(store, index, reading, &entries)?;
                 continue;
             }
             if self.pos < self.current.len() {
-                self.top_up(store, index)?;
+                self.top_up(store, index, after)?;
                 continue;
             }
             if let Some(plan) = self.plan.as_ref() {
                 if matches!(plan.lists.front(), Some(ListRef::Stored(_))) {
-                    self.announce(store, index);
+                    self.announce(store, index, after);
                 }
                 let plan = self.plan.as_mut().expect("a content being read");
                 let corrupt = |detail: String| Error::CorruptSnapshot {
@@ -195,25 +241,25 @@ impl ChunkStream {
 
     /// Starts reading batches of the current list until as many are in flight as the host
     /// keeps busy ([`IN_FLIGHT`] on its workers, one when it runs none), or the list ends.
-    fn top_up<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<()> {
+    fn top_up<H: Host>(&mut self, store: &Store<H>, index: &Index, after: &After<'_>) -> Result<()> {
         let most = match parallel::threads(store) {
             1 => 1,
             _ => IN_FLIGHT,
         };
         while self.in_flight.len() < most && self.pos < self.current.len() {
-            self.read_ahead(store, index)?;
+            self.read_ahead(store, index, after)?;
         }
         Ok(())
     }
 
     /// Starts reading the next batch of chunks of the current list (none at its end).
-    fn read_ahead<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<()> {
+    fn read_ahead<H: Host>(&mut self, store: &Store<H>, index: &Index, after: &After<'_>) -> Result<()> {
         let most = BATCH_CHUNKS_PER_THREAD * parallel::threads(store);
         let end = batch_end(&self.current, self.pos, most);
         if end == self.pos {
             return Ok(());
         }
-        self.announce(store, index);
+        self.announce(store, index, after);
         let entries = self.current[self.pos..end].to_vec();
         let ids: Vec<BlobId> = entries.iter().map(|(id, _)| *id).collect();
         self.in_flight
@@ -224,9 +270,9 @@ impl ChunkStream {
 
     /// A step (a batch, or reading a stored list) is about to be taken: announces the
     /// reads from it on when the window says so.
-    fn announce<H: Host>(&mut self, store: &Store<H>, index: &Index) {
+    fn announce<H: Host>(&mut self, store: &Store<H>, index: &Index, after: &After<'_>) {
         if self.window.due() {
-            let plan = self.plan_ahead(index, BATCH_CHUNKS_PER_THREAD * parallel::threads(store));
+            let plan = self.plan_ahead(index, BATCH_CHUNKS_PER_THREAD * parallel::threads(store), after);
             store.will_read(&plan.reads);
             self.window.announced(&plan);
         }
@@ -234,11 +280,19 @@ impl ChunkStream {
     }
 
     /// The reads of the steps from the one about to be taken: the batches of the rest of
-    /// the current list, then of the lists that follow while they are held inline, and
-    /// the read of the first stored list (its chunks are known only once it is read). A
-    /// blob the index lacks ends the plan; its step reports it when it comes.
-    fn plan_ahead(&self, index: &Index, most: usize) -> Plan {
+    /// the current list, then of the lists that follow while they are held inline (this
+    /// stream's, then those of the streams read `after` it, after the blobs read between),
+    /// and the read of the first stored list (its chunks are known only once it is read).
+    /// A blob the index lacks ends the plan; its step reports it when it comes.
+    fn plan_ahead(&self, index: &Index, most: usize, after: &After<'_>) -> Plan {
         let mut plan = Plan::default();
+        // Blobs read between the contents (a tree walk's directory pieces): few, small, and
+        // wanted soon.
+        for id in (after.blobs)() {
+            if let Ok((_, runs)) = blobs::runs(index, &[id]) {
+                plan.also(runs.iter().map(|r| r.planned(index)));
+            }
+        }
         let mut add = |entries: &[(BlobId, u32)], mut pos: usize| -> bool {
             while pos < entries.len() {
                 if plan.full() {
@@ -255,17 +309,22 @@ impl ChunkStream {
             true
         };
         if add(&self.current, self.pos) {
-            'lists: for content in self.plan.iter().chain(&self.plans) {
-                for list in &content.lists {
-                    match list {
-                        ListRef::Inline(entries) if add(entries, 0) => {}
-                        ListRef::Inline(_) => break 'lists,
-                        ListRef::Stored(id) => {
-                            if let (false, Ok((_, runs))) = (plan.full(), blobs::runs(index, &[*id])) {
-                                plan.step(runs.iter().map(|r| r.planned(index)));
-                            }
-                            break 'lists;
+            let later = after.streams.iter().flat_map(|s| s.plan.iter().chain(&s.plans));
+            let lists = self
+                .plan
+                .iter()
+                .chain(&self.plans)
+                .chain(later)
+                .flat_map(|c| &c.lists);
+            for list in lists {
+                match list {
+                    ListRef::Inline(entries) if add(entries, 0) => {}
+                    ListRef::Inline(_) => break,
+                    ListRef::Stored(id) => {
+                        if let (false, Ok((_, runs))) = (plan.full(), blobs::runs(index, &[*id])) {
+                            plan.step(runs.iter().map(|r| r.planned(index)));
                         }
+                        break;
                     }
                 }
             }

@@ -5,8 +5,9 @@
 
 use std::collections::VecDeque;
 
-use super::chunks::{file_tally, ChunkStream, ContentPlan, ListRef};
+use super::chunks::{file_tally, After, ChunkStream, ContentPlan, ListRef};
 use super::select::{Selector, Take};
+use crate::ahead::Window;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::ids::SnapshotId;
@@ -68,6 +69,17 @@ pub struct WalkScope {
 /// An entry ready to hand out, with the content of a file.
 type Ready = (TreeStep, Option<ChunkStream>);
 
+/// Entries taken ahead of the one handed out, at most: the files among them have their
+/// reads announced with the current file's ([`crate::ahead`]), so that a storage far away
+/// fetches the packs of many small files at once rather than a round trip per file. Twice
+/// the steps a plan holds, since a small file is one step.
+pub const ENTRIES_AHEAD: usize = 2 * crate::ahead::AHEAD_STEPS;
+
+/// Directory pieces the walk reads next, announced at most with a file's reads: the walk
+/// reads one when it enters a directory, at most one per file between two announcements
+/// (half a plan's steps), so these keep it from waiting a round trip per directory.
+pub const PIECES_AHEAD: usize = crate::ahead::AHEAD_STEPS / 2;
+
 /// A walk of a tree item in progress.
 pub struct TreeSession {
     snapshot_id: SnapshotId,
@@ -76,10 +88,18 @@ pub struct TreeSession {
     walk: TreeWalk,
     recursive: bool,
     select: Selector<Ready>,
-    /// Entries taken, waiting to be handed out (held directories, then what was taken).
+    /// Entries taken, waiting to be handed out (held directories, then what was taken), up
+    /// to [`ENTRIES_AHEAD`].
     ready: VecDeque<Ready>,
+    /// The walk's end was reached (what is in `ready` is all that is left).
+    walked: bool,
+    /// The walk's error met while taking entries ahead: reported once the entries taken
+    /// before it have been handed out, as without taking ahead.
+    failed: Option<Error>,
     /// The content of the file handed out last, until read or skipped.
     content: Option<ChunkStream>,
+    /// Where announcing reads stands, carried from one file's content to the next.
+    window: Window,
     label: String,
 }
 
@@ -156,7 +176,10 @@ impl TreeSession {
             recursive: scope.recursive,
             select: Selector::new(include, exclude, scope.matches_only, prefix),
             ready: VecDeque::new(),
+            walked: false,
+            failed: None,
             content: None,
+            window: Window::default(),
             label,
         })
     }
@@ -174,13 +197,38 @@ impl TreeSession {
     /// The next entry taken (the content of the one before, if unread, is skipped);
     /// `None` at the end, when the lock is released.
     pub fn next<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<Option<TreeStep>> {
-        self.content = None;
-        while self.ready.is_empty() {
-            let Some(step) = self.walk.next(store, index)? else {
-                if let Some(lock) = self.lock.take() {
-                    locking::release(store, lock)?;
+        if let Some(done) = self.content.take() {
+            self.window = done.window();
+        }
+        self.take_ahead(store, index)?;
+        let Some((step, content)) = self.ready.pop_front() else {
+            if let Some(e) = self.failed.take() {
+                return Err(e);
+            }
+            if let Some(lock) = self.lock.take() {
+                locking::release(store, lock)?;
+            }
+            return Ok(None);
+        };
+        self.content = content.map(|c| c.with_window(self.window));
+        Ok(Some(step))
+    }
+
+    /// Walks on until [`ENTRIES_AHEAD`] entries are ready or the walk ends; an error with
+    /// entries ready is kept for when they are handed out.
+    fn take_ahead<H: Host>(&mut self, store: &Store<H>, index: &Index) -> Result<()> {
+        while self.ready.len() < ENTRIES_AHEAD && !self.walked && self.failed.is_none() {
+            let step = match self.walk.next(store, index) {
+                Ok(Some(step)) => step,
+                Ok(None) => {
+                    self.walked = true;
+                    break;
                 }
-                return Ok(None);
+                Err(e) if self.ready.is_empty() => return Err(e),
+                Err(e) => {
+                    self.failed = Some(e);
+                    break;
+                }
             };
             let is_dir = step.node.entry.kind == EntryKind::Dir;
             let path = self.walk.path();
@@ -193,11 +241,14 @@ impl TreeSession {
                 continue;
             }
             let content = match step.node.entry.kind {
-                EntryKind::File => Some(ChunkStream::new([self.plan(
-                    &step.node,
-                    &text,
-                    store.config().chunking.max,
-                )?])),
+                EntryKind::File => match self.plan(&step.node, &text, store.config().chunking.max) {
+                    Ok(plan) => Some(ChunkStream::new([plan])),
+                    Err(e) if self.ready.is_empty() => return Err(e),
+                    Err(e) => {
+                        self.failed = Some(e);
+                        break;
+                    }
+                },
                 _ => None,
             };
             let ready = (
@@ -216,9 +267,7 @@ impl TreeSession {
                 self.ready.push_back(ready);
             }
         }
-        let (step, content) = self.ready.pop_front().expect("not empty");
-        self.content = content;
-        Ok(Some(step))
+        Ok(())
     }
 
     fn plan(&self, node: &Node, path: &str, max_chunk: u32) -> Result<ContentPlan> {
@@ -249,10 +298,15 @@ impl TreeSession {
 
     /// [`TreeSession::read`], appending the block to `out` (nothing at the end).
     pub fn read_into<H: Host>(&mut self, store: &Store<H>, index: &Index, out: &mut Vec<u8>) -> Result<()> {
-        match self.content.as_mut() {
-            Some(c) => c.read_into(store, index, out),
-            None => Ok(()),
-        }
+        let Some(c) = self.content.as_mut() else {
+            return Ok(());
+        };
+        let walk = &self.walk;
+        let after = After {
+            streams: self.ready.iter().filter_map(|(_, c)| c.as_ref()).collect(),
+            blobs: &|| walk.pieces_ahead(PIECES_AHEAD),
+        };
+        c.read_into_before(store, index, out, &after)
     }
 
     /// Ends the walk early (or after its end): releases its lock.

@@ -94,6 +94,20 @@ pub fn ids<H: Host>(store: &Store<H>) -> Result<Vec<SnapshotId>> {
     })
 }
 
+/// Every snapshot in storage, sorted by id, its manifest read, checked and opened as it is
+/// taken, the reads announced ahead ([`crate::ahead::read_each`]) so that a storage far
+/// away fetches several at once.
+pub fn load_all<H: Host>(
+    store: &Store<H>,
+) -> Result<impl Iterator<Item = (SnapshotId, Result<Manifest>)> + '_> {
+    Ok(crate::ahead::read_each(
+        store,
+        ids(store)?,
+        StorageKey::Snapshot,
+        load,
+    ))
+}
+
 /// The creation time of a manifest in ms; a manifest whose time does not parse is damaged.
 pub fn created_ms(id: SnapshotId, m: &Manifest) -> Result<i64> {
     time::parse_ms(&m.created_at).map_err(|_| Error::CorruptSnapshot {
@@ -157,8 +171,8 @@ pub fn describe(filter: &SnapshotFilter) -> String {
 pub fn list<H: Host>(store: &Store<H>, filter: &SnapshotFilter) -> Result<Vec<Snapshot>> {
     let judge = Judge::new(filter)?;
     let mut out = Vec::new();
-    for id in ids(store)? {
-        let m = load(store, id)?;
+    for (id, m) in load_all(store)? {
+        let m = m?;
         let t = created_ms(id, &m)?;
         if judge.passes(&m, t) {
             out.push((t, m.into_snapshot(id)));

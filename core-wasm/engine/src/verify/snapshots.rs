@@ -36,8 +36,8 @@ impl<H: Host> Verifier<'_, H> {
     /// Reads every snapshot and its chunk lists; returns the packs the snapshots need.
     pub(super) fn check_snapshots(&mut self) -> Result<BTreeSet<PackId>> {
         let mut needed = BTreeSet::new();
-        for id in snapshots::ids(self.store)? {
-            let m = match snapshots::load(self.store, id) {
+        for (id, m) in snapshots::load_all(self.store)? {
+            let m = match m {
                 Ok(m) => m,
                 Err(e @ Error::Storage { .. }) => return Err(e),
                 Err(e) => {
@@ -192,8 +192,8 @@ impl<H: Host> Verifier<'_, H> {
         let mut found = Vec::new();
         let bad_packs: HashSet<PackId> = self.f.bad_packs.iter().copied().collect();
         let bad_chunks = std::mem::take(&mut self.f.bad_chunks);
-        for id in snapshots::ids(self.store)? {
-            let Ok(m) = snapshots::load(self.store, id) else {
+        for (id, m) in snapshots::load_all(self.store)? {
+            let Ok(m) = m else {
                 continue;
             };
             for item in &m.items {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use cairn::storage::ahead::{ReadAhead, IN_FLIGHT};
 use cairn::storage::fs::FsStorage;
+use cairn::storage::Far;
 use cairn_core::conformance::run_storage_suite;
 use cairn_core::host::{Planned, Storage, StorageError};
 use cairn_core::layout::StorageKey;
@@ -69,6 +70,8 @@ impl Storage for Slow {
         Ok(())
     }
 }
+
+impl Far for Slow {}
 
 fn pack(n: u8) -> String {
     StorageKey::Pack([n; 32].into()).to_string()

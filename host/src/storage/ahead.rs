@@ -21,8 +21,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 
 use cairn_core::host::{Planned, Storage, StorageError};
+use opendal::Buffer;
 
-use super::SharedStorage;
+use super::{Far, SharedStorage};
+
+/// The storage fetched from.
+type Inner = Arc<dyn Far>;
 
 /// Fetcher threads: the most requests in flight at once besides the caller's own.
 pub const IN_FLIGHT: usize = 6;
@@ -42,7 +46,7 @@ pub const GAP_MAX: u64 = 1 << 20;
 pub const READ_AHEAD_ENV: &str = "CAIRN_READ_AHEAD";
 
 /// A storage far away, fetching ahead unless [`READ_AHEAD_ENV`] is `0`.
-pub fn far(inner: SharedStorage) -> SharedStorage {
+pub fn far(inner: Inner) -> SharedStorage {
     match std::env::var(READ_AHEAD_ENV).as_deref() {
         Ok("0") => inner,
         _ => Arc::new(ReadAhead::new(inner)),
@@ -115,8 +119,9 @@ struct Slot {
     parts: Vec<Planned>,
     /// Its share of [`BUDGET`].
     cost: u64,
-    /// `None` while in flight.
-    data: Option<Vec<u8>>,
+    /// `None` while in flight; the pieces the response arrived in, each part copied out
+    /// of them when it is taken.
+    data: Option<Buffer>,
     /// False once its key was written: never used, dropped when its fetch ends.
     fresh: bool,
 }
@@ -147,7 +152,7 @@ impl Shared {
 
 /// [`Storage`] that fetches announced reads ahead (see the module docs).
 pub struct ReadAhead {
-    inner: SharedStorage,
+    inner: Inner,
     shared: Arc<Shared>,
 }
 
@@ -202,25 +207,22 @@ fn bounds(have: &Planned, want: &Planned, len: usize) -> Option<std::ops::Range<
     }
 }
 
-/// The part of `data`, fetched for `have`, that `want` asks for (moved when it is all).
-fn slice(have: &Planned, want: &Planned, data: Vec<u8>) -> Vec<u8> {
-    match bounds(have, want, data.len()) {
-        Some(r) => data[r].to_vec(),
+/// The part of `data`, fetched for `have`, that `want` asks for, copied out of it once (or
+/// moved, when it is all of one piece no one else holds).
+fn slice(have: &Planned, want: &Planned, data: Buffer) -> Vec<u8> {
+    let part = match bounds(have, want, data.len()) {
+        Some(r) => data.slice(r),
         None => data,
-    }
-}
-
-fn fetch(inner: &SharedStorage, read: &Planned) -> Result<Vec<u8>, StorageError> {
-    match read {
-        Planned::Get { key, .. } => inner.get(key),
-        Planned::Range { key, offset, len } => inner.get_range(key, *offset, *len),
-    }
+    };
+    let bytes = part.to_bytes();
+    drop(part);
+    bytes.into()
 }
 
 impl ReadAhead {
     /// `inner`, fetching ahead what the engine announces; no thread starts before the
     /// first announcement.
-    pub fn new(inner: SharedStorage) -> ReadAhead {
+    pub fn new(inner: Inner) -> ReadAhead {
         ReadAhead {
             inner,
             shared: Arc::new(Shared {
@@ -232,7 +234,7 @@ impl ReadAhead {
 
     /// One fetcher: takes the first announced read when it fits the budget, fetches it,
     /// and keeps the bytes for the call that asks for them.
-    fn fetcher(inner: SharedStorage, shared: Arc<Shared>) {
+    fn fetcher(inner: Inner, shared: Arc<Shared>) {
         let mut st = shared.lock();
         while !st.stop {
             let fits = st
@@ -256,7 +258,7 @@ impl ReadAhead {
                 fresh: true,
             });
             drop(st);
-            let got = fetch(&inner, &read);
+            let got = inner.fetch(&read);
             st = shared.lock();
             if let Some(i) = st.slots.iter().position(|s| s.id == id) {
                 // A later hint that left it out emptied its parts.
@@ -311,7 +313,7 @@ impl ReadAhead {
                 if !slot.parts.is_empty() {
                     // Other announced reads are still to come from these bytes.
                     let part = bounds(&slot.read, want, data.len()).unwrap_or(0..data.len());
-                    return Some(data[part].to_vec());
+                    return Some(data.slice(part).to_vec());
                 }
                 let slot = st.slots.swap_remove(i);
                 st.held -= slot.cost;

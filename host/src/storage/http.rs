@@ -18,6 +18,10 @@ use cairn_core::layout;
 use super::{attempts, backoff, checked, timeout, CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 use crate::error::{CliError, Result};
 
+/// The most bytes reserved up front for a body of declared length: a pack is tens of MiB at
+/// most, and a server's word is not enough to reserve more.
+const RESERVE_MAX: u64 = 64 << 20;
+
 /// How deep the grammar's keys go (`packs/data/ab/<id>.pack`): listing descends no further.
 const MAX_DEPTH: usize = 3;
 
@@ -91,7 +95,10 @@ impl HttpStorage {
             let status = resp.status().as_u16();
             match status {
                 200 | 206 => {
-                    let mut body = Vec::new();
+                    // Room for the length the server declares (at most RESERVE_MAX), so the
+                    // body is not copied each time it outgrows its buffer.
+                    let declared = resp.body().content_length().unwrap_or(0).min(RESERVE_MAX);
+                    let mut body = Vec::with_capacity(declared as usize);
                     match resp.body_mut().as_reader().read_to_end(&mut body) {
                         Ok(_) => return Ok(Got::Body(status, body)),
                         Err(e) => last = format!("the connection broke while reading: {e}"),
@@ -222,6 +229,9 @@ impl HttpStorage {
         }
     }
 }
+
+/// Answered in one piece: the body is read into one buffer.
+impl super::Far for HttpStorage {}
 
 impl Storage for HttpStorage {
     fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {

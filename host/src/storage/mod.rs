@@ -10,11 +10,29 @@ pub mod s3;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cairn_core::host::{Storage, StorageError};
+use cairn_core::host::{Planned, Storage, StorageError};
 use cairn_core::layout;
+use opendal::Buffer;
 
 /// A storage shared by the engine's instance and the threads that write behind it.
 pub type SharedStorage = Arc<dyn Storage + Send + Sync>;
+
+/// A storage that [`ahead::ReadAhead`] fetches ahead from. It may answer a read in the
+/// pieces its response arrived in, so that each announced read a merged fetch answers is
+/// copied once, straight out of them, and the fetch as a whole never is (docs/DESIGN.md
+/// §32): an S3 response comes as many buffers, and joining them cost a copy of every byte
+/// restored, with the page faults of a fresh 16 MiB allocation per pack.
+pub trait Far: Storage + Send + Sync {
+    /// The bytes `read` asks for, as [`Storage::get`] or [`Storage::get_range`] would
+    /// answer them; by default those answers, in one piece.
+    fn fetch(&self, read: &Planned) -> Result<Buffer, StorageError> {
+        match read {
+            Planned::Get { key, .. } => self.get(key),
+            Planned::Range { key, offset, len } => self.get_range(key, *offset, *len),
+        }
+        .map(Buffer::from)
+    }
+}
 
 /// How long to wait for a connection before trying again.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -14,14 +14,14 @@
 
 use std::time::Duration;
 
-use cairn_core::host::{Storage, StorageError};
+use cairn_core::host::{Planned, Storage, StorageError};
 use cairn_core::layout;
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::options::{ListOptions, ReadOptions, WriteOptions};
-use opendal::{blocking, services, ErrorKind, HttpTransporter, Operator};
+use opendal::{blocking, services, Buffer, ErrorKind, HttpTransporter, Operator};
 use opendal_http_transport_reqwest::ReqwestTransport;
 
-use super::{attempts, checked, timeout, FIRST_BACKOFF, REQUEST_TIMEOUT, STEP_TIMEOUT};
+use super::{attempts, checked, timeout, Far, FIRST_BACKOFF, REQUEST_TIMEOUT, STEP_TIMEOUT};
 use crate::error::{CliError, Result};
 
 /// Environment variables that stand for credentials besides a static key pair.
@@ -248,21 +248,20 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&s[from..from + len])
 }
 
-impl Storage for S3Storage {
-    fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
-        self.op
-            .read(checked(key)?)
-            .map(|b| b.to_vec())
-            .map_err(|e| self.error("get", key, e))
-    }
-
-    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+impl S3Storage {
+    /// The whole object, or `len` bytes of it from `offset` (fewer if it ends first), in
+    /// the pieces the response arrived in: the one read behind `get`, `get_range` and
+    /// [`Far::fetch`].
+    fn read(&self, key: &str, range: Option<(u64, u64)>) -> Result<Buffer, StorageError> {
         let path = checked(key)?;
+        let Some((offset, len)) = range else {
+            return self.op.read(path).map_err(|e| self.error("get", key, e));
+        };
         if len == 0 {
             return self
                 .op
                 .stat(path)
-                .map(|_| Vec::new())
+                .map(|_| Buffer::new())
                 .map_err(|e| self.error("get", key, e));
         }
         let end = offset.saturating_add(len);
@@ -271,19 +270,38 @@ impl Storage for S3Storage {
                 range: (offset..end).into(),
                 ..ReadOptions::default()
             };
-            self.op.read_options(path, opts).map(|b| b.to_vec())
+            self.op.read_options(path, opts)
         };
         match read(end) {
             Ok(b) => Ok(b),
             Err(e) if e.kind() == ErrorKind::NotFound => Err(self.error("get", key, e)),
             // A range past the end (refused, or answered short): read what there is.
             Err(e) => match self.op.stat(path) {
-                Ok(meta) if meta.content_length() <= offset => Ok(Vec::new()),
+                Ok(meta) if meta.content_length() <= offset => Ok(Buffer::new()),
                 Ok(meta) if meta.content_length() < end => read(meta.content_length())
                     .map_err(|e| self.error(&format!("get from byte {offset} of"), key, e)),
                 _ => Err(self.error(&format!("get from byte {offset} of"), key, e)),
             },
         }
+    }
+}
+
+impl Far for S3Storage {
+    fn fetch(&self, read: &Planned) -> Result<Buffer, StorageError> {
+        match read {
+            Planned::Get { key, .. } => self.read(key, None),
+            Planned::Range { key, offset, len } => self.read(key, Some((*offset, *len))),
+        }
+    }
+}
+
+impl Storage for S3Storage {
+    fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        self.read(key, None).map(|b| b.to_vec())
+    }
+
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, StorageError> {
+        self.read(key, Some((offset, len))).map(|b| b.to_vec())
     }
 
     fn put(&self, key: &str, data: &[u8]) -> Result<(), StorageError> {

@@ -10,6 +10,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    cairn::allocator::keep_freed_memory();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = args.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {

@@ -9,7 +9,8 @@ twice. host/Cargo.toml's build-dependencies line the two sides up (docs/DESIGN.m
 this check says which crate to add there when a change of dependencies breaks that.
 
 It reads cargo's unit graph (an unstable flag, allowed here by RUSTC_BOOTSTRAP for this
-one command, which compiles nothing).
+one command, which compiles nothing) of `cargo test` with the selection given as arguments
+(tests/run passes tests/lib/cargo.sh's).
 """
 import json
 import os
@@ -17,8 +18,9 @@ import subprocess
 import sys
 from collections import defaultdict
 
-cmd = ["cargo", "test", "--release", "--workspace", "--features", "cairn-core/typescript",
-       "--unit-graph", "-Z", "unstable-options"]
+if len(sys.argv) < 2:
+    sys.exit("usage: units.py CARGO_SELECTION... (tests/run passes tests/lib/cargo.sh's NATIVE)")
+cmd = ["cargo", "test", *sys.argv[1:], "--unit-graph", "-Z", "unstable-options"]
 out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "RUSTC_BOOTSTRAP": "1"})
 if out.returncode != 0:
     sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")

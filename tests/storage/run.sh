@@ -32,9 +32,10 @@ for b in cairn-test cairn-root-test cairn-e2e; do s3_make_bucket "$b"; done
 echo "SeaweedFS S3 at $CAIRN_TEST_S3"
 
 echo "== conformance: S3 storage (and HTTP over a public bucket), HTTP storage over http.server"
-# With the whole workspace's features (tests/run's resolution, docs/DESIGN.md §31): the
-# test binary built there is reused, not built again with another feature set.
-cargo test --release --workspace --features cairn-core/typescript --test host -- storage_s3:: storage_http::
+# With tests/run's selection (tests/lib/cargo.sh): the test binary built there is reused,
+# not built again with another feature set.
+source tests/lib/cargo.sh
+cargo test "${NATIVE[@]}" --test host -- storage_s3:: storage_http::
 
 echo "== end to end: the CLI on s3://"
 source tests/lib/cairn.sh

@@ -14,7 +14,7 @@
 import { validateKey } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
 import { xhrGet } from "./http-xhr.js";
-import { MODULE_URL, type KeyedFile, type Locator, type Platform, type StorageMethods } from "./platform.js";
+import { MODULE_URL, ReadOnlyStorage, type KeyedFile, type Locator, type Platform, type StorageMethods } from "./platform.js";
 import { HttpStorage, httpLocation } from "./storage-http.js";
 
 /** `FileReaderSync`, which only workers have (missing from TypeScript's DOM library). */
@@ -27,12 +27,13 @@ declare const FileReaderSync: { new (): { readAsArrayBuffer(blob: Blob): ArrayBu
 export type BrowserSource = FileList | File[] | FileSystemDirectoryHandle | string;
 
 /** Read-only storage over a folder's files, by repository-relative key. */
-export class FilesStorage implements StorageMethods {
+export class FilesStorage extends ReadOnlyStorage implements StorageMethods {
   readonly #files: Map<string, Blob>;
   readonly #name: string;
 
   /** Storage over `files` of the folder called `name`. */
   constructor(name: string, files: KeyedFile[]) {
+    super();
     this.#name = name;
     this.#files = new Map(files.map(({ key, file }) => [key, file]));
   }
@@ -67,23 +68,9 @@ export class FilesStorage implements StorageMethods {
     return [...this.#files.keys()].filter((k) => k.startsWith(prefix) && validateKey(k));
   }
 
-  #readOnly(key: string): never {
-    throw new StorageFailure("ReadOnly", `${this.#name} is read-only in a web page (writing ${key})`);
-  }
-
-  /** Refused: the folder is read-only. */
-  put(key: string): void {
-    this.#readOnly(key);
-  }
-
-  /** Refused: the folder is read-only. */
-  putNew(key: string): void {
-    this.#readOnly(key);
-  }
-
-  /** Refused: the folder is read-only. */
-  delete(key: string): void {
-    this.#readOnly(key);
+  /** Writes are refused naming the picked folder. */
+  protected refusal(key: string): string {
+    return `${this.#name} is read-only in a web page (writing ${key})`;
   }
 }
 

@@ -24,7 +24,7 @@ import {
   validatePrefix,
 } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
-import type { Location, SigningKeys, StorageMethods } from "./platform.js";
+import { ReadOnlyStorage, type Location, type SigningKeys, type StorageMethods } from "./platform.js";
 
 /** What one request answered: an HTTP status and body, or a failure before any answer. */
 export type HttpAnswer = { status: number; body: Uint8Array } | { failure: string };
@@ -190,7 +190,7 @@ type Lister = { kind: "html" } | { kind: "s3"; bucketUrl: string; keyPrefix: str
 type Got = { status: number; body: Uint8Array } | "missing" | "pastEnd";
 
 /** [`StorageMethods`] over HTTP(S), read-only. */
-export class HttpStorage implements StorageMethods {
+export class HttpStorage extends ReadOnlyStorage implements StorageMethods {
   readonly #base: string;
   readonly #get: SyncFetch;
   readonly #policy: NetPolicy;
@@ -206,6 +206,7 @@ export class HttpStorage implements StorageMethods {
    * announced reads are made ahead through `hint` where the policy allows.
    */
   constructor(base: string, get: SyncFetch, policy = DEFAULT_POLICY, hint?: HintFetch) {
+    super();
     this.#base = base;
     this.#get = get;
     this.#policy = policy;
@@ -349,24 +350,10 @@ export class HttpStorage implements StorageMethods {
     }
   }
 
-  #readOnly(key: string): never {
+  /** Writes are refused naming the server. */
+  protected refusal(key: string): string {
     this.#url(key);
-    throw new StorageFailure("ReadOnly", `${this.#base} is served over HTTP, which is read-only (writing ${key})`);
-  }
-
-  /** Refused: HTTP storage is read-only. */
-  put(key: string): void {
-    this.#readOnly(key);
-  }
-
-  /** Refused: HTTP storage is read-only. */
-  putNew(key: string): void {
-    this.#readOnly(key);
-  }
-
-  /** Refused: HTTP storage is read-only. */
-  delete(key: string): void {
-    this.#readOnly(key);
+    return `${this.#base} is served over HTTP, which is read-only (writing ${key})`;
   }
 }
 

@@ -257,10 +257,10 @@ impl<H: Host + Clone> Handlers for Api<H> {
     }
 
     fn walk_begin(&mut self, a: WalkArgs) -> Result<WalkBegun> {
-        let path = crate::tree::bytes_of(&a.path, a.path_hex.as_deref()).map_err(Error::InvalidArgument)?;
+        let scope = a.scope().map_err(Error::InvalidArgument)?;
         let s = self
             .repo()?
-            .walk_begin(&a.snapshot, a.item.as_deref(), &a.filter, &path, &a.scope())?;
+            .walk_begin(&a.snapshot, a.item.as_deref(), &a.filter, &scope)?;
         let (snapshot, item) = (s.snapshot_id(), s.item().to_string());
         let session = self.add_session(Session::Walk(Box::new(s)));
         Ok(WalkBegun {

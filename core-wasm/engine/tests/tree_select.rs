@@ -152,3 +152,28 @@ fn a_tree_item_restores_as_a_tar_archive() {
         "{pax:?}"
     );
 }
+
+#[test]
+fn find_walks_every_tree_item_under_one_lock() {
+    let (host, mut e, _, tree) = repo_with_sample();
+    let (_, _) = ingest_tree(&mut e, &tree, "etc", None);
+    let (_, _) = ingest_tree(&mut e, &tree, "etc", None);
+    // Another client walking holds a shared lock; each lock this engine takes reads it to
+    // check for a conflict.
+    let mut other = Engine::open(&host, Some("pw"));
+    let walk = other.call("walk_begin", json!({ "snapshot": "latest" }))["session"].clone();
+    let theirs = keys_under(&host, "locks/");
+    assert_eq!(theirs.len(), 1);
+
+    host.log_reads(true);
+    let found = e.call("find", json!({ "patterns": ["a.txt"] }));
+    let log = host.take_read_log();
+    assert_eq!(found.as_array().map(Vec::len), Some(3), "{found}");
+    let lock_reads = log
+        .iter()
+        .filter(|r| matches!(r, cairn_core::memory::ReadLog::Read(p) if p.key() == theirs[0]))
+        .count();
+    assert_eq!(lock_reads, 1, "one lock for a find over three tree items");
+    assert_eq!(keys_under(&host, "locks/"), theirs, "find released its lock");
+    other.call("restore_end", json!({ "session": walk }));
+}

@@ -12,7 +12,7 @@ use crate::ids::SnapshotId;
 use crate::index::Index;
 use crate::locking::{self, HeldLock};
 use crate::manifest::{ItemManifest, Manifest, SnapshotFilter};
-use crate::restore::tree::{TreeSession, WalkScope};
+use crate::restore::tree::{TreeSession, WalkLock, WalkScope};
 use crate::restore::RestoreSession;
 use crate::snapshots;
 use crate::store::Store;
@@ -239,7 +239,15 @@ impl ExportSession {
                 recursive: true,
                 ..WalkScope::default()
             };
-            let walk = TreeSession::begin(store, index, &self.id_hex, name, &no_filter, b"", &scope)?;
+            let walk = TreeSession::begin(
+                store,
+                index,
+                &self.id_hex,
+                name,
+                &no_filter,
+                &scope,
+                WalkLock::Caller,
+            )?;
             self.reading = Reading::Tree {
                 walk: Box::new(walk),
                 open: Vec::new(),

@@ -295,14 +295,16 @@ fn yes() -> bool {
 }
 
 impl WalkArgs {
-    /// How far the walk goes and what it takes.
-    pub fn scope(&self) -> WalkScope {
-        WalkScope {
+    /// Where the walk starts, how far it goes and what it takes; an error says why the
+    /// path is not one.
+    pub fn scope(&self) -> Result<WalkScope, String> {
+        Ok(WalkScope {
+            start: crate::tree::bytes_of(&self.path, self.path_hex.as_deref())?,
             recursive: self.recursive,
             include: self.include.clone(),
             exclude: self.exclude.clone(),
             matches_only: self.matches_only,
-        }
+        })
     }
 }
 

@@ -7,8 +7,9 @@ use crate::host::Host;
 use crate::ingest::{IngestSession, Placed};
 use std::collections::BTreeMap;
 
-use crate::manifest::{SnapshotFilter, SnapshotItem};
-use crate::restore::tree::{Found, TreeSession, TreeStep, WalkScope};
+use crate::locking;
+use crate::manifest::{Snapshot, SnapshotFilter, SnapshotItem};
+use crate::restore::tree::{Found, TreeSession, TreeStep, WalkLock, WalkScope};
 use crate::snapshots;
 use crate::tree::pattern::Excludes;
 use crate::tree::{Entry, Node};
@@ -103,10 +104,17 @@ impl<H: Host> Repository<H> {
         wanted: &str,
         item: Option<&str>,
         filter: &SnapshotFilter,
-        path: &[u8],
         scope: &WalkScope,
     ) -> Result<TreeSession> {
-        TreeSession::begin(&self.store, &mut self.index, wanted, item, filter, path, scope)
+        TreeSession::begin(
+            &self.store,
+            &mut self.index,
+            wanted,
+            item,
+            filter,
+            scope,
+            WalkLock::Own,
+        )
     }
 
     /// The walk's next entry; `None` at its end.
@@ -169,14 +177,34 @@ impl<H: Host> Repository<H> {
             include: patterns.to_vec(),
             exclude: Vec::new(),
             matches_only: true,
+            ..WalkScope::default()
         };
+        // One shared lock for the whole search, not one per tree item walked.
+        let lock = locking::acquire_for_reading(&self.store, "find")?;
+        let found = self.find_in(&chosen, item, &scope);
+        let released = locking::release(&self.store, lock);
+        let found = found?;
+        released?;
+        Ok(found)
+    }
+
+    /// [`Self::find`]'s walks of the tree items of `chosen`, under the caller's lock.
+    fn find_in(&mut self, chosen: &[Snapshot], item: Option<&str>, scope: &WalkScope) -> Result<Vec<Found>> {
         let mut found = Vec::new();
         for snapshot in chosen {
             let trees = snapshot.fields.items.iter().filter(|i| i.entries.is_some());
             for tree in trees.filter(|i| item.is_none_or(|name| name == i.name)) {
                 let id = snapshot.id.to_hex();
                 let no_filter = SnapshotFilter::default();
-                let mut walk = self.walk_begin(&id, Some(&tree.name), &no_filter, b"", &scope)?;
+                let mut walk = TreeSession::begin(
+                    &self.store,
+                    &mut self.index,
+                    &id,
+                    Some(&tree.name),
+                    &no_filter,
+                    scope,
+                    WalkLock::Caller,
+                )?;
                 let mut matches = Vec::new();
                 while let Some(step) = self.walk_next(&mut walk)? {
                     matches.push(step);

@@ -29,7 +29,7 @@ use crate::snapshots;
 use crate::store::Store;
 use chunks::{ChunkStream, ContentPlan, ListRef};
 use tar::TarStream;
-use tree::{TreeSession, WalkScope};
+use tree::{TreeSession, WalkLock, WalkScope};
 
 pub use chunks::{BATCH_BYTES, BATCH_CHUNKS_PER_THREAD};
 
@@ -95,7 +95,15 @@ impl RestoreSession {
                 };
                 let wanted = id.to_hex();
                 let item = Some(one.item.name.as_str());
-                let walk = TreeSession::begin(store, index, &wanted, item, &Default::default(), b"", &scope)?;
+                let walk = TreeSession::begin(
+                    store,
+                    index,
+                    &wanted,
+                    item,
+                    &Default::default(),
+                    &scope,
+                    WalkLock::Own,
+                )?;
                 return Ok(RestoreSession {
                     snapshot_id: id,
                     size: one.item.size,

@@ -56,6 +56,8 @@ pub struct Found {
 /// How far a walk goes and which entries it takes ([`super::select`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WalkScope {
+    /// Where the walk starts: a path below the item's root (the root when empty).
+    pub start: Vec<u8>,
     /// Everything below the start; false: only the start and its direct entries.
     pub recursive: bool,
     /// Take only entries these patterns match, their contents and the way to them.
@@ -79,6 +81,16 @@ pub const ENTRIES_AHEAD: usize = 2 * crate::ahead::AHEAD_STEPS;
 /// reads one when it enters a directory, at most one per file between two announcements
 /// (half a plan's steps), so these keep it from waiting a round trip per directory.
 pub const PIECES_AHEAD: usize = crate::ahead::AHEAD_STEPS / 2;
+
+/// Who holds the shared lock a walk reads under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkLock {
+    /// The walk takes one at its start and releases it at its end.
+    Own,
+    /// The caller holds one for as long as the walk runs: an operation made of several
+    /// walks (`find`, a copy's export) locks once, not once per walk.
+    Caller,
+}
 
 /// A walk of a tree item in progress.
 pub struct TreeSession {
@@ -131,16 +143,16 @@ fn components(path: &[u8]) -> Vec<Vec<u8>> {
 }
 
 impl TreeSession {
-    /// Starts a walk of snapshot `wanted`'s tree item `item` (or its only one), from `path`
-    /// (its root when empty), as far and taking what `scope` says.
+    /// Starts a walk of snapshot `wanted`'s tree item `item` (or its only one), from where,
+    /// as far and taking what `scope` says, under the lock `lock` says.
     pub fn begin<H: Host>(
         store: &Store<H>,
         index: &mut Index,
         wanted: &str,
         item: Option<&str>,
         filter: &SnapshotFilter,
-        path: &[u8],
         scope: &WalkScope,
+        lock: WalkLock,
     ) -> Result<TreeSession> {
         let patterns = |p: &[String]| Patterns::parse(p).map_err(Error::InvalidArgument);
         let (include, exclude) = (patterns(&scope.include)?, patterns(&scope.exclude)?);
@@ -155,7 +167,7 @@ impl TreeSession {
         let label = format!("{label} item `{}`", chosen.item.name);
         segments::refresh(store, index)?;
         let root = treewalk::root(store, index, chosen, &label)?;
-        let names = components(path);
+        let names = components(&scope.start);
         let prefix = String::from_utf8_lossy(&names.join(&b'/')).into_owned();
         let walk = if names.is_empty() {
             TreeWalk::new(root, Some(treewalk::declared(chosen)), label.clone())
@@ -163,15 +175,18 @@ impl TreeSession {
             let top =
                 treewalk::find(store, index, root, &names, &label)?.ok_or_else(|| Error::PathNotFound {
                     item: format!("snapshot {} item `{}`", id.to_hex(), chosen.item.name),
-                    path: String::from_utf8_lossy(path).into_owned(),
+                    path: String::from_utf8_lossy(&scope.start).into_owned(),
                 })?;
             TreeWalk::new(top, None, label.clone())
         };
-        let lock = locking::acquire_for_reading(store, "restore")?;
+        let lock = match lock {
+            WalkLock::Own => Some(locking::acquire_for_reading(store, "restore")?),
+            WalkLock::Caller => None,
+        };
         Ok(TreeSession {
             snapshot_id: id,
             item: chosen.item.name.clone(),
-            lock: Some(lock),
+            lock,
             walk,
             recursive: scope.recursive,
             select: Selector::new(include, exclude, scope.matches_only, prefix),

@@ -8,7 +8,8 @@
 # change is measured against what it changes. Prints wall seconds and CPU seconds (user +
 # system) per row, restic's median over each row's, and for S3 rows the same command's
 # median from the local disk over its median from S3, and the CPU SeaweedFS spent serving
-# each S3 row (on the same cores); never asserts a time.
+# each S3 row (on the same cores), with each row's median minor page faults and peak
+# resident memory; never asserts a time.
 #
 # Usage: [CAIRN=path/to/cairn] [CAIRN_BASE=path/to/cairn] bench/restore.sh [SIZE_MIB (200)] [RUNS (5)]
 set -euo pipefail
@@ -69,7 +70,7 @@ for ((i = 0; i < runs; i++)); do
         rm -rf "$out" && mkdir -p "$out"
         before=$(server_cpu)
         # shellcheck disable=SC2086
-        /usr/bin/time -o "$tmp/t" -f "%e %U %S" ${cmd//OUT/$out} >/dev/null 2>&1
+        /usr/bin/time -o "$tmp/t" -f "%e %U %S %R %M" ${cmd//OUT/$out} >/dev/null 2>&1
         echo "$name $place $(cat "$tmp/t") $(echo "$before $(server_cpu)" | awk '{ print $2 - $1 }')" >>"$tmp/times"
         got=$out/v1.bin && [ "$name" = restic ] && got=$out$file
         cmp "$file" "$got"
@@ -77,16 +78,18 @@ for ((i = 0; i < runs; i++)); do
 done
 python3 - "$tmp/times" "$(restic version | cut -d' ' -f1-2)" "$size" "$runs" <<'PY'
 import collections, statistics, sys
-wall, cpu, served = (collections.defaultdict(list) for _ in range(3))
+wall, cpu, served, minor, rss = (collections.defaultdict(list) for _ in range(5))
 for line in open(sys.argv[1]):
-    name, place, e, u, s, server = line.split()
+    name, place, e, u, s, faults, peak, server = line.split()
     wall[name, place].append(float(e))
+    minor[name, place].append(int(faults))
+    rss[name, place].append(int(peak) / 1024)
     cpu[name, place].append(float(u) + float(s))
     served[name, place].append(float(server))
 med = statistics.median
 rng = lambda xs: f"{min(xs):.2f}-{max(xs):.2f}"
-print(f"| command | repository | wall (s) | CPU (s) | SeaweedFS CPU (s) | {sys.argv[2]} / it, wall | CPU | disk / S3, wall |")
-print("|---|---|---:|---:|---:|---:|---:|---:|")
+print(f"| command | repository | wall (s) | CPU (s) | page faults | peak MiB | SeaweedFS CPU (s) | {sys.argv[2]} / it, wall | CPU | disk / S3, wall |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for place in ("disk", "s3"):
     r = ("restic", place)
     for name in sorted({n for n, p in wall if p == place}, key=lambda n: (n == "restic", n)):
@@ -94,6 +97,6 @@ for place in ("disk", "s3"):
         # How fast from S3 against the same command from the local disk (1.00x: as fast).
         local = f"{med(wall[name, 'disk']) / med(wall[k]):.2f}x" if place == "s3" else ""
         print(f"| {name} | {'local disk' if place == 'disk' else 'S3 (SeaweedFS)'} | {rng(wall[k])} "
-              f"| {rng(cpu[k])} | {rng(served[k]) if place == 's3' else ''} | {med(wall[r]) / med(wall[k]):.2f}x | {med(cpu[r]) / med(cpu[k]):.2f}x | {local} |")
+              f"| {rng(cpu[k])} | {med(minor[k]):.0f} | {med(rss[k]):.0f} | {rng(served[k]) if place == 's3' else ''} | {med(wall[r]) / med(wall[k]):.2f}x | {med(cpu[r]) / med(cpu[k]):.2f}x | {local} |")
 print(f"({sys.argv[3]} MiB of gen_data.py, encrypted repositories, {sys.argv[4]} runs each, alternated; ratios of medians)")
 PY

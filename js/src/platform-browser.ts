@@ -14,8 +14,8 @@
 import { validateKey } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
 import { xhrGet } from "./http-xhr.js";
-import { MODULE_URL, ReadOnlyStorage, type KeyedFile, type Locator, type Platform, type StorageMethods } from "./platform.js";
-import { HttpStorage, httpLocation } from "./storage-http.js";
+import { MODULE_URL, type KeyedFile, type Locator, type Platform, type StorageMethods } from "./platform.js";
+import { HttpStorage, httpLocation, ReadOnlyStorage } from "./storage-http.js";
 
 /** `FileReaderSync`, which only workers have (missing from TypeScript's DOM library). */
 declare const FileReaderSync: { new (): { readAsArrayBuffer(blob: Blob): ArrayBuffer } };

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { StorageFailure } from "./errors.js";
 import type { Client, WalkBegun } from "./generated/api.js";
 import type { Intrinsics } from "./intrinsics.js";
 import type { EngineLink } from "./link.js";
@@ -100,31 +99,6 @@ export interface StorageMethods {
   delete(key: string): void;
   /** Optional: the reads that follow, one per line (`get KEY SIZE`, `range KEY OFFSET LEN`), to make ahead (docs/DESIGN.md §28). */
   willRead?(reads: string): void;
-}
-
-/**
- * The writes of a read-only storage (a repository over HTTP, a folder picked in a page):
- * each is refused with the storage status `ReadOnly`, in the words of `refusal`, so that
- * commands that only read work and every other one fails before it changes anything.
- */
-export abstract class ReadOnlyStorage {
-  /** Why writing `key` is refused, naming the storage (a storage that checks keys may throw for a bad one instead). */
-  protected abstract refusal(key: string): string;
-
-  /** Refused: the storage is read-only. */
-  put(key: string): void {
-    throw new StorageFailure("ReadOnly", this.refusal(key));
-  }
-
-  /** Refused: the storage is read-only. */
-  putNew(key: string): void {
-    throw new StorageFailure("ReadOnly", this.refusal(key));
-  }
-
-  /** Refused: the storage is read-only. */
-  delete(key: string): void {
-    throw new StorageFailure("ReadOnly", this.refusal(key));
-  }
 }
 
 /** The engine's side of a runtime: what the thread that runs the engine needs. */

@@ -24,7 +24,7 @@ import {
   validatePrefix,
 } from "../pkg/cairn_bindgen.js";
 import { CairnError, StorageFailure } from "./errors.js";
-import { ReadOnlyStorage, type Location, type SigningKeys, type StorageMethods } from "./platform.js";
+import type { Location, SigningKeys, StorageMethods } from "./platform.js";
 
 /** What one request answered: an HTTP status and body, or a failure before any answer. */
 export type HttpAnswer = { status: number; body: Uint8Array } | { failure: string };
@@ -188,6 +188,31 @@ type Lister = { kind: "html" } | { kind: "s3"; bucketUrl: string; keyPrefix: str
 
 /** A GET's outcome worth telling apart. */
 type Got = { status: number; body: Uint8Array } | "missing" | "pastEnd";
+
+/**
+ * The writes of a read-only storage (a repository over HTTP, a folder picked in a page):
+ * each is refused with the storage status `ReadOnly`, in the words of `refusal`, so that
+ * commands that only read work and every other one fails before it changes anything.
+ */
+export abstract class ReadOnlyStorage {
+  /** Why writing `key` is refused, naming the storage (a storage that checks keys may throw for a bad one instead). */
+  protected abstract refusal(key: string): string;
+
+  /** Refused: the storage is read-only. */
+  put(key: string): void {
+    throw new StorageFailure("ReadOnly", this.refusal(key));
+  }
+
+  /** Refused: the storage is read-only. */
+  putNew(key: string): void {
+    throw new StorageFailure("ReadOnly", this.refusal(key));
+  }
+
+  /** Refused: the storage is read-only. */
+  delete(key: string): void {
+    throw new StorageFailure("ReadOnly", this.refusal(key));
+  }
+}
 
 /** [`StorageMethods`] over HTTP(S), read-only. */
 export class HttpStorage extends ReadOnlyStorage implements StorageMethods {

@@ -82,7 +82,12 @@ pub fn with_lock<H: Host, T>(
     f: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
     let lock = acquire(store, exclusive, operation)?;
-    let result = f();
+    release_after(store, lock, f())
+}
+
+/// Releases `lock` once the work done under it has answered `result`: the work's error
+/// is the one reported, then the release's.
+pub fn release_after<H: Host, T>(store: &Store<H>, lock: HeldLock, result: Result<T>) -> Result<T> {
     let released = release(store, lock);
     let value = result?;
     released?;

@@ -78,10 +78,7 @@ pub fn repair<H: Host>(store: &Store<H>, index: &mut Index) -> Result<RepairResu
     r.locks_removed = locking::unlock(store, false)?;
     let lock = locking::acquire(store, true, "repair")?;
     let run = repair_keyed(store, index, &mut r);
-    let released = locking::release(store, lock);
-    run?;
-    released?;
-    Ok(r)
+    locking::release_after(store, lock, run).map(|()| r)
 }
 
 fn repair_keyed<H: Host>(store: &Store<H>, index: &mut Index, r: &mut RepairResult) -> Result<()> {
@@ -110,10 +107,7 @@ pub fn reindex<H: Host>(store: &Store<H>, index: &mut Index) -> Result<ReindexRe
     let run = segments::load_tolerant(store)
         .and_then(|_| packer::ids(store))
         .and_then(|files| reindex_packs(store, index, &files, &mut errors));
-    let released = locking::release(store, lock);
-    run?;
-    released?;
-    Ok(ReindexResult { errors })
+    locking::release_after(store, lock, run).map(|()| ReindexResult { errors })
 }
 
 /// Rebuilds the damaged shards of every group that can be rebuilt, then every damaged

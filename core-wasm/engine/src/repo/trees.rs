@@ -182,10 +182,7 @@ impl<H: Host> Repository<H> {
         // One shared lock for the whole search, not one per tree item walked.
         let lock = locking::acquire_for_reading(&self.store, "find")?;
         let found = self.find_in(&chosen, item, &scope);
-        let released = locking::release(&self.store, lock);
-        let found = found?;
-        released?;
-        Ok(found)
+        locking::release_after(&self.store, lock, found)
     }
 
     /// [`Self::find`]'s walks of the tree items of `chosen`, under the caller's lock.
